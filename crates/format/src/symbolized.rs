@@ -1,0 +1,223 @@
+//! The symbolized profile: what analysis and rendering work on.
+//!
+//! The symbolizer turns each process's [`crate::RawProfile`] into one [`Profile`]: every unique
+//! return address becomes one or more [`Frame`]s (inlined calls expanded, innermost first), each
+//! classified as the user's own code, a dependency, the standard library or foreign code; every
+//! allocation site becomes a [`Site`] whose frame list runs from the allocator's caller outwards,
+//! continuing through the stack that spawned the thread, if any.
+
+use crate::{End, Thread};
+
+/// Where a frame's code comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FrameKind {
+    /// Source in a member of the profiled workspace.
+    Workspace,
+    /// Source in a dependency crate (named in [`Frame::crate_name`]).
+    Dependency,
+    /// Rust's standard library (core, alloc, std, proc_macro, test) and the compiler's shims.
+    Std,
+    /// Code without Rust source information: the C library, the dynamic loader, C code.
+    Foreign,
+    /// An address in no known module.
+    Unknown,
+}
+
+/// One symbolized frame. Inlined calls get frames of their own with `inlined: true`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Frame {
+    /// Demangled path without the hash suffix, e.g. `my_crate::parse::tokenize` or
+    /// `my_crate::main::{{closure}}`; `"??"` when unknown.
+    pub function: String,
+    /// Source file as recorded in the debug info.
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub kind: FrameKind,
+    /// The crate the source belongs to (package name with `-` as `_`), when known.
+    pub crate_name: Option<String>,
+    /// This frame was inlined into the next (outer) one.
+    pub inlined: bool,
+    /// File name of the object the code lives in (`my-app`, `libc.so.6`).
+    pub object: String,
+}
+
+/// One allocation site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// Index into [`Profile::processes`].
+    pub process: usize,
+    /// Indices into [`Profile::frames`], innermost (the allocator's caller) first.
+    pub frames: Vec<u32>,
+    /// Counters as recorded; `counters.stack` is the raw stack id within its process.
+    pub counters: crate::Site,
+    /// Bytes live from this site at the moment of the process-wide peak.
+    pub peak_bytes: u64,
+    /// The frames came from a DWARF unwind, or were cut at the depth limit (see
+    /// [`crate::stack_flags`]).
+    pub flags: u32,
+    /// Made by the C library or dynamic loader for itself (e.g. thread start-up), not through
+    /// Rust's allocator: the allocator's direct caller is in libc or ld.so.
+    pub libc_internal: bool,
+}
+
+/// One profiled process.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Process {
+    pub pid: u32,
+    pub ppid: u32,
+    pub exe: String,
+    pub args: Vec<String>,
+    pub start_unix_ns: u64,
+    pub end: End,
+    pub threads: Vec<Thread>,
+}
+
+/// A symbolized profile of one or more processes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Profile {
+    pub processes: Vec<Process>,
+    pub frames: Vec<Frame>,
+    pub sites: Vec<Site>,
+    /// Normalized names ([`function_key`]) of the workspace functions found in the debug info of
+    /// the profiled executables, sorted and deduplicated: the candidates for "zero-allocation
+    /// functions".
+    pub workspace_functions: Vec<String>,
+}
+
+/// The name analysis groups by: closures fold into the function that defines them, generic
+/// arguments are dropped. `a::b::{{closure}}` and `a::b::{closure#0}` become `a::b`;
+/// `a::f::<u8>` becomes `a::f`.
+pub fn function_key(name: &str) -> String {
+    let name = strip_generic_args(name);
+    let mut parts: Vec<&str> = split_path(&name);
+    while parts.len() > 1 {
+        let last = parts[parts.len() - 1];
+        if last.starts_with("{{closure") || last.starts_with("{closure") || last == "{{constant}}" {
+            parts.pop();
+        } else {
+            break;
+        }
+    }
+    parts.join("::")
+}
+
+/// The module a function belongs to: its path without the function name, without type names
+/// (segments starting with an upper-case letter), for trait impls the module of the self type.
+/// `a::b::f` → `a::b`; `a::b::Type::method` → `a::b`; `<a::T as core::clone::Clone>::clone` → `a`.
+pub fn module_of(function: &str) -> String {
+    let key = function_key(function);
+    let path = if let Some(rest) = key.strip_prefix('<') {
+        // `<Self as Trait>::method` or `<Self>::method`: the module of Self.
+        let self_ty = match find_top_level(rest, " as ") {
+            Some(i) => &rest[..i],
+            None => rest.find('>').map_or(rest, |i| &rest[..i]),
+        };
+        let self_ty = self_ty.trim_start_matches('&').trim_start_matches("mut ");
+        format!("{self_ty}::_")
+    } else {
+        key
+    };
+    let mut parts = split_path(&path);
+    parts.pop();
+    while parts.len() > 1 && parts[parts.len() - 1].starts_with(|c: char| c.is_ascii_uppercase()) {
+        parts.pop();
+    }
+    parts.join("::")
+}
+
+/// Splits a path at top-level `::`, not inside `<...>`.
+fn split_path(path: &str) -> Vec<&str> {
+    let bytes = path.as_bytes();
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'<' | b'[' | b'(' | b'{' => depth += 1,
+            b'>' | b']' | b')' | b'}' => depth -= 1,
+            b':' if depth == 0 && bytes.get(i + 1) == Some(&b':') => {
+                parts.push(&path[start..i]);
+                i += 2;
+                start = i;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    parts.push(&path[start..]);
+    parts
+}
+
+fn find_top_level(s: &str, needle: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            _ if depth == 0 && s[i..].starts_with(needle) => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Drops `::<...>` generic argument lists (v0 demangling prints them; legacy does not).
+fn strip_generic_args(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut rest = name;
+    while let Some(i) = rest.find("::<") {
+        out.push_str(&rest[..i]);
+        let mut depth = 0i32;
+        let mut end = rest.len();
+        for (j, c) in rest[i + 2..].char_indices() {
+            match c {
+                '<' => depth += 1,
+                '>' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i + 2 + j + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_fold_closures_and_generics() {
+        assert_eq!(function_key("a::b::{{closure}}"), "a::b");
+        assert_eq!(function_key("a::b::{closure#0}::{closure#1}"), "a::b");
+        assert_eq!(function_key("a::f::<u8>"), "a::f");
+        assert_eq!(
+            function_key("a::f::<alloc::vec::Vec<u8>>::{closure#0}"),
+            "a::f"
+        );
+        assert_eq!(
+            function_key("<a::T as core::clone::Clone>::clone"),
+            "<a::T as core::clone::Clone>::clone"
+        );
+        assert_eq!(function_key("main"), "main");
+    }
+
+    #[test]
+    fn modules() {
+        assert_eq!(module_of("a::b::f"), "a::b");
+        assert_eq!(module_of("a::b::Type::method"), "a::b");
+        assert_eq!(module_of("a::b::f::{{closure}}"), "a::b");
+        assert_eq!(module_of("<a::m::T as core::clone::Clone>::clone"), "a::m");
+        assert_eq!(module_of("<a::T<u8> as x::Y>::f"), "a");
+        assert_eq!(module_of("demo::main"), "demo");
+        assert_eq!(module_of("main"), "");
+    }
+}

@@ -1,0 +1,153 @@
+use crate::{
+    read, records, Encoder, End, Header, Module, RawProfile, ReadError, Site, Stack, Thread,
+};
+
+fn sample() -> RawProfile {
+    RawProfile {
+        header: Header {
+            tool_version: "0.1.0".into(),
+            pid: 42,
+            ppid: 1,
+            start_unix_ns: 1_700_000_000_000_000_000,
+            exe: "/tmp/app".into(),
+            args: vec!["/tmp/app".into(), "--flag".into(), String::new()],
+        },
+        modules: vec![Module {
+            path: "/tmp/app".into(),
+            bias: 0x5555_0000_0000,
+            ranges: vec![(0x5555_0000_1000, 0x5555_0000_9000)],
+            build_id: vec![1, 2, 3, 4],
+        }],
+        threads: vec![Thread {
+            index: 0,
+            tid: 42,
+            name: "main".into(),
+            spawn_stack: crate::NO_STACK,
+        }],
+        stacks: vec![
+            Stack {
+                id: 0,
+                parent: crate::NO_STACK,
+                flags: 0,
+                frames: vec![0x5555_0000_1234, u64::MAX],
+            },
+            Stack {
+                id: 1,
+                parent: 0,
+                flags: crate::stack_flags::DWARF,
+                frames: vec![],
+            },
+        ],
+        sites: vec![Site {
+            stack: 1,
+            allocations: 10,
+            reallocations: 3,
+            bytes: 1000,
+            frees: 9,
+            freed_bytes: 900,
+            live_allocations: 1,
+            live_bytes: 100,
+            max_size: 400,
+        }],
+        peak_sites: vec![(1, 500)],
+        end: End {
+            reason: crate::end_reason::SIGNAL,
+            detail: -11,
+            elapsed_ns: 5,
+            peak_bytes: 500,
+            peak_time_ns: 3,
+            unattributed: 0,
+            allocations: 10,
+        },
+    }
+}
+
+#[test]
+fn round_trip() {
+    let p = sample();
+    assert_eq!(read(&p.to_bytes()).unwrap(), p);
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    let bytes = sample().to_bytes();
+    for len in 0..bytes.len() {
+        let err = read(&bytes[..len]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ReadError::Truncated { .. } | ReadError::Malformed { .. }
+            ),
+            "{len}: {err}"
+        );
+    }
+}
+
+#[test]
+fn foreign_and_future_files_are_named_as_such() {
+    assert_eq!(
+        read(b"\x7fELF\x02\x01\x01\0\0\0\0\0"),
+        Err(ReadError::NotAProfile)
+    );
+    let mut bytes = sample().to_bytes();
+    bytes[8] = 9;
+    assert_eq!(
+        read(&bytes),
+        Err(ReadError::UnsupportedVersion {
+            found: 9,
+            supported: 1
+        })
+    );
+}
+
+#[test]
+fn unknown_records_and_trailing_fields_are_skipped() {
+    let p = sample();
+    let full = p.to_bytes();
+    // Insert an unknown record right after the version and extend the END record by a field.
+    let mut bytes = full[..12].to_vec();
+    let mut enc = Encoder::new(&mut bytes);
+    enc.record(200, |e| e.bytes(b"future"));
+    bytes.extend_from_slice(&full[12..]);
+    assert_eq!(read(&bytes).unwrap(), p);
+    let mut extended = Vec::new();
+    let mut enc = Encoder::new(&mut extended);
+    enc.record(crate::tag::END, |e| {
+        e.uint(u64::from(p.end.reason));
+        e.int(i64::from(p.end.detail));
+        for v in [
+            p.end.elapsed_ns,
+            p.end.peak_bytes,
+            p.end.peak_time_ns,
+            p.end.unattributed,
+            p.end.allocations,
+            77,
+        ] {
+            e.uint(v);
+        }
+    });
+    let end_start = full.len() - {
+        let mut only_end = Vec::new();
+        records::end(&mut Encoder::new(&mut only_end), &p.end);
+        only_end.len()
+    };
+    let mut bytes = full[..end_start].to_vec();
+    bytes.extend_from_slice(&extended);
+    assert_eq!(read(&bytes).unwrap(), p);
+}
+
+#[test]
+fn dangling_stack_references_are_rejected() {
+    let mut p = sample();
+    p.sites[0].stack = 7;
+    assert!(matches!(
+        read(&p.to_bytes()),
+        Err(ReadError::Malformed { .. })
+    ));
+    let mut p = sample();
+    p.stacks[0].parent = 1;
+    assert!(matches!(
+        read(&p.to_bytes()),
+        Err(ReadError::Malformed { .. })
+    ));
+}
