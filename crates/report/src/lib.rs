@@ -1,2 +1,27 @@
-//! placeholder
+//! Turns a symbolized allocation profile into answers: which of the user's functions allocate, how
+//! much, where in their source, and through which standard-library call.
+//!
+//! Everything here is a pure function of a [`Profile`](alloc_profile_format::symbolized::Profile):
+//! no I/O except writing to the `impl Write` a caller hands in, no clocks, no environment. That
+//! keeps reports deterministic (the same profile always renders the same bytes, so
+//! `diff before.txt after.txt` is meaningful) and lets tests build profiles by hand.
+//!
+//! # Responsibilities
+//! - [`analyze`](analyze::analyze) folds the allocation sites of a profile into per-function and
+//!   per-module tables plus totals. The definitions of every number live in the [`analyze`]
+//!   module documentation; the README refers to them.
+//! - [`render`] writes an [`Analysis`] as the text report a person reads first, or as the stable
+//!   JSON report (format `cargo-alloc-profile`, version 1) that tools read.
+//!
+//! Not here: reading raw profiles and symbolization (the `alloc-profile-symbolize` crate),
+//! deciding on color, terminal width or exit codes (the command-line tool). Comparing two profiles
+//! (`diff`), budget gates (`budget`), per-test tables and advice (`insights`) are planned as modules
+//! of this crate; the renderers leave a place for them.
 #![forbid(unsafe_code)]
+
+pub mod analyze;
+pub mod render;
+mod via;
+
+pub use analyze::{analyze, Analysis, FunctionStats, ModuleKind, ModuleStats, ProcessSummary, Totals};
+pub use render::{write_json, write_text, Context, TextOptions};

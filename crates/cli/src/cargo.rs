@@ -1,0 +1,214 @@
+//! Talking to cargo: workspace metadata, and the environment of a profiled build.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+use serde::Deserialize;
+
+use crate::cli::CargoArgs;
+use crate::process::ProcessBuilder;
+use crate::roles;
+
+pub fn cargo_program() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+#[derive(Debug, Deserialize)]
+struct RawMetadata {
+    packages: Vec<RawPackage>,
+    workspace_members: Vec<String>,
+    workspace_root: PathBuf,
+    target_directory: PathBuf,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawPackage {
+    id: String,
+    name: String,
+    manifest_path: PathBuf,
+    targets: Vec<RawTarget>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct RawTarget {
+    pub name: String,
+    pub kind: Vec<String>,
+    pub src_path: PathBuf,
+}
+
+/// What the profiler needs to know about the user's workspace.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub target_directory: PathBuf,
+    /// Member packages: (package root directory, crate name).
+    pub members: Vec<(PathBuf, String)>,
+    /// Every other package in the dependency graph: (package root directory, crate name).
+    pub dependencies: Vec<(PathBuf, String)>,
+    /// Targets of the member packages.
+    pub targets: Vec<RawTarget>,
+}
+
+impl Workspace {
+    /// Runs `cargo metadata` with the user's manifest path and feature selection.
+    pub fn load(args: &CargoArgs) -> Result<Self> {
+        let mut cmd = ProcessBuilder::new(cargo_program());
+        cmd.args(["metadata", "--format-version", "1"]);
+        if let Some(path) = &args.manifest_path {
+            cmd.arg("--manifest-path").arg(path);
+        }
+        for f in &args.features {
+            cmd.args(["--features", f]);
+        }
+        for (set, flag) in [
+            (args.all_features, "--all-features"),
+            (args.no_default_features, "--no-default-features"),
+            (args.locked, "--locked"),
+            (args.offline, "--offline"),
+            (args.frozen, "--frozen"),
+        ] {
+            if set {
+                cmd.arg(flag);
+            }
+        }
+        let json = match cmd.read() {
+            Ok(json) => json,
+            Err(e) => {
+                let msg = format!("{e:#}");
+                if msg.contains("could not find `Cargo.toml`") {
+                    let here = std::env::current_dir().unwrap_or_default();
+                    bail!(
+                        "no Cargo.toml in {} or any parent directory: run this inside a Cargo \
+                         project, or pass --manifest-path",
+                        here.display()
+                    );
+                }
+                return Err(e).context("while reading the workspace layout");
+            }
+        };
+        let raw: RawMetadata =
+            serde_json::from_str(&json).context("while parsing `cargo metadata` output")?;
+        let mut members = Vec::new();
+        let mut dependencies = Vec::new();
+        let mut targets = Vec::new();
+        for pkg in raw.packages {
+            let dir = pkg
+                .manifest_path
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let crate_name = pkg.name.replace('-', "_");
+            if raw.workspace_members.contains(&pkg.id) {
+                members.push((dir, crate_name));
+                targets.extend(pkg.targets);
+            } else {
+                dependencies.push((dir, crate_name));
+            }
+        }
+        Ok(Self {
+            root: raw.workspace_root,
+            target_directory: raw.target_directory,
+            members,
+            dependencies,
+            targets,
+        })
+    }
+
+    /// The source of the member target named `name` with one of `kinds`, relative to the root.
+    pub fn target_source(&self, name: &str, kinds: &[&str]) -> Option<PathBuf> {
+        let t = self
+            .targets
+            .iter()
+            .find(|t| t.name == name && t.kind.iter().any(|k| kinds.contains(&k.as_str())))?;
+        Some(
+            t.src_path
+                .strip_prefix(&self.root)
+                .unwrap_or(&t.src_path)
+                .to_path_buf(),
+        )
+    }
+}
+
+/// The host target triple, from `rustc -vV`.
+pub fn host_triple() -> Result<String> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let out = ProcessBuilder::new(rustc).arg("-vV").read()?;
+    out.lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_owned)
+        .context("`rustc -vV` did not name the host target")
+}
+
+/// Everything a profiled cargo invocation needs in its environment.
+pub struct BuildEnv {
+    pub target_dir: PathBuf,
+    vars: Vec<(String, OsString)>,
+}
+
+impl BuildEnv {
+    /// `raw_dir`: where raw profiles go; `preload`: the interposer library.
+    pub fn new(ws: &Workspace, args: &CargoArgs, raw_dir: &Path, preload: &Path) -> Result<Self> {
+        let base = args
+            .target_dir
+            .clone()
+            .unwrap_or_else(|| ws.target_directory.clone());
+        let target_dir = base.join("alloc-profile");
+        let self_exe = std::env::current_exe().context("while locating this executable")?;
+        let self_str = self_exe.to_string_lossy().into_owned();
+        if self_str.chars().any(char::is_whitespace) {
+            bail!(
+                "this executable's path contains whitespace ({self_str}), which cargo's runner \
+                 setting cannot express; install cargo-alloc-profile to a path without spaces"
+            );
+        }
+        let triple = host_triple()?;
+        let triple_key = triple.to_uppercase().replace(['-', '.'], "_");
+        let mut vars: Vec<(String, OsString)> = vec![
+            ("CARGO_TARGET_DIR".into(), target_dir.clone().into()),
+            (
+                format!("CARGO_TARGET_{triple_key}_RUNNER"),
+                format!("{self_str} {}", roles::RUNNER_ARG).into(),
+            ),
+            ("RUSTC_WRAPPER".into(), self_exe.clone().into()),
+            (roles::ROLE.into(), "1".into()),
+            (roles::PRELOAD.into(), preload.into()),
+            (roles::OUT_DIR.into(), raw_dir.into()),
+        ];
+        if let Some(inner) = std::env::var_os("RUSTC_WRAPPER").filter(|w| !w.is_empty()) {
+            vars.push((roles::INNER_WRAPPER.into(), inner));
+        }
+        // Line tables and inline info (module paths of inlined closures survive "limited", not
+        // "line-tables-only"), and no stripping: release profiles strip by default.
+        let mut profiles = vec!["DEV".to_owned(), "RELEASE".into(), "TEST".into(), "BENCH".into()];
+        if let Some(p) = &args.profile {
+            profiles.push(p.to_uppercase().replace('-', "_"));
+        }
+        profiles.dedup();
+        for p in profiles {
+            vars.push((format!("CARGO_PROFILE_{p}_DEBUG"), "limited".into()));
+            vars.push((format!("CARGO_PROFILE_{p}_STRIP"), "false".into()));
+        }
+        // The profiled program gets back the environment it would have had.
+        let restore: Vec<(String, Option<OsString>)> = vars
+            .iter()
+            .filter(|(k, _)| k != roles::ROLE && k != roles::PRELOAD && k != roles::OUT_DIR)
+            .map(|(k, _)| (k.clone(), std::env::var_os(k)))
+            .collect();
+        vars.push((roles::RESTORE.into(), roles::encode_restore(&restore).into()));
+        Ok(Self { target_dir, vars })
+    }
+
+    pub fn apply(&self, cmd: &mut ProcessBuilder) {
+        // A stale inner-wrapper setting from an outer profiling run must not leak in.
+        cmd.env_remove(roles::INNER_WRAPPER);
+        for (k, v) in &self.vars {
+            cmd.env(k, v.clone());
+        }
+    }
+
+    /// `KEY=value` lines, for `show-env`.
+    pub fn vars(&self) -> &[(String, OsString)] {
+        &self.vars
+    }
+}

@@ -1,0 +1,163 @@
+//! The other roles of this binary. Cargo calls it back twice during a profiled build:
+//!
+//! - as `RUSTC_WRAPPER`, to add `-C force-frame-pointers=yes` to every compilation on top of the
+//!   user's own flags from the environment and from cargo config (setting `RUSTFLAGS` instead would
+//!   silently drop the config ones);
+//! - as the target *runner* (`CARGO_TARGET_<TRIPLE>_RUNNER`), for every executable cargo runs:
+//!   programs, tests, benchmarks. The runner execs the executable with the interposer preloaded,
+//!   so cargo, rustc and build scripts are never profiled.
+//!
+//! Both are chosen by the private [`ROLE`] variable that the front end sets for cargo; the runner
+//! is told apart by its first argument [`RUNNER_ARG`].
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt as _;
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context as _, Result};
+
+/// Set (to "1") in cargo's environment by the front end.
+pub const ROLE: &str = "__CARGO_ALLOC_PROFILE_ROLE";
+/// Path of the interposer library, for the runner.
+pub const PRELOAD: &str = "__CARGO_ALLOC_PROFILE_PRELOAD";
+/// The user's own `RUSTC_WRAPPER` (sccache, …), which the wrapper calls in turn.
+pub const INNER_WRAPPER: &str = "__CARGO_ALLOC_PROFILE_INNER_WRAPPER";
+/// Directory where the interposer writes raw profiles (read by the interposer itself).
+pub const OUT_DIR: &str = "CARGO_ALLOC_PROFILE_OUT";
+/// Variables the front end set for cargo and their original values, restored for the profiled
+/// program so that it sees the environment it would have seen under plain cargo.
+pub const RESTORE: &str = "__CARGO_ALLOC_PROFILE_RESTORE";
+/// First argument of the runner role, as configured in the runner setting.
+pub const RUNNER_ARG: &str = "__alloc-profile-runner";
+/// Flags added to every rustc invocation of a profiled build.
+pub const RUSTC_FLAGS: [&str; 2] = ["-C", "force-frame-pointers=yes"];
+
+/// Which role the current process plays.
+pub enum Role {
+    Frontend,
+    Runner,
+    Wrapper,
+}
+
+pub fn current() -> Role {
+    if std::env::var_os(ROLE).is_none() {
+        return Role::Frontend;
+    }
+    match std::env::args_os().nth(1) {
+        Some(arg) if arg == RUNNER_ARG => Role::Runner,
+        _ => Role::Wrapper,
+    }
+}
+
+/// `RUSTC_WRAPPER` role: `argv = [self, rustc, args…]`. Only returns on error.
+pub fn wrapper_main() -> Result<()> {
+    let mut args = std::env::args_os().skip(1);
+    let rustc = args.next().context("called as a rustc wrapper without a rustc path")?;
+    let args: Vec<OsString> = args.collect();
+    let compiling = args.iter().any(|a| a == "--crate-name");
+    let mut cmd = match std::env::var_os(INNER_WRAPPER).filter(|w| !w.is_empty()) {
+        Some(inner) => {
+            let mut c = Command::new(inner);
+            c.arg(&rustc);
+            c
+        }
+        None => Command::new(&rustc),
+    };
+    cmd.args(&args);
+    if compiling {
+        cmd.args(RUSTC_FLAGS);
+    }
+    cmd.env_remove(ROLE);
+    let err = cmd.exec();
+    Err(err).with_context(|| format!("could not run {}", Path::new(&rustc).display()))
+}
+
+/// Runner role: `argv = [self, RUNNER_ARG, executable, args…]`. Records that the executable
+/// started (so a process that dies without writing its profile is noticed), then becomes it with
+/// the interposer preloaded. Only returns on error.
+pub fn runner_main() -> Result<()> {
+    let mut args = std::env::args_os().skip(2);
+    let exe = args.next().context("called as a runner without a program")?;
+    let so = std::env::var_os(PRELOAD).context("the runner lost its library path")?;
+    let out = std::env::var_os(OUT_DIR).context("the runner lost its output directory")?;
+    let pid = std::process::id();
+    let mut marker = Vec::new();
+    marker.extend_from_slice(exe.as_encoded_bytes());
+    for arg in std::env::args_os().skip(3) {
+        marker.push(0);
+        marker.extend_from_slice(arg.as_encoded_bytes());
+    }
+    fs_err::write(Path::new(&out).join(format!("{pid}.started")), marker)?;
+
+    let mut preload = so;
+    if let Some(existing) = std::env::var_os("LD_PRELOAD").filter(|v| !v.is_empty()) {
+        preload.push(":");
+        preload.push(existing);
+    }
+    let mut cmd = Command::new(&exe);
+    cmd.args(args);
+    if let Some(restore) = std::env::var_os(RESTORE) {
+        for (key, value) in decode_restore(&restore.to_string_lossy()) {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
+    }
+    for key in [ROLE, PRELOAD, INNER_WRAPPER, RESTORE] {
+        cmd.env_remove(key);
+    }
+    let err = cmd.env("LD_PRELOAD", preload).exec();
+    Err(err).with_context(|| format!("could not run {}", Path::new(&exe).display()))
+}
+
+/// Encodes `(key, original value)` pairs for [`RESTORE`]: `KEY` (was unset) or `KEY=hex(value)`,
+/// joined by `;` (values are arbitrary bytes; keys never contain `=` or `;`).
+pub fn encode_restore(vars: &[(String, Option<OsString>)]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for (key, value) in vars {
+        if !out.is_empty() {
+            out.push(';');
+        }
+        out.push_str(key);
+        if let Some(v) = value {
+            out.push('=');
+            for b in v.as_encoded_bytes() {
+                let _ = write!(out, "{b:02x}");
+            }
+        }
+    }
+    out
+}
+
+fn decode_restore(s: &str) -> Vec<(String, Option<OsString>)> {
+    s.split(';')
+        .filter(|e| !e.is_empty())
+        .map(|entry| match entry.split_once('=') {
+            None => (entry.to_owned(), None),
+            Some((key, hex)) => {
+                let bytes: Vec<u8> = (0..hex.len() / 2)
+                    .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+                    .collect();
+                (key.to_owned(), Some(std::os::unix::ffi::OsStringExt::from_vec(bytes)))
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restore_round_trips() {
+        let vars = vec![
+            ("A".to_owned(), None),
+            ("B".to_owned(), Some(OsString::from("x=y;z \u{e9}"))),
+            ("C".to_owned(), Some(OsString::new())),
+        ];
+        assert_eq!(decode_restore(&encode_restore(&vars)), vars);
+    }
+}

@@ -1,0 +1,306 @@
+//! One profiling session: build and run through cargo, collect the raw profiles the interposer
+//! wrote, symbolize, analyze, render.
+
+use std::io::Write as _;
+use std::os::unix::process::ExitStatusExt as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+
+use alloc_profile_format::RawProfile;
+use anyhow::{Context as _, Result};
+
+use crate::cargo::{cargo_program, BuildEnv, Workspace};
+use crate::cli::{CargoArgs, ColorChoice, Format, ReportArgs, RunArgs};
+use crate::process::ProcessBuilder;
+use crate::runtime_lib;
+
+/// A fresh directory for one session's raw profiles, removed when the session ends.
+pub struct RawDir {
+    path: PathBuf,
+}
+
+impl RawDir {
+    pub fn create(target_dir: &Path) -> Result<Self> {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let path = target_dir
+            .join("raw")
+            .join(format!("{stamp}-{}", std::process::id()));
+        fs_err::create_dir_all(&path)
+            .context("while creating the directory for raw profiles")?;
+        Ok(Self { path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for RawDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A process the runner started.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub pid: u32,
+    pub exe: PathBuf,
+}
+
+/// What a session's processes left behind.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// Readable profiles, ordered by start time then pid.
+    pub profiles: Vec<RawProfile>,
+    /// Processes the runner started, by pid.
+    pub started: Vec<Started>,
+    /// One line per problem: unreadable profiles, processes that wrote none.
+    pub problems: Vec<String>,
+}
+
+pub fn collect(dir: &Path) -> Result<Collected> {
+    let mut out = Collected::default();
+    let mut entries: Vec<_> = fs_err::read_dir(dir)?
+        .filter_map(std::result::Result::ok)
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in &entries {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        if let Some(pid) = name.strip_suffix(".started") {
+            let marker = fs_err::read(path)?;
+            let exe = marker.split(|&b| b == 0).next().unwrap_or_default();
+            out.started.push(Started {
+                pid: pid.parse().unwrap_or(0),
+                exe: PathBuf::from(String::from_utf8_lossy(exe).into_owned()),
+            });
+        } else if name.ends_with(&format!(".{}", alloc_profile_format::EXTENSION)) {
+            let bytes = fs_err::read(path)?;
+            match alloc_profile_format::read(&bytes) {
+                Ok(p) => out.profiles.push(p),
+                Err(e) => out.problems.push(format!("{}: {e}", path.display())),
+            }
+        }
+    }
+    out.profiles
+        .sort_by_key(|p| (p.header.start_unix_ns, p.header.pid));
+    for s in &out.started {
+        if !out.profiles.iter().any(|p| p.header.pid == s.pid) {
+            out.problems.push(no_profile_reason(s));
+        }
+    }
+    Ok(out)
+}
+
+/// Why a started process left no profile, as far as can be told.
+fn no_profile_reason(s: &Started) -> String {
+    let exe = s.exe.display();
+    match executable_kind(&s.exe) {
+        ExeKind::Static => format!(
+            "{exe} is statically linked (or not linked against glibc), so the interposer could \
+             not be loaded into it: nothing was recorded. Build it for the default \
+             x86_64-unknown-linux-gnu target with dynamic linking to profile it"
+        ),
+        ExeKind::Dynamic => format!(
+            "{exe} (pid {}) wrote no profile: it ended without running exit handlers (killed by a \
+             signal, or crashed), so nothing it allocated was recorded",
+            s.pid
+        ),
+        ExeKind::Unreadable => format!("{exe} (pid {}) wrote no profile", s.pid),
+    }
+}
+
+enum ExeKind {
+    Static,
+    Dynamic,
+    Unreadable,
+}
+
+fn executable_kind(path: &Path) -> ExeKind {
+    use object::{Object as _, ObjectSection as _};
+    let Ok(data) = std::fs::read(path) else {
+        return ExeKind::Unreadable;
+    };
+    let Ok(file) = object::File::parse(&*data) else {
+        return ExeKind::Unreadable;
+    };
+    let interp = file.section_by_name(".interp").and_then(|s| s.data().ok());
+    match interp {
+        Some(i) if i.windows(6).any(|w| w == b"ld-lin") => ExeKind::Dynamic,
+        _ => ExeKind::Static,
+    }
+}
+
+/// Exit code for a finished process: its own code, or 128 + signal.
+fn exit_code(status: ExitStatus) -> i32 {
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1)
+}
+
+pub fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        _ => "signal",
+    }
+}
+
+/// Prepared state shared by the commands that build and run.
+struct Prepared {
+    ws: Workspace,
+    env: BuildEnv,
+    raw: RawDir,
+}
+
+fn prepare(args: &CargoArgs) -> Result<Prepared> {
+    let ws = Workspace::load(args)?;
+    let base = args
+        .target_dir
+        .clone()
+        .unwrap_or_else(|| ws.target_directory.clone());
+    let tool_dir = base.join("alloc-profile");
+    let preload = runtime_lib::install(&tool_dir.join("lib"))?;
+    let raw = RawDir::create(&tool_dir)?;
+    let env = BuildEnv::new(&ws, args, raw.path(), &preload)?;
+    Ok(Prepared { ws, env, raw })
+}
+
+/// `cargo alloc-profile run`.
+pub fn run(args: RunArgs) -> Result<i32> {
+    let prep = prepare(&args.cargo)?;
+    let mut cmd = ProcessBuilder::new(cargo_program());
+    cmd.arg("run").args(args.cargo.to_cargo_args());
+    if let Some(bin) = &args.bin {
+        cmd.args(["--bin", bin]);
+    }
+    if let Some(example) = &args.example {
+        cmd.args(["--example", example]);
+    }
+    if !args.args.is_empty() {
+        cmd.arg("--").args(&args.args);
+    }
+    prep.env.apply(&mut cmd);
+    if args.cargo.verbose > 0 {
+        eprintln!("     Running {cmd}");
+    }
+    let status = cmd.status()?;
+    let collected = collect(prep.raw.path())?;
+    if collected.started.is_empty() {
+        // Cargo failed before running anything (build error, unknown target): its own message
+        // is above; keep its exit status.
+        eprintln!("error: nothing was profiled: cargo stopped before the program started");
+        return Ok(exit_code(status));
+    }
+    let label = target_label(&prep.ws, &args, &collected);
+    let outcome = Outcome {
+        command: std::env::args().collect(),
+        label,
+        status,
+    };
+    report(&prep.ws, &collected, &outcome, &args.report)?;
+    Ok(exit_code(status))
+}
+
+fn target_label(ws: &Workspace, args: &RunArgs, collected: &Collected) -> String {
+    let (name, kinds): (String, &[&str]) = if let Some(e) = &args.example {
+        (e.clone(), &["example"])
+    } else if let Some(b) = &args.bin {
+        (b.clone(), &["bin"])
+    } else {
+        let exe = collected.started.first().map(|s| s.exe.clone()).unwrap_or_default();
+        (
+            exe.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+            &["bin"],
+        )
+    };
+    match ws.target_source(&name, kinds) {
+        Some(src) => format!("{name} ({})", src.display()),
+        None => name,
+    }
+}
+
+struct Outcome {
+    command: Vec<String>,
+    label: String,
+    status: ExitStatus,
+}
+
+fn report(ws: &Workspace, collected: &Collected, outcome: &Outcome, opts: &ReportArgs) -> Result<()> {
+    let sym_opts = alloc_profile_symbolize::Options {
+        workspace: ws.members.clone(),
+        dependencies: ws.dependencies.clone(),
+    };
+    let (profile, warnings) = alloc_profile_symbolize::symbolize(&collected.profiles, &sym_opts)
+        .context("while symbolizing the profiles")?;
+    let mut notes: Vec<String> = collected.problems.clone();
+    notes.extend(warnings.iter().map(ToString::to_string));
+    let ctx = alloc_profile_report::Context {
+        command: display_command(&outcome.command),
+        target_label: outcome.label.clone(),
+        exit_code: outcome.status.code(),
+        signal: outcome
+            .status
+            .signal()
+            .map(|s| (s, signal_name(s).to_owned())),
+        notes,
+        workspace_root: Some(ws.root.clone()),
+    };
+    let analysis = alloc_profile_report::analyze(&profile, &ctx);
+    let mut buf = Vec::new();
+    match opts.format {
+        Format::Json => alloc_profile_report::render_json(&analysis, &mut buf)?,
+        Format::Text => {
+            let color = match opts.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => {
+                    opts.output.is_none()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+                }
+            };
+            let text_opts = alloc_profile_report::TextOptions {
+                top: opts.top,
+                color,
+                ..Default::default()
+            };
+            alloc_profile_report::render_text(&analysis, &text_opts, &mut buf)?;
+        }
+    }
+    match &opts.output {
+        Some(path) => fs_err::write(path, &buf)
+            .with_context(|| format!("while writing the report to {}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&buf)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// The command as the user typed it: `cargo alloc-profile …`.
+fn display_command(args: &[String]) -> Vec<String> {
+    let mut out = vec!["cargo".to_owned()];
+    out.extend(args.iter().skip(1).cloned());
+    out
+}
