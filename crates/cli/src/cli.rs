@@ -30,6 +30,17 @@ pub struct Cli {
 pub enum Command {
     /// Build and profile a binary or example (like `cargo run`).
     Run(RunArgs),
+    /// Print the environment that profiles programs run by your own harness.
+    ShowEnv(ShowEnvArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ShowEnvArgs {
+    #[command(flatten)]
+    pub cargo: CargoArgs,
+    /// Directory for the raw profiles [default: <target-dir>/alloc-profile/raw/manual].
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// Cargo options shared by every command that builds.
@@ -190,7 +201,9 @@ mod tests {
             "--",
             "--flag",
         ]);
-        let Command::Run(run) = cli.command;
+        let Command::Run(run) = cli.command else {
+            panic!("parsed as run")
+        };
         assert_eq!(run.example.as_deref(), Some("demo"));
         assert_eq!(run.args, ["--flag"]);
         assert_eq!(

@@ -8,6 +8,7 @@
 //! tool error.
 #![forbid(unsafe_code)]
 
+mod allocator;
 mod cargo;
 mod cli;
 mod process;
@@ -53,6 +54,7 @@ fn try_main() -> anyhow::Result<i32> {
     };
     match cli.command {
         cli::Command::Run(args) => session::run(args),
+        cli::Command::ShowEnv(args) => session::show_env(&args),
     }
 }
 

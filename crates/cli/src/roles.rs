@@ -83,7 +83,9 @@ pub fn runner_main() -> Result<()> {
     let out = std::env::var_os(OUT_DIR).context("the runner lost its output directory")?;
     let pid = std::process::id();
     let mut marker = Vec::new();
-    marker.extend_from_slice(exe.as_encoded_bytes());
+    // Cargo may pass a path relative to its working directory; the report wants the real one.
+    let real = std::fs::canonicalize(&exe).map_or_else(|_| exe.clone(), OsString::from);
+    marker.extend_from_slice(real.as_encoded_bytes());
     for arg in std::env::args_os().skip(3) {
         marker.push(0);
         marker.extend_from_slice(arg.as_encoded_bytes());

@@ -253,6 +253,7 @@ fn report(ws: &Workspace, collected: &Collected, outcome: &Outcome, opts: &Repor
         .context("while symbolizing the profiles")?;
     let mut notes: Vec<String> = collected.problems.clone();
     notes.extend(warnings.iter().map(ToString::to_string));
+    notes.extend(allocator_notes(&profile, collected));
     let ctx = alloc_profile_report::Context {
         command: display_command(&outcome.command),
         target_label: outcome.label.clone(),
@@ -298,9 +299,69 @@ fn report(ws: &Workspace, collected: &Collected, outcome: &Outcome, opts: &Repor
     Ok(())
 }
 
+/// Warnings for executables whose allocations may not reach malloc.
+fn allocator_notes(
+    profile: &alloc_profile_format::symbolized::Profile,
+    collected: &Collected,
+) -> Vec<String> {
+    let mut exes: Vec<PathBuf> = collected.started.iter().map(|s| s.exe.clone()).collect();
+    exes.extend(profile.processes.iter().map(|p| PathBuf::from(&p.exe)));
+    exes.sort();
+    exes.dedup();
+    let mut notes = Vec::new();
+    for exe in exes {
+        let Some(info) = crate::allocator::inspect(&exe) else {
+            continue;
+        };
+        let exe_str = exe.to_string_lossy();
+        let rust_allocations: u64 = profile
+            .sites
+            .iter()
+            .filter(|s| !s.libc_internal && profile.processes[s.process].exe == exe_str)
+            .map(|s| s.counters.allocations)
+            .sum();
+        notes.extend(crate::allocator::note(&exe, &info, rust_allocations));
+    }
+    notes
+}
+
 /// The command as the user typed it: `cargo alloc-profile …`.
 fn display_command(args: &[String]) -> Vec<String> {
     let mut out = vec!["cargo".to_owned()];
     out.extend(args.iter().skip(1).cloned());
     out
+}
+
+/// `cargo alloc-profile show-env`: shell lines that set up profiling by hand. Programs run with
+/// `LD_PRELOAD` and `CARGO_ALLOC_PROFILE_OUT` write raw profiles into that directory.
+pub fn show_env(args: &crate::cli::ShowEnvArgs) -> Result<i32> {
+    let ws = Workspace::load(&args.cargo)?;
+    let tool_dir = args
+        .cargo
+        .target_dir
+        .clone()
+        .unwrap_or_else(|| ws.target_directory.clone())
+        .join("alloc-profile");
+    let preload = runtime_lib::install(&tool_dir.join("lib"))?;
+    let out_dir = args
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| tool_dir.join("raw").join("manual"));
+    fs_err::create_dir_all(&out_dir)?;
+    let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', r"'\''"));
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "export LD_PRELOAD={}", quote(preload.as_os_str()))?;
+    writeln!(
+        out,
+        "export {}={}",
+        crate::roles::OUT_DIR,
+        quote(out_dir.as_os_str())
+    )?;
+    writeln!(
+        out,
+        "# Build what you profile with frame pointers and line tables, e.g.:\n\
+         # RUSTFLAGS='-C force-frame-pointers=yes' CARGO_PROFILE_RELEASE_DEBUG=limited \
+         CARGO_PROFILE_RELEASE_STRIP=false cargo build --release"
+    )?;
+    Ok(0)
 }

@@ -1,0 +1,99 @@
+//! Bad input gets one clear line and the right exit status, never a panic or an empty report.
+
+use crate::support::{manifest, run_json, tool, TempDir};
+
+fn assert_no_panic(stderr: &str) {
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("RUST_BACKTRACE"), "{stderr}");
+}
+
+#[test]
+fn no_cargo_toml() {
+    let dir = TempDir::new("no-manifest");
+    let out = tool().arg("run").current_dir(&dir.0).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no Cargo.toml"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn unknown_flag() {
+    let out = tool().args(["run", "--no-such-flag"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--no-such-flag"), "{stderr}");
+    assert_no_panic(&stderr);
+}
+
+#[test]
+fn build_error_keeps_cargos_messages_and_status() {
+    let run = run_json("broken", &[]);
+    let stderr = run.stderr();
+    assert_eq!(run.code(), Some(101), "{stderr}");
+    assert!(stderr.contains("error[E0308]"), "{stderr}");
+    assert!(stderr.contains("nothing was profiled"), "{stderr}");
+    assert!(run.report.is_none());
+    assert_no_panic(&stderr);
+}
+
+#[test]
+fn unknown_target() {
+    let run = run_json("patterns", &["--bin", "no_such_bin"]);
+    let stderr = run.stderr();
+    assert_eq!(run.code(), Some(101), "{stderr}");
+    assert!(stderr.contains("no_such_bin"), "{stderr}");
+    assert_no_panic(&stderr);
+}
+
+#[test]
+fn exit_status_and_streams_pass_through() {
+    let tmp = TempDir::new("exit-code");
+    let report = tmp.0.join("r.txt");
+    let mut child = tool()
+        .arg("run")
+        .arg("--manifest-path")
+        .arg(manifest("patterns"))
+        .arg("--target-dir")
+        .arg(crate::support::fixture_target_dir())
+        .args(["-q", "--bin", "exit_code", "--output"])
+        .arg(&report)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(b"hello").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(stdout, "stdout: got 5 bytes of input\n");
+    assert!(stderr.starts_with("stderr: exiting with 3\n"), "{stderr}");
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(text.contains("exit status 3"), "{text}");
+}
+
+#[test]
+fn killed_by_a_signal_is_said_plainly() {
+    let run = run_json("patterns", &["-q", "--bin", "crash"]);
+    let stderr = run.stderr();
+    assert_eq!(run.code(), Some(128 + 11), "{stderr}");
+    assert!(run.stdout().contains("made 10"));
+    let report = run.report();
+    assert_eq!(report["signal"]["name"], "SIGSEGV", "{report:#}");
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("SIGSEGV") || notes.contains("wrote no profile") || report["totals"]["allocations"].as_u64() > Some(0), "{report:#}");
+    assert_no_panic(&stderr);
+}
+
+#[test]
+fn custom_allocator_that_bypasses_malloc_is_flagged() {
+    let run = run_json("patterns", &["-q", "--bin", "bump_alloc"]);
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    let report = run.report();
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("global allocator"), "{report:#}");
+    assert!(notes.contains("not counted") || notes.contains("invisible"), "{report:#}");
+}

@@ -1,0 +1,8 @@
+//! End-to-end tests: the real tool, built by cargo, profiling real fixture programs built by cargo
+//! under the real interposer. Ground truth comes from a counting `#[global_allocator]` inside the
+//! fixture programs themselves.
+
+mod support;
+
+mod bad_input;
+mod run_patterns;

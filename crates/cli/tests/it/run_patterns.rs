@@ -1,0 +1,74 @@
+//! `cargo alloc-profile run` on the pattern fixture: every pattern function's total allocations
+//! equal what the program's counting global allocator saw around the call.
+
+use crate::support::{function, run_json, truths};
+
+#[test]
+fn every_pattern_matches_the_counting_allocator() {
+    let run = run_json("patterns", &["-q"]);
+    assert_eq!(run.code(), Some(0), "stderr:\n{}", run.stderr());
+    let report = run.report();
+    let truths = truths(&run.stdout());
+    assert!(truths.len() >= 15, "fixture printed its ground truth");
+    let mut mismatches = Vec::new();
+    for (name, allocations, bytes) in &truths {
+        if *allocations == 0 {
+            let zero = report["zero_allocation_functions"].as_array().unwrap();
+            if !zero.iter().any(|z| z == name.as_str()) {
+                mismatches.push(format!("{name}: not listed as zero-allocation"));
+            }
+            if function(report, name).is_some() {
+                mismatches.push(format!("{name}: listed with allocations"));
+            }
+            continue;
+        }
+        match function(report, name) {
+            None => mismatches.push(format!("{name}: missing (truth {allocations})")),
+            Some(f) => {
+                if f["total_allocations"] != *allocations || f["total_bytes"] != *bytes {
+                    mismatches.push(format!(
+                        "{name}: profiled {} allocations / {} bytes, truth {allocations} / {bytes}",
+                        f["total_allocations"], f["total_bytes"]
+                    ));
+                }
+                assert_eq!(f["workspace"], true, "{name}");
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn dependency_allocations_show_under_its_own_module() {
+    let run = run_json("patterns", &["-q"]);
+    let report = run.report();
+    let modules = report["modules"].as_array().unwrap();
+    let dep = modules
+        .iter()
+        .find(|m| m["name"] == "depcrate")
+        .unwrap_or_else(|| panic!("no depcrate module in {modules:#?}"));
+    assert_eq!(dep["workspace"], false);
+    assert_eq!(dep["crate"], "depcrate");
+    // make_words(10): one Vec and ten Strings.
+    assert_eq!(dep["allocations"], 11);
+    let main_module = modules.iter().find(|m| m["name"] == "patterns").unwrap();
+    assert_eq!(main_module["workspace"], true);
+    let nested = modules
+        .iter()
+        .find(|m| m["name"] == "patterns::nested")
+        .unwrap();
+    assert_eq!(nested["allocations"], 6);
+}
+
+#[test]
+fn totals_are_consistent() {
+    let run = run_json("patterns", &["-q"]);
+    let t = &run.report()["totals"];
+    let n = |k: &str| t[k].as_u64().unwrap_or_else(|| panic!("totals.{k}"));
+    assert!(n("allocations") >= n("reallocations"));
+    assert!(n("allocations") >= n("frees"));
+    assert_eq!(n("allocations") - n("frees"), n("leaked_allocations"));
+    assert!(n("peak_bytes") >= 16 * 1024, "the Vec of 1000 u64 was live at once");
+    assert_eq!(run.report()["format"], "cargo-alloc-profile");
+    assert_eq!(run.report()["version"], 1);
+}

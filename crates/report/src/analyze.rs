@@ -1,0 +1,529 @@
+//! Folding a profile's allocation sites into per-function and per-module tables.
+//!
+//! The profiler records, for every unique call stack that reached the allocator, how many
+//! allocations it made and how many bytes they asked for. People do not think in stacks: they
+//! want to know which of *their* functions allocate and which parts of the program (their modules,
+//! their dependencies, the runtime) account for the total. This module answers both, with the
+//! definitions below. Each number in the reports is one of these.
+//!
+//! # Definitions
+//! - An **allocation** is one successful allocator call: malloc, calloc, realloc, reallocarray,
+//!   posix_memalign, aligned_alloc, memalign, valloc or pvalloc. **Bytes** are the requested sizes
+//!   summed (for realloc, the new size). A **reallocation** is an allocation that was a realloc of an
+//!   existing block; a **free** releases a block (by `free` or by a realloc that replaced it).
+//!   Blocks **still live at exit** were never freed before the profile was written.
+//! - A **function** is identified by [`function_key`]: closures fold into the function that defines
+//!   them and generic arguments are dropped, so `app::run::{{closure}}` counts as `app::run`.
+//! - A site's **self function** is its innermost frame of kind [`FrameKind::Workspace`] (code of the
+//!   profiled workspace). The site's allocations and bytes count in that function's **self**
+//!   numbers. Every *distinct* workspace function anywhere on the site's stack gets the site's
+//!   allocations and bytes in its **total**, once per site even when it recurses. Both are sums over
+//!   sites, so `self <= total`, and a function's total includes the allocations of the workspace
+//!   functions it called. Only workspace functions are listed; dependencies appear as modules.
+//! - A site's **module** is [`module_of`] its innermost frame of kind Workspace *or* Dependency
+//!   (so an allocation inside `serde_json` called from `app::save` counts for the module
+//!   `serde_json::ser`, while `app::save` is its self function). Sites without such a frame belong to
+//!   the pseudo-module `(runtime)`: the standard library and start-up code on their own (the stdout
+//!   buffer, thread start-up). Every allocation is in exactly one module.
+//! - **C library internal** sites ([`Site::libc_internal`]) are glibc's or the dynamic loader's own
+//!   allocations, which no Rust global allocator would see. They count in the totals and in the
+//!   pseudo-module `(C library internal)`, never in any function's self or total.
+//! - A function's **location** (`file`, `line`) is the source line of its own frame in the sites where
+//!   it is the self function, the one with the most self allocations (ties: lowest line, then file
+//!   name); lines without a known file only win when no known one exists. A function that is never a
+//!   self function gets the location, by the same rule, of its innermost frame in the sites whose
+//!   total it shares.
+//! - A function's **via** is the API its code called to allocate at that location: the frame just
+//!   inside the self frame (for example an inlined `alloc::vec::Vec<T,A>::push`), shortened to a
+//!   readable name such as `Vec::push`, `Clone::clone`, `format!` or `serde_json::to_string` (see
+//!   `via.rs` for the rules). Among the sites at the chosen location, the via with the most
+//!   allocations wins (ties: alphabetical).
+//! - **Totals**: allocations include those the interposer could not attribute to a stack
+//!   ([`End::unattributed`](alloc_profile_format::End::unattributed), shown as a warning); all other
+//!   totals are sums over sites. **Peak** is the largest `peak_bytes` of any single process: processes
+//!   profiled together (test binaries, children) mostly run one after another, so their peaks do not
+//!   add up, and the largest peak is the memory the run needed at least.
+//! - **Zero-allocation functions** are the profile's [`Profile::workspace_functions`] minus every
+//!   function with a non-zero total. Since calls are not recorded, such a function either ran without
+//!   allocating or did not run at all.
+//!
+//! # Order
+//! Every list has explicit tie-breakers, so equal profiles give equal reports: functions by total
+//! allocations descending, then name; hot spots ([`Analysis::hot_spots`]) by self allocations, then
+//! self bytes, descending, then name; modules by allocations, then bytes, descending, then name.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+
+use alloc_profile_format::end_reason;
+use alloc_profile_format::symbolized::{function_key, module_of, Frame, FrameKind, Profile, Site};
+
+use crate::via::api_name;
+
+/// Name of the pseudo-module of sites with no workspace or dependency frame.
+pub const RUNTIME_MODULE: &str = "(runtime)";
+/// Name of the pseudo-module of the C library's own allocations.
+pub const LIBC_MODULE: &str = "(C library internal)";
+
+/// Everything the reports show, computed from one profile.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Analysis {
+    pub totals: Totals,
+    /// Every workspace function with a non-zero total, by total allocations descending, then name.
+    pub functions: Vec<FunctionStats>,
+    /// Every module with at least one allocation, by allocations and bytes descending, then name.
+    pub modules: Vec<ModuleStats>,
+    /// Workspace functions never seen on an allocation stack, sorted by name.
+    pub zero_allocation_functions: Vec<String>,
+    /// How many workspace functions the symbolizer found in the debug info; 0 means the
+    /// zero-allocation list is unknown rather than empty.
+    pub workspace_function_count: usize,
+    /// One entry per profiled process, in the profile's order.
+    pub processes: Vec<ProcessSummary>,
+}
+
+/// Whole-run numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// All allocations, including C-library-internal and unattributed ones.
+    pub allocations: u64,
+    pub reallocations: u64,
+    pub bytes: u64,
+    pub frees: u64,
+    pub freed_bytes: u64,
+    /// Largest process-wide peak of live bytes among the processes.
+    pub peak_bytes: u64,
+    /// Allocations still live at exit.
+    pub leaked_allocations: u64,
+    pub leaked_bytes: u64,
+    /// Allocations the C library made for itself (included in `allocations`).
+    pub libc_internal_allocations: u64,
+    pub libc_internal_bytes: u64,
+    /// Allocations that could not be attributed to a stack (included in `allocations`, in no
+    /// table).
+    pub unattributed_allocations: u64,
+    /// Allocations whose stack was cut at the capture depth limit: outer frames are missing, so
+    /// they may be blamed on no function or on an inner one only.
+    pub truncated_allocations: u64,
+}
+
+/// One workspace function.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FunctionStats {
+    /// [`function_key`] of the function: `my_crate::parse::tokenize`.
+    pub name: String,
+    /// [`module_of`] the function.
+    pub module: String,
+    /// Crate the function's source belongs to, when known.
+    pub crate_name: Option<String>,
+    /// Always true for now; dependency functions may be added with `false` later.
+    pub workspace: bool,
+    pub self_allocations: u64,
+    /// How many of `self_allocations` were reallocations.
+    pub self_reallocations: u64,
+    pub self_bytes: u64,
+    /// Self allocations still live at exit.
+    pub self_leaked_allocations: u64,
+    pub self_leaked_bytes: u64,
+    pub total_allocations: u64,
+    pub total_bytes: u64,
+    /// Source file as recorded in the debug info.
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    /// Shortened name of the API called at `file:line`, e.g. `Vec::push`.
+    pub via: Option<String>,
+}
+
+/// What a module row stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ModuleKind {
+    /// A module of the profiled workspace.
+    Workspace,
+    /// A module of a dependency crate.
+    Dependency,
+    /// The pseudo-module [`RUNTIME_MODULE`].
+    Runtime,
+    /// The pseudo-module [`LIBC_MODULE`].
+    LibcInternal,
+}
+
+impl ModuleKind {
+    /// The name used in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModuleKind::Workspace => "workspace",
+            ModuleKind::Dependency => "dependency",
+            ModuleKind::Runtime => "runtime",
+            ModuleKind::LibcInternal => "libc_internal",
+        }
+    }
+}
+
+/// One module (or pseudo-module).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleStats {
+    /// Module path (`my_crate::parse`), or [`RUNTIME_MODULE`] / [`LIBC_MODULE`].
+    pub name: String,
+    pub kind: ModuleKind,
+    /// Crate of the module; `None` for pseudo-modules.
+    pub crate_name: Option<String>,
+    pub allocations: u64,
+    pub reallocations: u64,
+    pub bytes: u64,
+    pub leaked_allocations: u64,
+    pub leaked_bytes: u64,
+}
+
+impl ModuleStats {
+    /// True for modules of the profiled workspace.
+    pub fn workspace(&self) -> bool {
+        self.kind == ModuleKind::Workspace
+    }
+}
+
+/// How one process ended, and its own numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProcessSummary {
+    /// Path of the executable.
+    pub exe: String,
+    pub args: Vec<String>,
+    /// `"exit"`, `"signal"`, `"exec"`, `"_exit"`, or `"unknown"` (see
+    /// [`end_reason`](alloc_profile_format::end_reason)).
+    pub end: &'static str,
+    /// Exit code or signal number, depending on `end`.
+    pub end_detail: i32,
+    pub allocations: u64,
+    pub bytes: u64,
+    pub peak_bytes: u64,
+    pub unattributed_allocations: u64,
+}
+
+impl Analysis {
+    /// Functions with self allocations, the rows of the "Hot spots" table: by self allocations,
+    /// then self bytes, descending, then name.
+    pub fn hot_spots(&self) -> Vec<&FunctionStats> {
+        let mut v: Vec<&FunctionStats> = self
+            .functions
+            .iter()
+            .filter(|f| f.self_allocations > 0)
+            .collect();
+        v.sort_by(|a, b| {
+            (Reverse(a.self_allocations), Reverse(a.self_bytes), &a.name).cmp(&(
+                Reverse(b.self_allocations),
+                Reverse(b.self_bytes),
+                &b.name,
+            ))
+        });
+        v
+    }
+
+    /// Looks a function up by its [`function_key`] name.
+    pub fn function(&self, name: &str) -> Option<&FunctionStats> {
+        self.functions.iter().find(|f| f.name == name)
+    }
+
+    /// Looks a module up by name.
+    pub fn module(&self, name: &str) -> Option<&ModuleStats> {
+        self.modules.iter().find(|m| m.name == name)
+    }
+}
+
+type Location = (Option<String>, Option<u32>);
+
+#[derive(Default)]
+struct LocationAcc {
+    allocations: u64,
+    vias: BTreeMap<Option<String>, u64>,
+}
+
+#[derive(Default)]
+struct FunctionAcc {
+    crate_names: BTreeSet<String>,
+    self_allocations: u64,
+    self_reallocations: u64,
+    self_bytes: u64,
+    self_leaked_allocations: u64,
+    self_leaked_bytes: u64,
+    total_allocations: u64,
+    total_bytes: u64,
+    self_locations: BTreeMap<Location, LocationAcc>,
+    total_locations: BTreeMap<Location, u64>,
+}
+
+#[derive(Default)]
+struct ModuleAcc {
+    crate_names: BTreeSet<String>,
+    allocations: u64,
+    reallocations: u64,
+    bytes: u64,
+    leaked_allocations: u64,
+    leaked_bytes: u64,
+}
+
+/// Computes every table of the reports from a profile. See the module documentation for the
+/// definitions.
+pub fn analyze(profile: &Profile) -> Analysis {
+    let mut totals = Totals::default();
+    let mut functions: BTreeMap<String, FunctionAcc> = BTreeMap::new();
+    let mut modules: BTreeMap<(ModuleKind, String), ModuleAcc> = BTreeMap::new();
+    let mut processes: Vec<ProcessSummary> = profile.processes.iter().map(summarize).collect();
+
+    for site in &profile.sites {
+        let c = &site.counters;
+        if c.allocations == 0 {
+            continue;
+        }
+        totals.allocations += c.allocations;
+        totals.reallocations += c.reallocations;
+        totals.bytes += c.bytes;
+        totals.frees += c.frees;
+        totals.freed_bytes += c.freed_bytes;
+        totals.leaked_allocations += c.live_allocations;
+        totals.leaked_bytes += c.live_bytes;
+        if site.flags & alloc_profile_format::stack_flags::TRUNCATED != 0 {
+            totals.truncated_allocations += c.allocations;
+        }
+        if let Some(p) = processes.get_mut(site.process) {
+            p.allocations += c.allocations;
+            p.bytes += c.bytes;
+        }
+
+        // Frames that do not resolve are skipped: a broken index is the symbolizer's bug, and
+        // the counts are still right.
+        let frames: Vec<&Frame> = site
+            .frames
+            .iter()
+            .filter_map(|&i| profile.frames.get(i as usize))
+            .collect();
+
+        if site.libc_internal {
+            totals.libc_internal_allocations += c.allocations;
+            totals.libc_internal_bytes += c.bytes;
+            add_module(&mut modules, ModuleKind::LibcInternal, LIBC_MODULE, None, site);
+            continue;
+        }
+
+        match frames
+            .iter()
+            .find(|f| matches!(f.kind, FrameKind::Workspace | FrameKind::Dependency))
+        {
+            Some(frame) => {
+                let kind = if frame.kind == FrameKind::Workspace {
+                    ModuleKind::Workspace
+                } else {
+                    ModuleKind::Dependency
+                };
+                let krate = crate_of(frame);
+                let mut name = module_of(&frame.function);
+                if name.is_empty() {
+                    name = krate.clone().unwrap_or_else(|| "(unnamed)".to_owned());
+                }
+                add_module(&mut modules, kind, &name, krate, site);
+            }
+            None => add_module(&mut modules, ModuleKind::Runtime, RUNTIME_MODULE, None, site),
+        }
+
+        attribute_to_functions(&mut functions, &frames, site);
+    }
+    totals.unattributed_allocations = profile.processes.iter().map(|p| p.end.unattributed).sum();
+    totals.allocations += totals.unattributed_allocations;
+    totals.peak_bytes = profile
+        .processes
+        .iter()
+        .map(|p| p.end.peak_bytes)
+        .max()
+        .unwrap_or(0);
+
+    let mut functions: Vec<FunctionStats> = functions
+        .into_iter()
+        .filter(|(_, acc)| acc.total_allocations > 0)
+        .map(|(name, acc)| finish_function(name, acc))
+        .collect();
+    functions.sort_by(|a, b| {
+        (Reverse(a.total_allocations), &a.name).cmp(&(Reverse(b.total_allocations), &b.name))
+    });
+
+    let mut modules: Vec<ModuleStats> = modules
+        .into_iter()
+        .map(|((kind, name), acc)| ModuleStats {
+            name,
+            kind,
+            crate_name: acc.crate_names.into_iter().next(),
+            allocations: acc.allocations,
+            reallocations: acc.reallocations,
+            bytes: acc.bytes,
+            leaked_allocations: acc.leaked_allocations,
+            leaked_bytes: acc.leaked_bytes,
+        })
+        .collect();
+    modules.sort_by(|a, b| {
+        (Reverse(a.allocations), Reverse(a.bytes), &a.name, a.kind).cmp(&(
+            Reverse(b.allocations),
+            Reverse(b.bytes),
+            &b.name,
+            b.kind,
+        ))
+    });
+
+    let allocating: BTreeSet<&str> = functions.iter().map(|f| f.name.as_str()).collect();
+    let zero: BTreeSet<&String> = profile
+        .workspace_functions
+        .iter()
+        .filter(|name| !allocating.contains(name.as_str()))
+        .collect();
+    let zero_allocation_functions = zero.into_iter().cloned().collect();
+
+    Analysis {
+        totals,
+        functions,
+        modules,
+        zero_allocation_functions,
+        workspace_function_count: profile.workspace_functions.len(),
+        processes,
+    }
+}
+
+fn summarize(p: &alloc_profile_format::symbolized::Process) -> ProcessSummary {
+    ProcessSummary {
+        exe: p.exe.clone(),
+        args: p.args.clone(),
+        end: match p.end.reason {
+            end_reason::EXIT => "exit",
+            end_reason::SIGNAL => "signal",
+            end_reason::EXEC => "exec",
+            end_reason::UNDERSCORE_EXIT => "_exit",
+            _ => "unknown",
+        },
+        end_detail: p.end.detail,
+        allocations: p.end.unattributed,
+        bytes: 0,
+        peak_bytes: p.end.peak_bytes,
+        unattributed_allocations: p.end.unattributed,
+    }
+}
+
+/// The crate of a frame: as the symbolizer recorded it, else the first segment of its path.
+fn crate_of(frame: &Frame) -> Option<String> {
+    if let Some(name) = &frame.crate_name {
+        return Some(name.clone());
+    }
+    let module = module_of(&frame.function);
+    let first = module.split("::").next().unwrap_or("");
+    if first.is_empty() || first.starts_with('<') {
+        None
+    } else {
+        Some(first.to_owned())
+    }
+}
+
+fn add_module(
+    modules: &mut BTreeMap<(ModuleKind, String), ModuleAcc>,
+    kind: ModuleKind,
+    name: &str,
+    krate: Option<String>,
+    site: &Site,
+) {
+    let c = &site.counters;
+    let acc = modules.entry((kind, name.to_owned())).or_default();
+    acc.crate_names.extend(krate);
+    acc.allocations += c.allocations;
+    acc.reallocations += c.reallocations;
+    acc.bytes += c.bytes;
+    acc.leaked_allocations += c.live_allocations;
+    acc.leaked_bytes += c.live_bytes;
+}
+
+fn attribute_to_functions(
+    functions: &mut BTreeMap<String, FunctionAcc>,
+    frames: &[&Frame],
+    site: &Site,
+) {
+    let c = &site.counters;
+    let Some(self_index) = frames.iter().position(|f| f.kind == FrameKind::Workspace) else {
+        return;
+    };
+    let self_frame = frames[self_index];
+    let acc = functions
+        .entry(function_key(&self_frame.function))
+        .or_default();
+    acc.self_allocations += c.allocations;
+    acc.self_reallocations += c.reallocations;
+    acc.self_bytes += c.bytes;
+    acc.self_leaked_allocations += c.live_allocations;
+    acc.self_leaked_bytes += c.live_bytes;
+    let via = self_index
+        .checked_sub(1)
+        .and_then(|inner| api_name(frames[inner]));
+    let location = acc
+        .self_locations
+        .entry((self_frame.file.clone(), self_frame.line))
+        .or_default();
+    location.allocations += c.allocations;
+    *location.vias.entry(via).or_default() += c.allocations;
+
+    // Totals: once per distinct function, at its innermost frame on this stack.
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for frame in frames.iter().filter(|f| f.kind == FrameKind::Workspace) {
+        let key = function_key(&frame.function);
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        let acc = functions.entry(key).or_default();
+        acc.crate_names.extend(crate_of(frame));
+        acc.total_allocations += c.allocations;
+        acc.total_bytes += c.bytes;
+        *acc
+            .total_locations
+            .entry((frame.file.clone(), frame.line))
+            .or_default() += c.allocations;
+    }
+}
+
+/// The location with the most allocations; known files first, ties to the lowest line, then file.
+fn best_location<'a, V>(
+    locations: &'a BTreeMap<Location, V>,
+    count: impl Fn(&V) -> u64,
+) -> Option<(&'a Location, &'a V)> {
+    locations.iter().min_by(|(a, va), (b, vb)| {
+        let key_a = (a.0.is_none(), Reverse(count(va)), a.1, &a.0);
+        let key_b = (b.0.is_none(), Reverse(count(vb)), b.1, &b.0);
+        key_a.cmp(&key_b)
+    })
+}
+
+fn finish_function(name: String, acc: FunctionAcc) -> FunctionStats {
+    let (file, line, via) = match best_location(&acc.self_locations, |l| l.allocations) {
+        Some(((file, line), location)) => {
+            // The most frequent via at that location; named ones before unknown, then
+            // alphabetical.
+            let via = location
+                .vias
+                .iter()
+                .min_by(|(a, na), (b, nb)| {
+                    (a.is_none(), Reverse(**na), *a).cmp(&(b.is_none(), Reverse(**nb), *b))
+                })
+                .and_then(|(via, _)| via.clone());
+            (file.clone(), *line, via)
+        }
+        None => match best_location(&acc.total_locations, |n| *n) {
+            Some(((file, line), _)) => (file.clone(), *line, None),
+            None => (None, None, None),
+        },
+    };
+    FunctionStats {
+        module: module_of(&name),
+        crate_name: acc.crate_names.into_iter().next(),
+        workspace: true,
+        self_allocations: acc.self_allocations,
+        self_reallocations: acc.self_reallocations,
+        self_bytes: acc.self_bytes,
+        self_leaked_allocations: acc.self_leaked_allocations,
+        self_leaked_bytes: acc.self_leaked_bytes,
+        total_allocations: acc.total_allocations,
+        total_bytes: acc.total_bytes,
+        file,
+        line,
+        via,
+        name,
+    }
+}

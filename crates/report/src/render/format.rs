@@ -1,0 +1,234 @@
+//! Number formatting and fitting text into columns.
+
+use crate::via::split_path;
+
+/// `1842` → `1,842`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Bytes in binary units with one decimal: `512 B`, `62.5 KiB`, `1.2 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    // Integer arithmetic in tenths, so the result never depends on float rounding.
+    let mut unit = 0;
+    let mut scale: u128 = 1024;
+    // Move up while the value would print as 1024.0 or more.
+    while unit + 1 < UNITS.len() && (u128::from(n) * 10 + scale / 2) / scale >= 10240 {
+        unit += 1;
+        scale *= 1024;
+    }
+    let tenths = (u128::from(n) * 10 + scale / 2) / scale;
+    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
+}
+
+/// `part` as a percentage of `whole` with one decimal; `<0.1%` for small non-zero shares.
+pub(crate) fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "-".to_owned();
+    }
+    let tenths = (u128::from(part) * 1000 + u128::from(whole) / 2) / u128::from(whole);
+    if tenths == 0 && part > 0 {
+        return "<0.1%".to_owned();
+    }
+    format!("{}.{}%", tenths / 10, tenths % 10)
+}
+
+/// Display width (characters; the report only uses single-width ones).
+pub(crate) fn width(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// The last `n` characters of `s`.
+fn tail(s: &str, n: usize) -> &str {
+    let count = width(s);
+    if count <= n {
+        return s;
+    }
+    let start = s.char_indices().nth(count - n).map_or(0, |(i, _)| i);
+    &s[start..]
+}
+
+/// The first `n` characters of `s`.
+fn head(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// A function or module path fitted into `max` columns, keeping its last segments:
+/// `my_crate::…::Type::method`, else `…::Type::method`, else `…method`.
+pub(crate) fn fit_path(path: &str, max: usize) -> String {
+    if width(path) <= max {
+        return path.to_owned();
+    }
+    let segments = split_path(path);
+    if segments.len() >= 2 {
+        // Longest tail of whole segments that fits, with the first segment if possible.
+        let first = segments[0];
+        for with_first in [true, false] {
+            let mut best: Option<String> = None;
+            for start in (1..segments.len()).rev() {
+                let tail = segments[start..].join("::");
+                let candidate = if with_first {
+                    if start == 1 {
+                        continue;
+                    }
+                    format!("{first}::…::{tail}")
+                } else {
+                    format!("…::{tail}")
+                };
+                if width(&candidate) <= max {
+                    best = Some(candidate);
+                } else {
+                    break;
+                }
+            }
+            if let Some(best) = best {
+                return best;
+            }
+        }
+    }
+    fit_start(path, max)
+}
+
+/// `…` and the end of `s`, in `max` columns: keeps file names and line numbers.
+pub(crate) fn fit_start(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_owned();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    format!("…{}", tail(s, max - 1))
+}
+
+/// A `file:line` in `max` columns, dropping leading directories first: `…/parser/tokens.rs:120`.
+pub(crate) fn fit_location(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_owned();
+    }
+    for (i, _) in s.match_indices('/') {
+        let candidate = format!("…{}", &s[i..]);
+        if width(&candidate) <= max {
+            return candidate;
+        }
+    }
+    fit_start(s, max)
+}
+
+/// The start of `s` and `…`, in `max` columns.
+pub(crate) fn fit_end(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_owned();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    format!("{}…", head(s, max - 1))
+}
+
+/// Words joined by `separator` into lines of at most `max` columns, each starting with `indent`.
+pub(crate) fn wrap(words: &[String], indent: &str, separator: &str, max: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in words {
+        let word = fit_path(word, max.saturating_sub(width(indent)));
+        if !line.is_empty() && width(&line) + width(separator) + width(&word) > max {
+            lines.push(std::mem::take(&mut line));
+        }
+        if line.is_empty() {
+            line.push_str(indent);
+        } else {
+            line.push_str(separator);
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Prose wrapped at spaces into lines of at most `max` columns; the first line starts with
+/// `first`, the others with `rest`.
+pub(crate) fn wrap_prose(text: &str, first: &str, rest: &str, max: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = first.to_owned();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && width(&line) + 1 + width(word) > max {
+            lines.push(std::mem::replace(&mut line, rest.to_owned()));
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    lines.push(line);
+    lines
+        .into_iter()
+        .map(|l| fit_end(&l, max))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1024), "1.0 KiB");
+        assert_eq!(human_bytes(64_000), "62.5 KiB");
+        assert_eq!(human_bytes(1024 * 1024 - 1), "1.0 MiB");
+        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+        assert_eq!(percent(1, 3), "33.3%");
+        assert_eq!(percent(1, 10_000), "<0.1%");
+        assert_eq!(percent(0, 10), "0.0%");
+        assert_eq!(percent(10, 10), "100.0%");
+    }
+
+    #[test]
+    fn fitting() {
+        let path = "my_crate::parser::tokens::Tokenizer::next_token";
+        assert_eq!(fit_path(path, 100), path);
+        assert_eq!(fit_path(path, 40), "my_crate::…::Tokenizer::next_token");
+        assert_eq!(fit_path(path, 25), "…::Tokenizer::next_token");
+        assert_eq!(fit_path(path, 12), "…next_token");
+        assert_eq!(fit_start("src/parser/tokens.rs:120", 12), "…kens.rs:120");
+        assert_eq!(fit_location("src/parser/tokens.rs:120", 22), "…/parser/tokens.rs:120");
+        assert_eq!(fit_location("src/parser/tokens.rs:120", 16), "…/tokens.rs:120");
+        assert_eq!(fit_location("src/parser/tokens.rs:120", 12), "…kens.rs:120");
+        assert_eq!(fit_end("Vec::with_capacity", 10), "Vec::with…");
+    }
+
+    #[test]
+    fn wrapping() {
+        let words: Vec<String> = ["aaaa", "bbbb", "cccc"].map(String::from).to_vec();
+        assert_eq!(wrap(&words, "  ", "  ", 14), ["  aaaa  bbbb", "  cccc"]);
+        assert_eq!(
+            wrap_prose("one two three four", "x: ", "   ", 12),
+            ["x: one two", "   three", "   four"]
+        );
+    }
+}

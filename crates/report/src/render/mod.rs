@@ -1,0 +1,91 @@
+//! Writers of an [`Analysis`]: the text report for people, the JSON report for tools.
+//!
+//! Both take what the profile cannot know, the command the user ran and how it ended, as a
+//! [`Context`] from the caller, and write to any `impl Write`; errors are the writer's
+//! (`BrokenPipe` included, for the caller to treat as success).
+//!
+//! The text report is deterministic: no addresses, process ids or timings, explicit tie-breakers
+//! everywhere, at most [`TEXT_WIDTH`] columns, and escape codes only with [`TextOptions::color`].
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use crate::Analysis;
+
+mod format;
+pub mod json;
+mod text;
+
+pub use format::{human_bytes, thousands};
+
+/// Width the text report fits in.
+pub const TEXT_WIDTH: usize = 100;
+
+/// What the caller knows about the run that the profile does not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// What the user ran, e.g. `["cargo", "alloc-profile", "run", "--example", "demo"]`.
+    pub command: Vec<String>,
+    /// The profiled target, e.g. `demo (examples/demo.rs)`; empty when there is nothing to say.
+    pub target_label: String,
+    /// Exit code of the profiled program, when it exited.
+    pub exit_code: Option<i32>,
+    /// Signal number and name (`SIGSEGV`) when it was killed by one.
+    pub signal: Option<(i32, String)>,
+    /// Warnings of the command-line tool or the symbolizer, shown in the header.
+    pub notes: Vec<String>,
+    /// Source paths under this directory are shown relative to it.
+    pub workspace_root: Option<PathBuf>,
+}
+
+/// Options of the text report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Rows of the "Hot spots" and "Per-module breakdown" tables; the rest is summarized in one
+    /// line.
+    pub top: usize,
+    /// Use ANSI escape codes. Off means no escape code at all.
+    pub color: bool,
+}
+
+impl Default for TextOptions {
+    fn default() -> Self {
+        TextOptions {
+            top: 10,
+            color: false,
+        }
+    }
+}
+
+/// Writes the text report.
+pub fn write_text(
+    out: &mut impl Write,
+    analysis: &Analysis,
+    context: &Context,
+    options: &TextOptions,
+) -> io::Result<()> {
+    let text = text::render(analysis, context, options);
+    out.write_all(text.as_bytes())
+}
+
+/// Writes the JSON report (format `cargo-alloc-profile`, version 1), pretty-printed, with a final
+/// newline.
+pub fn write_json(out: &mut impl Write, analysis: &Analysis, context: &Context) -> io::Result<()> {
+    let report = json::Report::new(analysis, context);
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    out.write_all(b"\n")
+}
+
+/// `file` relative to `root` when it lies under it.
+pub(crate) fn relative_path(file: &str, root: Option<&PathBuf>) -> String {
+    if let Some(root) = root {
+        if let Ok(rest) = std::path::Path::new(file).strip_prefix(root) {
+            if let Some(s) = rest.to_str() {
+                if !s.is_empty() {
+                    return s.to_owned();
+                }
+            }
+        }
+    }
+    file.to_owned()
+}

@@ -1,0 +1,4 @@
+fn main() {
+    let x: u32 = "this does not compile";
+    println!("{x}");
+}
