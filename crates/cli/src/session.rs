@@ -265,10 +265,10 @@ fn report(ws: &Workspace, collected: &Collected, outcome: &Outcome, opts: &Repor
         notes,
         workspace_root: Some(ws.root.clone()),
     };
-    let analysis = alloc_profile_report::analyze(&profile, &ctx);
+    let analysis = alloc_profile_report::analyze(&profile);
     let mut buf = Vec::new();
     match opts.format {
-        Format::Json => alloc_profile_report::render_json(&analysis, &mut buf)?,
+        Format::Json => alloc_profile_report::write_json(&mut buf, &analysis, &ctx)?,
         Format::Text => {
             let color = match opts.color {
                 ColorChoice::Always => true,
@@ -282,9 +282,8 @@ fn report(ws: &Workspace, collected: &Collected, outcome: &Outcome, opts: &Repor
             let text_opts = alloc_profile_report::TextOptions {
                 top: opts.top,
                 color,
-                ..Default::default()
             };
-            alloc_profile_report::render_text(&analysis, &text_opts, &mut buf)?;
+            alloc_profile_report::write_text(&mut buf, &analysis, &ctx, &text_opts)?;
         }
     }
     match &opts.output {

@@ -360,7 +360,6 @@ impl RawProfile {
             records::peak_site(&mut enc, stack, bytes);
         }
         records::end(&mut enc, &self.end);
-        drop(enc);
         out
     }
 

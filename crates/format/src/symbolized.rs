@@ -92,7 +92,12 @@ pub fn function_key(name: &str) -> String {
     let mut parts: Vec<&str> = split_path(&name);
     while parts.len() > 1 {
         let last = parts[parts.len() - 1];
-        if last.starts_with("{{closure") || last.starts_with("{closure") || last == "{{constant}}" {
+        if last.starts_with("{{closure")
+            || last.starts_with("{closure")
+            || last.starts_with("{async_fn")
+            || last.starts_with("{async_block")
+            || last == "{{constant}}"
+        {
             parts.pop();
         } else {
             break;
@@ -208,6 +213,8 @@ mod tests {
             "<a::T as core::clone::Clone>::clone"
         );
         assert_eq!(function_key("main"), "main");
+        assert_eq!(function_key("a::serve::{async_fn#0}"), "a::serve");
+        assert_eq!(function_key("a::f::{async_block#0}::{closure#0}"), "a::f");
     }
 
     #[test]

@@ -1,1 +1,235 @@
-//! placeholder
+//! The `LD_PRELOAD` malloc interposer of `cargo-alloc-profile`.
+//!
+//! Loaded into a profiled program, it counts every heap allocation exactly, per call stack, and
+//! writes one raw profile per process at exit, for the tool to symbolize and report offline.
+//!
+//! # Responsibilities
+//! - Hook glibc's allocation functions and reach the real allocator through `__libc_malloc` and
+//!   friends: blocks stay glibc's own (no header inside them), so `malloc_usable_size` keeps working.
+//! - Capture the caller's stack (frame pointers, DWARF where those cannot be trusted), intern it,
+//!   and count per stack and per thread without a lock or a shared cache line on the hot path.
+//! - Track live blocks in a side table so frees are credited to the allocating stack, and measure
+//!   the peak of live bytes.
+//! - Link each thread's stacks to the `pthread_create` call that started it.
+//! - Write the profile with the `alloc-profile-format` encoder, atomically, once per process (fork
+//!   children write their own).
+//!
+//! Symbolization, analysis and rendering are the tool's job, not this library's.
+//!
+//! # Contract
+//! | Environment variable      | Meaning |
+//! |---------------------------|---------|
+//! | `CARGO_ALLOC_PROFILE_OUT` | Directory for profiles. Unset or empty: a pure pass-through that records and writes nothing. A relative path is taken against the working directory at start. Inherited by child processes, which are profiled too. |
+//!
+//! Each process writes `<dir>/<exe-basename>-<pid>.aprof` (through `<dir>/.<exe-basename>-<pid>.aprof.tmp`)
+//! when it exits normally (`exit`, return from `main`), or calls `_exit`/`_Exit`.
+//!
+//! Hooked: `malloc`, `calloc`, `realloc`, `reallocarray`, `free`, `cfree`, `posix_memalign`,
+//! `aligned_alloc`, `memalign`, `valloc`, `pvalloc`, `pthread_create`, `pthread_setname_np`, `exit`,
+//! `_exit`, `_Exit`.
+//!
+//! # Limits
+//! - x86_64 Linux with glibc (2.36 is what it was built against), loaded with `LD_PRELOAD` (the fast
+//!   thread-local access relies on being in the static TLS block).
+//! - Frame-pointer stacks are only as good as the program's frame pointers: build with
+//!   `-C force-frame-pointers=yes`. C code without them gives wrong outer frames.
+//! - Not written: processes killed by a signal, or that `exec` without exiting.
+//! - Under several threads the peak of live bytes is approximate (see `counters`).
+#![cfg(all(target_os = "linux", target_arch = "x86_64"))]
+
+mod arena;
+mod capture;
+mod counters;
+mod dir;
+mod hooks;
+mod intern;
+mod live;
+mod profile;
+mod runtime;
+mod sync;
+mod sys;
+mod threads;
+
+use core::ffi::{c_char, c_int, c_void};
+
+/// The interposer's version, written into every profile header (`env!("CARGO_PKG_VERSION")` is not
+/// available under the plain-rustc build, so it is kept here and checked against Cargo.toml by a test).
+pub const TOOL_VERSION: &str = "0.1.0";
+
+/// Runs the constructor when the library is loaded (not in unit tests: they must not hook the test
+/// runner).
+#[cfg(not(test))]
+#[used]
+#[link_section = ".init_array"]
+static INIT: unsafe extern "C" fn(c_int, *const *const c_char, *const *const c_char) = runtime::init;
+
+/// Interposes `malloc`.
+///
+/// # Safety
+/// C `malloc` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
+    // SAFETY: forwards the caller's C contract unchanged.
+    unsafe { hooks::malloc(size) }
+}
+
+/// Interposes `calloc`.
+///
+/// # Safety
+/// C `calloc` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn calloc(n: usize, size: usize) -> *mut c_void {
+    // SAFETY: forwards the caller's C contract unchanged.
+    unsafe { hooks::calloc(n, size) }
+}
+
+/// Interposes `realloc`.
+///
+/// # Safety
+/// C `realloc` contract: `ptr` is null or a live block of this allocator.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
+    // SAFETY: forwards the caller's C contract unchanged.
+    unsafe { hooks::realloc(ptr, size) }
+}
+
+/// Interposes `reallocarray`.
+///
+/// # Safety
+/// C `reallocarray` contract: `ptr` is null or a live block of this allocator.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn reallocarray(ptr: *mut c_void, n: usize, size: usize) -> *mut c_void {
+    // SAFETY: forwards the caller's C contract unchanged.
+    unsafe { hooks::reallocarray(ptr, n, size) }
+}
+
+/// Interposes `free`.
+///
+/// # Safety
+/// C `free` contract: `ptr` is null or a live block of this allocator.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn free(ptr: *mut c_void) {
+    // SAFETY: forwards the caller's C contract unchanged.
+    unsafe { hooks::free(ptr) }
+}
+
+/// Interposes the obsolete `cfree` (glibc keeps it for old binaries): `free`.
+///
+/// # Safety
+/// C `free` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn cfree(ptr: *mut c_void) {
+    // SAFETY: forwards the caller's C contract unchanged.
+    unsafe { hooks::free(ptr) }
+}
+
+/// Interposes `posix_memalign`.
+///
+/// # Safety
+/// C `posix_memalign` contract: `out` is valid for a write.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn posix_memalign(out: *mut *mut c_void, align: usize, size: usize) -> c_int {
+    // SAFETY: forwards the caller's C contract unchanged.
+    unsafe { hooks::posix_memalign(out, align, size) }
+}
+
+/// Interposes `aligned_alloc` (in glibc 2.36 the same function as `memalign`).
+///
+/// # Safety
+/// C `aligned_alloc` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn aligned_alloc(align: usize, size: usize) -> *mut c_void {
+    // SAFETY: forwards the caller's C contract unchanged.
+    unsafe { hooks::memalign(align, size) }
+}
+
+/// Interposes `memalign`.
+///
+/// # Safety
+/// C `memalign` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn memalign(align: usize, size: usize) -> *mut c_void {
+    // SAFETY: forwards the caller's C contract unchanged.
+    unsafe { hooks::memalign(align, size) }
+}
+
+/// Interposes `valloc`.
+///
+/// # Safety
+/// C `valloc` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn valloc(size: usize) -> *mut c_void {
+    // SAFETY: forwards the caller's C contract unchanged.
+    unsafe { hooks::valloc(size) }
+}
+
+/// Interposes `pvalloc`.
+///
+/// # Safety
+/// C `pvalloc` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn pvalloc(size: usize) -> *mut c_void {
+    // SAFETY: forwards the caller's C contract unchanged.
+    unsafe { hooks::pvalloc(size) }
+}
+
+/// Interposes `pthread_create`: the new thread's stacks get the spawner's stack as parent.
+///
+/// # Safety
+/// `pthread_create` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn pthread_create(
+    thread: *mut usize,
+    attr: *const c_void,
+    start: threads::StartFn,
+    arg: *mut c_void,
+) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::pthread_create(thread, attr, start, arg) }
+}
+
+/// Interposes `pthread_setname_np`, to name threads in the profile.
+///
+/// # Safety
+/// `pthread_setname_np` contract: `name` is a NUL-terminated string.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn pthread_setname_np(thread: usize, name: *const c_char) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::pthread_setname_np(thread, name) }
+}
+
+/// Interposes `exit`, to record the exit status.
+///
+/// # Safety
+/// `exit` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn exit(status: c_int) -> ! {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::exit(status) }
+}
+
+/// Interposes `_exit`: writes the profile first.
+///
+/// # Safety
+/// `_exit` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn _exit(status: c_int) -> ! {
+    hooks::underscore_exit(status)
+}
+
+/// Interposes `_Exit`: writes the profile first.
+///
+/// # Safety
+/// `_Exit` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn _Exit(status: c_int) -> ! {
+    hooks::underscore_exit(status)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tool_version_matches_the_package() {
+        assert_eq!(super::TOOL_VERSION, env!("CARGO_PKG_VERSION"));
+    }
+}

@@ -7,8 +7,8 @@
 //! definitions below. Each number in the reports is one of these.
 //!
 //! # Definitions
-//! - An **allocation** is one successful allocator call: malloc, calloc, realloc, reallocarray,
-//!   posix_memalign, aligned_alloc, memalign, valloc or pvalloc. **Bytes** are the requested sizes
+//! - An **allocation** is one successful allocator call: `malloc`, `calloc`, `realloc`,
+//!   `reallocarray`, `posix_memalign`, `aligned_alloc`, `memalign`, `valloc` or `pvalloc`. **Bytes** are the requested sizes
 //!   summed (for realloc, the new size). A **reallocation** is an allocation that was a realloc of an
 //!   existing block; a **free** releases a block (by `free` or by a realloc that replaced it).
 //!   Blocks **still live at exit** were never freed before the profile was written.
@@ -55,8 +55,8 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
-use alloc_profile_format::end_reason;
 use alloc_profile_format::symbolized::{function_key, module_of, Frame, FrameKind, Profile, Site};
+use alloc_profile_format::{end_reason, stack_flags};
 
 use crate::via::api_name;
 
@@ -149,6 +149,7 @@ pub enum ModuleKind {
 
 impl ModuleKind {
     /// The name used in the JSON report.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             ModuleKind::Workspace => "workspace",
@@ -176,6 +177,7 @@ pub struct ModuleStats {
 
 impl ModuleStats {
     /// True for modules of the profiled workspace.
+    #[must_use]
     pub fn workspace(&self) -> bool {
         self.kind == ModuleKind::Workspace
     }
@@ -188,10 +190,11 @@ pub struct ProcessSummary {
     pub exe: String,
     pub args: Vec<String>,
     /// `"exit"`, `"signal"`, `"exec"`, `"_exit"`, or `"unknown"` (see
-    /// [`end_reason`](alloc_profile_format::end_reason)).
+    /// [`end_reason`]).
     pub end: &'static str,
     /// Exit code or signal number, depending on `end`.
     pub end_detail: i32,
+    /// All its allocations, unattributed ones included.
     pub allocations: u64,
     pub bytes: u64,
     pub peak_bytes: u64,
@@ -201,6 +204,7 @@ pub struct ProcessSummary {
 impl Analysis {
     /// Functions with self allocations, the rows of the "Hot spots" table: by self allocations,
     /// then self bytes, descending, then name.
+    #[must_use]
     pub fn hot_spots(&self) -> Vec<&FunctionStats> {
         let mut v: Vec<&FunctionStats> = self
             .functions
@@ -218,11 +222,13 @@ impl Analysis {
     }
 
     /// Looks a function up by its [`function_key`] name.
+    #[must_use]
     pub fn function(&self, name: &str) -> Option<&FunctionStats> {
         self.functions.iter().find(|f| f.name == name)
     }
 
     /// Looks a module up by name.
+    #[must_use]
     pub fn module(&self, name: &str) -> Option<&ModuleStats> {
         self.modules.iter().find(|m| m.name == name)
     }
@@ -262,6 +268,7 @@ struct ModuleAcc {
 
 /// Computes every table of the reports from a profile. See the module documentation for the
 /// definitions.
+#[must_use]
 pub fn analyze(profile: &Profile) -> Analysis {
     let mut totals = Totals::default();
     let mut functions: BTreeMap<String, FunctionAcc> = BTreeMap::new();
@@ -273,21 +280,11 @@ pub fn analyze(profile: &Profile) -> Analysis {
         if c.allocations == 0 {
             continue;
         }
-        totals.allocations += c.allocations;
-        totals.reallocations += c.reallocations;
-        totals.bytes += c.bytes;
-        totals.frees += c.frees;
-        totals.freed_bytes += c.freed_bytes;
-        totals.leaked_allocations += c.live_allocations;
-        totals.leaked_bytes += c.live_bytes;
-        if site.flags & alloc_profile_format::stack_flags::TRUNCATED != 0 {
-            totals.truncated_allocations += c.allocations;
-        }
+        totals.add(site);
         if let Some(p) = processes.get_mut(site.process) {
             p.allocations += c.allocations;
             p.bytes += c.bytes;
         }
-
         // Frames that do not resolve are skipped: a broken index is the symbolizer's bug, and
         // the counts are still right.
         let frames: Vec<&Frame> = site
@@ -295,34 +292,17 @@ pub fn analyze(profile: &Profile) -> Analysis {
             .iter()
             .filter_map(|&i| profile.frames.get(i as usize))
             .collect();
-
         if site.libc_internal {
-            totals.libc_internal_allocations += c.allocations;
-            totals.libc_internal_bytes += c.bytes;
-            add_module(&mut modules, ModuleKind::LibcInternal, LIBC_MODULE, None, site);
+            add_module(
+                &mut modules,
+                ModuleKind::LibcInternal,
+                LIBC_MODULE,
+                None,
+                site,
+            );
             continue;
         }
-
-        match frames
-            .iter()
-            .find(|f| matches!(f.kind, FrameKind::Workspace | FrameKind::Dependency))
-        {
-            Some(frame) => {
-                let kind = if frame.kind == FrameKind::Workspace {
-                    ModuleKind::Workspace
-                } else {
-                    ModuleKind::Dependency
-                };
-                let krate = crate_of(frame);
-                let mut name = module_of(&frame.function);
-                if name.is_empty() {
-                    name = krate.clone().unwrap_or_else(|| "(unnamed)".to_owned());
-                }
-                add_module(&mut modules, kind, &name, krate, site);
-            }
-            None => add_module(&mut modules, ModuleKind::Runtime, RUNTIME_MODULE, None, site),
-        }
-
+        attribute_to_module(&mut modules, &frames, site);
         attribute_to_functions(&mut functions, &frames, site);
     }
     totals.unattributed_allocations = profile.processes.iter().map(|p| p.end.unattributed).sum();
@@ -381,6 +361,51 @@ pub fn analyze(profile: &Profile) -> Analysis {
         workspace_function_count: profile.workspace_functions.len(),
         processes,
     }
+}
+
+impl Totals {
+    fn add(&mut self, site: &Site) {
+        let c = &site.counters;
+        self.allocations += c.allocations;
+        self.reallocations += c.reallocations;
+        self.bytes += c.bytes;
+        self.frees += c.frees;
+        self.freed_bytes += c.freed_bytes;
+        self.leaked_allocations += c.live_allocations;
+        self.leaked_bytes += c.live_bytes;
+        if site.flags & stack_flags::TRUNCATED != 0 {
+            self.truncated_allocations += c.allocations;
+        }
+        if site.libc_internal {
+            self.libc_internal_allocations += c.allocations;
+            self.libc_internal_bytes += c.bytes;
+        }
+    }
+}
+
+fn attribute_to_module(
+    modules: &mut BTreeMap<(ModuleKind, String), ModuleAcc>,
+    frames: &[&Frame],
+    site: &Site,
+) {
+    let owner = frames
+        .iter()
+        .find(|f| matches!(f.kind, FrameKind::Workspace | FrameKind::Dependency));
+    let Some(frame) = owner else {
+        add_module(modules, ModuleKind::Runtime, RUNTIME_MODULE, None, site);
+        return;
+    };
+    let kind = if frame.kind == FrameKind::Workspace {
+        ModuleKind::Workspace
+    } else {
+        ModuleKind::Dependency
+    };
+    let krate = crate_of(frame);
+    let mut name = module_of(&frame.function);
+    if name.is_empty() {
+        name = krate.clone().unwrap_or_else(|| "(unnamed)".to_owned());
+    }
+    add_module(modules, kind, &name, krate, site);
 }
 
 fn summarize(p: &alloc_profile_format::symbolized::Process) -> ProcessSummary {
@@ -472,18 +497,17 @@ fn attribute_to_functions(
         acc.crate_names.extend(crate_of(frame));
         acc.total_allocations += c.allocations;
         acc.total_bytes += c.bytes;
-        *acc
-            .total_locations
+        *acc.total_locations
             .entry((frame.file.clone(), frame.line))
             .or_default() += c.allocations;
     }
 }
 
 /// The location with the most allocations; known files first, ties to the lowest line, then file.
-fn best_location<'a, V>(
-    locations: &'a BTreeMap<Location, V>,
+fn best_location<V>(
+    locations: &BTreeMap<Location, V>,
     count: impl Fn(&V) -> u64,
-) -> Option<(&'a Location, &'a V)> {
+) -> Option<(&Location, &V)> {
     locations.iter().min_by(|(a, va), (b, vb)| {
         let key_a = (a.0.is_none(), Reverse(count(va)), a.1, &a.0);
         let key_b = (b.0.is_none(), Reverse(count(vb)), b.1, &b.0);

@@ -8,8 +8,8 @@
 //!
 //! # Responsibilities
 //! - [`analyze`](analyze::analyze) folds the allocation sites of a profile into per-function and
-//!   per-module tables plus totals. The definitions of every number live in the [`analyze`]
-//!   module documentation; the README refers to them.
+//!   per-module tables plus totals. The definitions of every number live in the
+//!   [`analyze` module](mod@analyze) documentation; the README refers to them.
 //! - [`render`] writes an [`Analysis`] as the text report a person reads first, or as the stable
 //!   JSON report (format `cargo-alloc-profile`, version 1) that tools read.
 //!
@@ -23,5 +23,7 @@ pub mod analyze;
 pub mod render;
 mod via;
 
-pub use analyze::{analyze, Analysis, FunctionStats, ModuleKind, ModuleStats, ProcessSummary, Totals};
+pub use analyze::{
+    analyze, Analysis, FunctionStats, ModuleKind, ModuleStats, ProcessSummary, Totals,
+};
 pub use render::{write_json, write_text, Context, TextOptions};

@@ -230,7 +230,8 @@ fn is_generic_param(s: &str) -> bool {
     s == "Self"
         || (s.len() <= 2
             && s.starts_with(|c: char| c.is_ascii_uppercase())
-            && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+            && s.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
 }
 
 /// Index of the `>` that closes the `<` at `open`.
@@ -336,10 +337,16 @@ mod tests {
                 "String::clone",
             ),
             ("<T as core::clone::Clone>::clone", "Clone::clone"),
-            ("<alloc::vec::Vec<T,A> as core::clone::Clone>::clone", "Vec::clone"),
+            (
+                "<alloc::vec::Vec<T,A> as core::clone::Clone>::clone",
+                "Vec::clone",
+            ),
             ("alloc::fmt::format", "format!"),
             ("alloc::fmt::format::format_inner", "format!"),
-            ("<T as alloc::string::ToString>::to_string", "ToString::to_string"),
+            (
+                "<T as alloc::string::ToString>::to_string",
+                "ToString::to_string",
+            ),
             (
                 "<alloc::string::String as core::ops::arith::Add<&str>>::add",
                 "String + &str",
@@ -359,13 +366,25 @@ mod tests {
                 "alloc::collections::btree::map::BTreeMap<K,V,A>::insert",
                 "BTreeMap::insert",
             ),
-            ("core::iter::traits::iterator::Iterator::collect", "Iterator::collect"),
-            ("<I as core::iter::traits::iterator::Iterator>::collect", "Iterator::collect"),
+            (
+                "core::iter::traits::iterator::Iterator::collect",
+                "Iterator::collect",
+            ),
+            (
+                "<I as core::iter::traits::iterator::Iterator>::collect",
+                "Iterator::collect",
+            ),
             ("alloc::str::<impl str>::to_uppercase", "str::to_uppercase"),
             ("alloc::slice::<impl [T]>::to_vec", "slice::to_vec"),
-            ("<T as alloc::borrow::ToOwned>::to_owned", "ToOwned::to_owned"),
+            (
+                "<T as alloc::borrow::ToOwned>::to_owned",
+                "ToOwned::to_owned",
+            ),
             ("<str as alloc::borrow::ToOwned>::to_owned", "str::to_owned"),
-            ("<[T] as alloc::borrow::ToOwned>::to_owned", "slice::to_owned"),
+            (
+                "<[T] as alloc::borrow::ToOwned>::to_owned",
+                "slice::to_owned",
+            ),
             ("std::thread::spawn", "thread::spawn"),
             ("std::thread::spawn::{{closure}}", "thread::spawn"),
             ("alloc::vec::from_elem", "vec!"),

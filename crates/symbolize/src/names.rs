@@ -19,6 +19,8 @@ pub(crate) const STD_CRATES: &[&str] = &[
     "rustc_std_workspace_alloc",
     "rustc_std_workspace_std",
     "sysroot",
+    // Namespace of the runtime symbols rustc generates (`__rustc::__rust_alloc`, since 1.88).
+    "__rustc",
 ];
 
 /// Symbols of the compiler's allocator and panic shims. They have no source of their own (or
@@ -44,6 +46,7 @@ pub(crate) fn demangle(raw: &str) -> (String, bool) {
 /// Whether `name` is one of the compiler's allocator or panic shims (`__rust_alloc`,
 /// `__rdl_alloc`, `__rg_oom`, ...).
 pub(crate) fn is_runtime_shim(name: &str) -> bool {
+    let name = name.strip_prefix("__rustc::").unwrap_or(name);
     SHIM_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
@@ -91,7 +94,9 @@ fn leading_path_segment(s: &str) -> Option<&str> {
 fn strip_type_prefixes(mut s: &str) -> &str {
     loop {
         let before = s;
-        for prefix in ["&", "mut ", "*const ", "*mut ", "dyn ", "[", "(", "'_ ", "'static "] {
+        for prefix in [
+            "&", "mut ", "*const ", "*mut ", "dyn ", "[", "(", "'_ ", "'static ",
+        ] {
             s = s.strip_prefix(prefix).unwrap_or(s).trim_start();
         }
         if s == before {
@@ -144,7 +149,10 @@ mod tests {
     #[test]
     fn crate_names_from_paths() {
         assert_eq!(crate_of_function("a::b::f"), Some("a"));
-        assert_eq!(crate_of_function("alloc::raw_vec::RawVec<T,A>::grow_one"), Some("alloc"));
+        assert_eq!(
+            crate_of_function("alloc::raw_vec::RawVec<T,A>::grow_one"),
+            Some("alloc")
+        );
         assert_eq!(
             crate_of_function("<my_app::T as core::clone::Clone>::clone"),
             Some("my_app")
@@ -171,6 +179,8 @@ mod tests {
         assert!(is_runtime_shim("__rust_alloc"));
         assert!(is_runtime_shim("__rdl_realloc"));
         assert!(is_runtime_shim("__rg_oom"));
+        assert!(is_runtime_shim("__rustc::__rust_alloc"));
+        assert!(is_runtime_shim("__rustc::__rdl_alloc"));
         assert!(!is_runtime_shim("malloc"));
     }
 }

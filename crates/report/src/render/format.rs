@@ -3,6 +3,7 @@
 use crate::via::split_path;
 
 /// `1842` → `1,842`.
+#[must_use]
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
@@ -16,6 +17,7 @@ pub fn thousands(n: u64) -> String {
 }
 
 /// Bytes in binary units with one decimal: `512 B`, `62.5 KiB`, `1.2 MiB`.
+#[must_use]
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
     if n < 1024 {
@@ -69,39 +71,32 @@ fn head(s: &str, n: usize) -> &str {
 }
 
 /// A function or module path fitted into `max` columns, keeping its last segments:
-/// `my_crate::…::Type::method`, else `…::Type::method`, else `…method`.
+/// `my_crate::…::Type::method` or `…::module::Type::method`, whichever keeps more segments, else
+/// `…method`.
 pub(crate) fn fit_path(path: &str, max: usize) -> String {
     if width(path) <= max {
         return path.to_owned();
     }
+    // Keep as many trailing segments as fit; with the same number, keep the first one too.
     let segments = split_path(path);
-    if segments.len() >= 2 {
-        // Longest tail of whole segments that fits, with the first segment if possible.
-        let first = segments[0];
-        for with_first in [true, false] {
-            let mut best: Option<String> = None;
-            for start in (1..segments.len()).rev() {
-                let tail = segments[start..].join("::");
-                let candidate = if with_first {
-                    if start == 1 {
-                        continue;
-                    }
-                    format!("{first}::…::{tail}")
-                } else {
-                    format!("…::{tail}")
-                };
-                if width(&candidate) <= max {
-                    best = Some(candidate);
-                } else {
-                    break;
-                }
-            }
-            if let Some(best) = best {
-                return best;
+    for start in 1..segments.len() {
+        let tail = segments[start..].join("::");
+        if start >= 2 {
+            let candidate = format!("{}::…::{tail}", segments[0]);
+            if width(&candidate) <= max {
+                return candidate;
             }
         }
+        let candidate = format!("…::{tail}");
+        if width(&candidate) <= max {
+            return candidate;
+        }
     }
-    fit_start(path, max)
+    let last = segments.last().copied().unwrap_or(path);
+    if width(last) < max {
+        return format!("…{last}");
+    }
+    fit_start(last, max)
 }
 
 /// `…` and the end of `s`, in `max` columns: keeps file names and line numbers.
@@ -180,10 +175,7 @@ pub(crate) fn wrap_prose(text: &str, first: &str, rest: &str, max: usize) -> Vec
         empty = false;
     }
     lines.push(line);
-    lines
-        .into_iter()
-        .map(|l| fit_end(&l, max))
-        .collect()
+    lines.into_iter().map(|l| fit_end(&l, max)).collect()
 }
 
 #[cfg(test)]
@@ -212,12 +204,23 @@ mod tests {
     fn fitting() {
         let path = "my_crate::parser::tokens::Tokenizer::next_token";
         assert_eq!(fit_path(path, 100), path);
-        assert_eq!(fit_path(path, 40), "my_crate::…::Tokenizer::next_token");
+        assert_eq!(
+            fit_path(path, 40),
+            "…::parser::tokens::Tokenizer::next_token"
+        );
+        assert_eq!(fit_path(path, 34), "…::tokens::Tokenizer::next_token");
+        assert_eq!(fit_path("app::xxxxxxxxxxxx::yy::zz", 15), "app::…::yy::zz");
         assert_eq!(fit_path(path, 25), "…::Tokenizer::next_token");
         assert_eq!(fit_path(path, 12), "…next_token");
         assert_eq!(fit_start("src/parser/tokens.rs:120", 12), "…kens.rs:120");
-        assert_eq!(fit_location("src/parser/tokens.rs:120", 22), "…/parser/tokens.rs:120");
-        assert_eq!(fit_location("src/parser/tokens.rs:120", 16), "…/tokens.rs:120");
+        assert_eq!(
+            fit_location("src/parser/tokens.rs:120", 22),
+            "…/parser/tokens.rs:120"
+        );
+        assert_eq!(
+            fit_location("src/parser/tokens.rs:120", 16),
+            "…/tokens.rs:120"
+        );
         assert_eq!(fit_location("src/parser/tokens.rs:120", 12), "…kens.rs:120");
         assert_eq!(fit_end("Vec::with_capacity", 10), "Vec::with…");
     }

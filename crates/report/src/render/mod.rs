@@ -58,6 +58,9 @@ impl Default for TextOptions {
 }
 
 /// Writes the text report.
+///
+/// # Errors
+/// Only those of `out`.
 pub fn write_text(
     out: &mut impl Write,
     analysis: &Analysis,
@@ -70,6 +73,9 @@ pub fn write_text(
 
 /// Writes the JSON report (format `cargo-alloc-profile`, version 1), pretty-printed, with a final
 /// newline.
+///
+/// # Errors
+/// Only those of `out`.
 pub fn write_json(out: &mut impl Write, analysis: &Analysis, context: &Context) -> io::Result<()> {
     let report = json::Report::new(analysis, context);
     serde_json::to_writer_pretty(&mut *out, &report)?;

@@ -1,0 +1,297 @@
+//! Stack capture: a bounded frame-pointer walk, with a DWARF unwind for the stacks it cannot be trusted
+//! with.
+//!
+//! Rules (the symbolizer and the report rely on them):
+//! - `frames[0]` is the return address into the function that called the hooked function (e.g. into
+//!   `__rdl_alloc`, or into the program's function for a direct `malloc` call); frames inside this
+//!   library are skipped, and the walk stops at the next frame inside it (the thread trampoline).
+//! - Frame-pointer walk: each frame pointer must be 8-aligned, strictly increasing, within the
+//!   thread's stack (between the current stack pointer and the stack's top), at most 16 MiB above the
+//!   previous one; a return address must be >= 4096 and not point into the stack. The walk stops
+//!   after the first return address outside the executable's text (for a Rust program: into glibc's
+//!   `__libc_start_call_main`), because code outside the executable (glibc above all) keeps no frame
+//!   pointers, so the chain beyond it is garbage.
+//! - When `frames[0]` itself lies outside the executable's text (glibc calling malloc, a shared
+//!   library, a C callback), the stack is taken again with `_Unwind_Backtrace` (flag DWARF).
+//! - At most [`MAX_FRAMES`]; a deeper stack keeps its innermost frames and gets flag TRUNCATED.
+
+use core::ffi::{c_int, c_void, CStr};
+use core::mem::MaybeUninit;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use alloc_profile_format::stack_flags;
+
+use crate::sync::SyncCell;
+use crate::sys;
+
+pub const MAX_FRAMES: usize = 128;
+const MAX_RANGES: usize = 8;
+const MAX_FRAME_SIZE: usize = 16 << 20;
+
+/// Executable ranges `[start, end)` of this library and of the main executable. Written once in the
+/// constructor, before the library turns active; read-only afterwards.
+struct Text {
+    own: [(usize, usize); MAX_RANGES],
+    own_len: usize,
+    exe: [(usize, usize); MAX_RANGES],
+    exe_len: usize,
+}
+
+static TEXT: SyncCell<Text> = SyncCell::new(Text {
+    own: [(0, 0); MAX_RANGES],
+    own_len: 0,
+    exe: [(0, 0); MAX_RANGES],
+    exe_len: 0,
+});
+
+/// Whether this library itself was compiled with frame pointers (the cli's build passes
+/// `-C force-frame-pointers=yes`). Without them the walk cannot find its way out of our own frames,
+/// so every stack is taken by DWARF: slow but right.
+static OWN_FRAME_POINTERS: AtomicBool = AtomicBool::new(false);
+
+fn text() -> &'static Text {
+    // SAFETY: written only by `init`, before publication; shared reads afterwards.
+    unsafe { &*TEXT.get() }
+}
+
+#[inline(always)]
+fn within(ranges: &[(usize, usize)], addr: usize) -> bool {
+    ranges.iter().any(|&(s, e)| addr >= s && addr < e)
+}
+
+#[inline(always)]
+pub fn in_own_text(addr: usize) -> bool {
+    let t = text();
+    within(&t.own[..t.own_len], addr)
+}
+
+#[inline(always)]
+pub fn in_exe_text(addr: usize) -> bool {
+    let t = text();
+    within(&t.exe[..t.exe_len], addr)
+}
+
+/// Finds the text ranges and checks our own frame pointers. Constructor only (single-threaded,
+/// before the library turns active).
+pub fn init(main_stack_top: usize) {
+    // SAFETY: constructor: nothing else reads TEXT yet.
+    let t = unsafe { &mut *TEXT.get() };
+    let mut collect = Collect { text: t, index: 0 };
+    // SAFETY: the callback matches dl_iterate_phdr's contract and only reads the program headers.
+    unsafe { sys::dl_iterate_phdr(Some(collect_text), core::ptr::from_mut(&mut collect).cast()) };
+    OWN_FRAME_POINTERS.store(probe_frame_pointers(main_stack_top), Ordering::Relaxed);
+}
+
+struct Collect<'a> {
+    text: &'a mut Text,
+    index: usize,
+}
+
+unsafe extern "C" fn collect_text(info: *mut sys::DlPhdrInfo, _: usize, data: *mut c_void) -> c_int {
+    // SAFETY: dl_iterate_phdr passes valid info; `data` is the `Collect` passed by `init`.
+    let (info, collect) = unsafe { (&*info, &mut *data.cast::<Collect<'_>>()) };
+    let own_probe = collect_text as *const () as usize;
+    // dl_iterate_phdr reports the main program first.
+    let first = collect.index == 0;
+    collect.index += 1;
+    let t = &mut *collect.text;
+    // SAFETY: `phdr` points at `phnum` program headers of a loaded object.
+    let phdrs = unsafe { core::slice::from_raw_parts(info.phdr, usize::from(info.phnum)) };
+    let mut ranges = [(0usize, 0usize); MAX_RANGES];
+    let mut n = 0;
+    for ph in phdrs {
+        if ph.p_type == sys::PT_LOAD && ph.p_flags & sys::PF_X != 0 && n < MAX_RANGES {
+            let start = info.addr.wrapping_add(ph.p_vaddr) as usize;
+            ranges[n] = (start, start + ph.p_memsz as usize);
+            n += 1;
+        }
+    }
+    if first {
+        t.exe = ranges;
+        t.exe_len = n;
+    }
+    if within(&ranges[..n], own_probe) {
+        t.own = ranges;
+        t.own_len = n;
+    }
+    0
+}
+
+#[inline(always)]
+fn frame_pointer() -> usize {
+    let fp: usize;
+    // SAFETY: reads a register.
+    unsafe { core::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack, preserves_flags)) };
+    fp
+}
+
+#[inline(always)]
+fn stack_pointer() -> usize {
+    let sp: usize;
+    // SAFETY: reads a register.
+    unsafe { core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    sp
+}
+
+#[inline(never)]
+fn probe_frame_pointers(top: usize) -> bool {
+    let (fp, sp) = (frame_pointer(), stack_pointer());
+    if fp % 8 != 0 || fp < sp || fp.saturating_add(16) > top || fp - sp > 1 << 20 {
+        return false;
+    }
+    // SAFETY: `fp..fp+16` lies between the stack pointer and the top of this thread's stack.
+    let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+    next > fp && in_own_text(ret)
+}
+
+/// Frames written by [`capture`]: stack storage that is not zeroed first.
+pub struct FrameBuf([MaybeUninit<u64>; MAX_FRAMES]);
+
+impl FrameBuf {
+    #[inline(always)]
+    pub fn new() -> Self {
+        Self([MaybeUninit::uninit(); MAX_FRAMES])
+    }
+
+    #[inline(always)]
+    fn frames(&self, n: usize) -> &[u64] {
+        // SAFETY: the first n slots were written.
+        unsafe { core::slice::from_raw_parts(self.0.as_ptr().cast(), n) }
+    }
+}
+
+/// Captures the calling thread's stack (see the module docs). `top` is the top of the thread's
+/// stack. Returns the frames and the stack flags (DWARF, TRUNCATED).
+#[inline(always)]
+///
+/// `in_spawn`: the caller is inside our `pthread_create` hook (glibc allocating for the new thread),
+/// whose own frames are then skipped instead of ending the walk.
+pub fn capture(top: usize, in_spawn: bool, buf: &mut FrameBuf) -> (&[u64], u32) {
+    if OWN_FRAME_POINTERS.load(Ordering::Relaxed) {
+        let (n, flags) = walk_frame_pointers(top, buf);
+        // SAFETY: `n >= 1` means slot 0 was written.
+        if n > 0 && in_exe_text(unsafe { buf.0[0].assume_init() } as usize) {
+            return (buf.frames(n), flags);
+        }
+    }
+    let (n, flags) = walk_dwarf(buf, in_spawn);
+    (buf.frames(n), flags | stack_flags::DWARF)
+}
+
+#[inline(always)]
+fn walk_frame_pointers(top: usize, buf: &mut FrameBuf) -> (usize, u32) {
+    let sp = stack_pointer();
+    let mut fp = frame_pointer();
+    let mut n = 0;
+    let mut flags = 0;
+    let mut leading = true;
+    loop {
+        if fp % 8 != 0 || fp < sp || fp.saturating_add(16) > top {
+            break;
+        }
+        // SAFETY: `fp..fp+16` lies between this thread's stack pointer and the top of its stack,
+        // which is mapped.
+        let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        if ret < 4096 || (ret >= sp && ret < top) {
+            break;
+        }
+        if in_own_text(ret) {
+            if !leading {
+                break;
+            }
+        } else {
+            leading = false;
+            if n == MAX_FRAMES {
+                flags |= stack_flags::TRUNCATED;
+                break;
+            }
+            buf.0[n] = MaybeUninit::new(ret as u64);
+            n += 1;
+            if !in_exe_text(ret) {
+                break;
+            }
+        }
+        if next <= fp || next - fp > MAX_FRAME_SIZE {
+            break;
+        }
+        fp = next;
+    }
+    (n, flags)
+}
+
+struct DwarfWalk<'a> {
+    buf: &'a mut FrameBuf,
+    n: usize,
+    leading: bool,
+    truncated: bool,
+    /// Runs of our own frames after the leading one that may still be skipped (0 or 1).
+    own_runs: u8,
+    in_own_run: bool,
+}
+
+const URC_NO_REASON: c_int = 0;
+const URC_NORMAL_STOP: c_int = 4;
+
+unsafe extern "C" fn dwarf_step(ctx: *mut c_void, arg: *mut c_void) -> c_int {
+    // SAFETY: `arg` is the DwarfWalk passed to _Unwind_Backtrace by `walk_dwarf`.
+    let walk = unsafe { &mut *arg.cast::<DwarfWalk<'_>>() };
+    // SAFETY: `ctx` is the unwinder's context for this step.
+    let ip = unsafe { sys::_Unwind_GetIP(ctx) };
+    if ip < 4096 {
+        return URC_NORMAL_STOP;
+    }
+    if in_own_text(ip) {
+        if walk.leading || walk.in_own_run {
+            return URC_NO_REASON;
+        }
+        if walk.own_runs > 0 {
+            walk.own_runs -= 1;
+            walk.in_own_run = true;
+            return URC_NO_REASON;
+        }
+        return URC_NORMAL_STOP;
+    }
+    walk.leading = false;
+    walk.in_own_run = false;
+    if walk.n == MAX_FRAMES {
+        walk.truncated = true;
+        return URC_NORMAL_STOP;
+    }
+    walk.buf.0[walk.n] = MaybeUninit::new(ip as u64);
+    walk.n += 1;
+    URC_NO_REASON
+}
+
+#[inline(never)]
+#[cold]
+fn walk_dwarf(buf: &mut FrameBuf, in_spawn: bool) -> (usize, u32) {
+    let _errno = sys::SavedErrno::new();
+    let mut walk = DwarfWalk {
+        buf,
+        n: 0,
+        leading: true,
+        truncated: false,
+        own_runs: u8::from(in_spawn),
+        in_own_run: false,
+    };
+    // SAFETY: the callback matches the unwinder's contract and only writes into `walk`.
+    unsafe { sys::_Unwind_Backtrace(dwarf_step, core::ptr::from_mut(&mut walk).cast()) };
+    let flags = if walk.truncated {
+        stack_flags::TRUNCATED
+    } else {
+        0
+    };
+    (walk.n, flags)
+}
+
+/// Name of a loaded object as a byte string (empty for the main program and the vdso).
+///
+/// # Safety
+/// `name` must be null or a NUL-terminated string.
+pub unsafe fn object_name<'a>(name: *const core::ffi::c_char) -> &'a [u8] {
+    if name.is_null() {
+        return &[];
+    }
+    // SAFETY: per the contract.
+    unsafe { CStr::from_ptr(name) }.to_bytes()
+}

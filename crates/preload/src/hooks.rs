@@ -1,0 +1,261 @@
+//! What each exported hook does.
+//!
+//! glibc's behaviour is kept exactly: the real function runs with the program's arguments and its
+//! result and `errno` reach the program unchanged. Bookkeeping happens after a successful allocation,
+//! and before the real release of a block (so no other thread can be handed the same address while
+//! the live table still holds it).
+
+use core::ffi::{c_char, c_int, c_void, CStr};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use alloc_profile_format::end_reason;
+
+use crate::runtime::{self, enter, record_alloc, record_free, Forced, LIVE_BLOCKS};
+use crate::sys::{
+    self, __libc_calloc, __libc_free, __libc_malloc, __libc_memalign, __libc_pvalloc,
+    __libc_realloc, __libc_valloc,
+};
+use crate::threads::{self, StartFn};
+
+#[inline(always)]
+pub unsafe fn malloc(size: usize) -> *mut c_void {
+    let Some(e) = enter() else {
+        // SAFETY: glibc's malloc with the program's argument.
+        return unsafe { __libc_malloc(size) };
+    };
+    // SAFETY: as above.
+    let p = unsafe { __libc_malloc(size) };
+    if !p.is_null() {
+        record_alloc(e.tls, p as usize, size, false);
+    }
+    p
+}
+
+#[inline(always)]
+pub unsafe fn calloc(n: usize, size: usize) -> *mut c_void {
+    let Some(e) = enter() else {
+        // SAFETY: glibc's calloc with the program's arguments (it checks n * size for overflow).
+        return unsafe { __libc_calloc(n, size) };
+    };
+    // SAFETY: as above.
+    let p = unsafe { __libc_calloc(n, size) };
+    if !p.is_null() {
+        // Success means n * size did not overflow.
+        record_alloc(e.tls, p as usize, n.wrapping_mul(size), false);
+    }
+    p
+}
+
+/// `realloc(NULL, n)` is an allocation (not a reallocation); `realloc(p, 0)` frees `p` and returns
+/// NULL (glibc 2.36); a failed `realloc` leaves the old block live and tracked.
+#[inline(always)]
+pub unsafe fn realloc(old: *mut c_void, size: usize) -> *mut c_void {
+    let Some(e) = enter() else {
+        // SAFETY: glibc's realloc with the program's arguments.
+        return unsafe { __libc_realloc(old, size) };
+    };
+    if old.is_null() {
+        // SAFETY: as above.
+        let p = unsafe { __libc_realloc(old, size) };
+        if !p.is_null() {
+            record_alloc(e.tls, p as usize, size, false);
+        }
+        return p;
+    }
+    let previous = LIVE_BLOCKS.remove(old as usize);
+    // SAFETY: as above.
+    let p = unsafe { __libc_realloc(old, size) };
+    if p.is_null() && size != 0 {
+        // Failed: the old block is untouched and still the program's.
+        if let Some((rec, old_size)) = previous {
+            LIVE_BLOCKS.insert(old as usize, old_size, rec);
+        }
+        return p;
+    }
+    if let Some((rec, old_size)) = previous {
+        record_free(e.tls, rec, old_size);
+    }
+    if !p.is_null() {
+        record_alloc(e.tls, p as usize, size, true);
+    }
+    p
+}
+
+/// As glibc: ENOMEM on overflow (the old block untouched), else `realloc(p, n * size)`.
+#[inline(always)]
+pub unsafe fn reallocarray(old: *mut c_void, n: usize, size: usize) -> *mut c_void {
+    let Some(bytes) = n.checked_mul(size) else {
+        sys::set_errno(sys::ENOMEM);
+        return core::ptr::null_mut();
+    };
+    // SAFETY: forwards the program's arguments.
+    unsafe { realloc(old, bytes) }
+}
+
+#[inline(always)]
+pub unsafe fn free(p: *mut c_void) {
+    if p.is_null() {
+        return;
+    }
+    if let Some(e) = enter() {
+        if let Some((rec, size)) = LIVE_BLOCKS.remove(p as usize) {
+            record_free(e.tls, rec, size);
+        }
+    }
+    // SAFETY: glibc's free with the program's pointer.
+    unsafe { __libc_free(p) }
+}
+
+/// glibc's checks, in glibc's order: EINVAL unless the alignment is a power-of-two multiple of
+/// `sizeof(void *)`, with `*out` untouched; ENOMEM on failure.
+#[inline(always)]
+pub unsafe fn posix_memalign(out: *mut *mut c_void, align: usize, size: usize) -> c_int {
+    if align == 0 || align % 8 != 0 || !(align / 8).is_power_of_two() {
+        return sys::EINVAL;
+    }
+    let e = enter();
+    // SAFETY: glibc's memalign, which posix_memalign uses itself after the same checks.
+    let p = unsafe { __libc_memalign(align, size) };
+    if p.is_null() {
+        return sys::ENOMEM;
+    }
+    // SAFETY: the program's out-pointer, written only on success as glibc does.
+    unsafe { *out = p };
+    if let Some(e) = e {
+        record_alloc(e.tls, p as usize, size, false);
+    }
+    0
+}
+
+/// `memalign` and, in glibc 2.36, `aligned_alloc` (the same function there).
+#[inline(always)]
+pub unsafe fn memalign(align: usize, size: usize) -> *mut c_void {
+    let Some(e) = enter() else {
+        // SAFETY: glibc's memalign with the program's arguments.
+        return unsafe { __libc_memalign(align, size) };
+    };
+    // SAFETY: as above.
+    let p = unsafe { __libc_memalign(align, size) };
+    if !p.is_null() {
+        record_alloc(e.tls, p as usize, size, false);
+    }
+    p
+}
+
+#[inline(always)]
+pub unsafe fn valloc(size: usize) -> *mut c_void {
+    let Some(e) = enter() else {
+        // SAFETY: glibc's valloc with the program's argument.
+        return unsafe { __libc_valloc(size) };
+    };
+    // SAFETY: as above.
+    let p = unsafe { __libc_valloc(size) };
+    if !p.is_null() {
+        record_alloc(e.tls, p as usize, size, false);
+    }
+    p
+}
+
+#[inline(always)]
+pub unsafe fn pvalloc(size: usize) -> *mut c_void {
+    let Some(e) = enter() else {
+        // SAFETY: glibc's pvalloc with the program's argument.
+        return unsafe { __libc_pvalloc(size) };
+    };
+    // SAFETY: as above.
+    let p = unsafe { __libc_pvalloc(size) };
+    if !p.is_null() {
+        record_alloc(e.tls, p as usize, size, false);
+    }
+    p
+}
+
+/// The next definition of `name` after this library (glibc's), looked up once, with the guard set
+/// (dlsym may allocate). 0 when there is none.
+fn next_symbol(cache: &AtomicUsize, name: &CStr) -> usize {
+    let cached = cache.load(Ordering::Relaxed);
+    if cached != 0 {
+        return cached;
+    }
+    let _forced = Forced::new();
+    // SAFETY: dlsym with a NUL-terminated name.
+    let p = unsafe { sys::dlsym(sys::RTLD_NEXT, name.as_ptr()) } as usize;
+    cache.store(p, Ordering::Relaxed);
+    p
+}
+
+type CreateFn = unsafe extern "C" fn(*mut usize, *const c_void, StartFn, *mut c_void) -> c_int;
+type SetNameFn = unsafe extern "C" fn(usize, *const c_char) -> c_int;
+type ExitFn = unsafe extern "C" fn(c_int) -> !;
+
+static REAL_PTHREAD_CREATE: AtomicUsize = AtomicUsize::new(0);
+static REAL_SETNAME: AtomicUsize = AtomicUsize::new(0);
+static REAL_EXIT: AtomicUsize = AtomicUsize::new(0);
+
+/// Starts the thread through the trampoline, which gives it the spawner's stack as parent. glibc's own
+/// allocations inside `pthread_create` are recorded (on the spawning thread, by DWARF unwind).
+pub unsafe fn pthread_create(
+    thread: *mut usize,
+    attr: *const c_void,
+    start: StartFn,
+    arg: *mut c_void,
+) -> c_int {
+    let real = next_symbol(&REAL_PTHREAD_CREATE, c"pthread_create");
+    if real == 0 {
+        return sys::EAGAIN;
+    }
+    // SAFETY: the address dlsym gave for pthread_create, whose signature this is.
+    let real: CreateFn = unsafe { core::mem::transmute::<usize, CreateFn>(real) };
+    let spawn = enter().and_then(|e| {
+        let stack = runtime::spawn_stack(e.tls);
+        threads::new_spawn(start, arg, stack)
+    });
+    let Some(spawn) = spawn else {
+        // SAFETY: the real pthread_create with the program's arguments.
+        return unsafe { real(thread, attr, start, arg) };
+    };
+    let tls = runtime::tls();
+    tls.in_spawn.set(true);
+    // SAFETY: as above, with our trampoline and its record instead of the program's routine.
+    let rc = unsafe { real(thread, attr, threads::trampoline, spawn) };
+    tls.in_spawn.set(false);
+    if rc != 0 {
+        threads::free_spawn(spawn);
+    }
+    rc
+}
+
+pub unsafe fn pthread_setname_np(thread: usize, name: *const c_char) -> c_int {
+    let real = next_symbol(&REAL_SETNAME, c"pthread_setname_np");
+    if real == 0 {
+        return sys::EINVAL;
+    }
+    // SAFETY: the address dlsym gave for pthread_setname_np, whose signature this is.
+    let real: SetNameFn = unsafe { core::mem::transmute::<usize, SetNameFn>(real) };
+    // SAFETY: the real function with the program's arguments.
+    let rc = unsafe { real(thread, name) };
+    if rc == 0 {
+        threads::record_name(thread, name);
+    }
+    rc
+}
+
+/// Remembers the status for the END record; the profile itself is written by our `atexit` handler.
+pub unsafe fn exit(status: c_int) -> ! {
+    runtime::EXIT_STATUS.store(status, Ordering::Relaxed);
+    let real = next_symbol(&REAL_EXIT, c"exit");
+    if real != 0 {
+        // SAFETY: the address dlsym gave for exit, whose signature this is.
+        let real: ExitFn = unsafe { core::mem::transmute::<usize, ExitFn>(real) };
+        // SAFETY: the real exit with the program's status.
+        unsafe { real(status) }
+    }
+    crate::profile::write(end_reason::EXIT, status);
+    sys::exit_group(status)
+}
+
+/// `_exit`/`_Exit` skip atexit handlers: write the profile first, then exit as glibc does.
+pub fn underscore_exit(status: c_int) -> ! {
+    crate::profile::write(end_reason::UNDERSCORE_EXIT, status);
+    sys::exit_group(status)
+}

@@ -1,0 +1,315 @@
+//! Interning of call stacks: every distinct (frames, parent, flags) gets a dense `u32` id and one
+//! immutable [`StackRec`] in an arena.
+//!
+//! Lookups take no lock (the slot table is only ever replaced by a bigger copy, and records never
+//! move); inserts take the interner's spinlock. The hot path rarely gets here: each thread first looks
+//! in its own counter table (see `counters`), which holds the records it has already used.
+
+use core::ptr;
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+
+use crate::arena::Arena;
+use crate::dir::Directory;
+use crate::sync::SpinLock;
+use crate::sys;
+
+/// One interned stack. Immutable once published.
+#[repr(C)]
+pub struct StackRec {
+    pub hash: u64,
+    pub id: u32,
+    pub parent: u32,
+    pub flags: u32,
+    len: u32,
+    /// `len` return addresses, stored right after this header in the same arena block.
+    frames: *const u64,
+}
+
+impl StackRec {
+    pub fn frames(&self) -> &[u64] {
+        // SAFETY: `frames` points at `len` initialized addresses owned by this record, never freed.
+        unsafe { core::slice::from_raw_parts(self.frames, self.len as usize) }
+    }
+
+    #[inline]
+    pub fn matches(&self, key: &StackKey<'_>) -> bool {
+        self.hash == key.hash
+            && self.parent == key.parent
+            && self.flags == key.flags
+            && self.frames() == key.frames
+    }
+}
+
+/// What identifies a stack, with its hash computed once.
+pub struct StackKey<'a> {
+    pub frames: &'a [u64],
+    pub parent: u32,
+    pub flags: u32,
+    pub hash: u64,
+}
+
+impl<'a> StackKey<'a> {
+    #[inline]
+    pub fn new(frames: &'a [u64], parent: u32, flags: u32) -> Self {
+        let mut h = ((u64::from(parent) << 32) | u64::from(flags)) ^ 0x243F_6A88_85A3_08D3;
+        for &f in frames {
+            h = (h ^ f).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
+        }
+        h ^= h >> 32;
+        h = h.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        h ^= h >> 32;
+        Self {
+            frames,
+            parent,
+            flags,
+            hash: h,
+        }
+    }
+}
+
+/// Open-addressing table of `(hash tag << 32) | (id + 1)`; 0 is empty. Lives in its own mapping.
+#[repr(C)]
+struct Slots {
+    cap: usize,
+    // `cap` AtomicU64 slots follow.
+}
+
+impl Slots {
+    fn bytes(cap: usize) -> usize {
+        core::mem::size_of::<Slots>() + cap * 8
+    }
+
+    fn create(cap: usize) -> *mut Slots {
+        match sys::map(Self::bytes(cap)) {
+            Some(p) => {
+                let t: *mut Slots = p.as_ptr().cast();
+                // SAFETY: fresh mapping large enough for the header.
+                unsafe { (*t).cap = cap };
+                t
+            }
+            None => ptr::null_mut(),
+        }
+    }
+
+    /// # Safety
+    /// `t` must come from [`Slots::create`] and `i < cap`.
+    unsafe fn slot<'t>(t: *const Slots, i: usize) -> &'t AtomicU64 {
+        // SAFETY: per the contract, slot `i` is inside the mapping.
+        unsafe { &*t.cast::<u8>().add(core::mem::size_of::<Slots>()).cast::<AtomicU64>().add(i) }
+    }
+}
+
+const FIRST_CAPACITY: usize = 4096;
+/// Ids are `u32` and `u32::MAX` means "no stack".
+const MAX_STACKS: usize = 1 << 26;
+
+pub struct Interner {
+    lock: SpinLock,
+    arena: Arena,
+    table: AtomicPtr<Slots>,
+    count: AtomicU32,
+    dir: Directory<StackRec, 16_384, 4096>,
+}
+
+impl Interner {
+    pub const fn new() -> Self {
+        Self {
+            lock: SpinLock::new(),
+            arena: Arena::new(),
+            table: AtomicPtr::new(ptr::null_mut()),
+            count: AtomicU32::new(0),
+            dir: Directory::new(),
+        }
+    }
+
+    /// Number of interned stacks; ids are `0..count`.
+    pub fn count(&self) -> u32 {
+        self.count.load(Ordering::Acquire)
+    }
+
+    pub fn get(&self, id: u32) -> Option<&'static StackRec> {
+        let p = self.dir.get(id as usize);
+        // SAFETY: published records are immutable and never freed.
+        (!p.is_null()).then(|| unsafe { &*p })
+    }
+
+    /// The record for `key` if it was interned already. Takes no lock.
+    pub fn lookup(&self, key: &StackKey<'_>) -> Option<&'static StackRec> {
+        let table = self.table.load(Ordering::Acquire);
+        if table.is_null() {
+            return None;
+        }
+        // SAFETY: a published table is never unmapped or written except by filling empty slots.
+        let cap = unsafe { (*table).cap };
+        let mask = cap - 1;
+        let tag = key.hash >> 32;
+        let mut i = key.hash as usize & mask;
+        loop {
+            // SAFETY: i < cap.
+            let v = unsafe { Slots::slot(table, i) }.load(Ordering::Acquire);
+            if v == 0 {
+                return None;
+            }
+            if v >> 32 == tag {
+                if let Some(rec) = self.get((v as u32).wrapping_sub(1)) {
+                    if rec.matches(key) {
+                        return Some(rec);
+                    }
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The record for `key`, interning it if new; `None` when out of memory or ids.
+    pub fn intern(&self, key: &StackKey<'_>) -> Option<&'static StackRec> {
+        if let Some(rec) = self.lookup(key) {
+            return Some(rec);
+        }
+        let _guard = self.lock.lock();
+        if let Some(rec) = self.lookup(key) {
+            return Some(rec);
+        }
+        let id = self.count.load(Ordering::Relaxed) as usize;
+        if id >= MAX_STACKS {
+            return None;
+        }
+        let table = self.table_with_room(id + 1)?;
+        let header = core::mem::size_of::<StackRec>();
+        let block = self
+            .arena
+            .alloc(header + key.frames.len() * 8, 8)?
+            .as_ptr();
+        // SAFETY: `block` is fresh arena memory of the right size and alignment.
+        let rec: &'static StackRec = unsafe {
+            let frames = block.add(header).cast::<u64>();
+            ptr::copy_nonoverlapping(key.frames.as_ptr(), frames, key.frames.len());
+            let rec = block.cast::<StackRec>();
+            rec.write(StackRec {
+                hash: key.hash,
+                id: id as u32,
+                parent: key.parent,
+                flags: key.flags,
+                len: key.frames.len() as u32,
+                frames,
+            });
+            &*rec
+        };
+        if !self.dir.set(id, ptr::from_ref(rec).cast_mut()) {
+            return None;
+        }
+        Self::place(table, key.hash, id);
+        self.count.store(id as u32 + 1, Ordering::Release);
+        Some(rec)
+    }
+
+    fn place(table: *mut Slots, hash: u64, id: usize) {
+        // SAFETY: `table` is a live table with at least one empty slot.
+        let mask = unsafe { (*table).cap } - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            // SAFETY: i < cap.
+            let slot = unsafe { Slots::slot(table, i) };
+            if slot.load(Ordering::Relaxed) == 0 {
+                slot.store(((hash >> 32) << 32) | (id as u64 + 1), Ordering::Release);
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The current table, replaced by a bigger one when it would pass half full with `len` entries.
+    /// Called with the lock held. The old table is left mapped: readers may still be probing it.
+    fn table_with_room(&self, len: usize) -> Option<*mut Slots> {
+        let table = self.table.load(Ordering::Relaxed);
+        if table.is_null() {
+            let fresh = Slots::create(FIRST_CAPACITY);
+            if fresh.is_null() {
+                return None;
+            }
+            self.table.store(fresh, Ordering::Release);
+            return Some(fresh);
+        }
+        // SAFETY: live table.
+        let cap = unsafe { (*table).cap };
+        if len * 2 <= cap {
+            return Some(table);
+        }
+        let fresh = Slots::create(cap * 2);
+        if fresh.is_null() {
+            // Keep filling the old table up to 7/8 before giving up.
+            return (len < cap - cap / 8).then_some(table);
+        }
+        for id in 0..len - 1 {
+            if let Some(rec) = self.get(id as u32) {
+                Self::place(fresh, rec.hash, id);
+            }
+        }
+        self.table.store(fresh, Ordering::Release);
+        Some(fresh)
+    }
+
+    /// Locks for `fork`, in the order they nest.
+    pub fn locks(&self) -> [&SpinLock; 2] {
+        [&self.lock, self.arena.lock()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_key_same_id_and_distinct_keys_distinct_ids() {
+        let interner = Box::new(Interner::new());
+        let mut ids = Vec::new();
+        for i in 0..10_000u64 {
+            let frames = [0x1000 + i % 97, 0x2000 + i / 97, 0x3000];
+            let key = StackKey::new(&frames, (i % 3) as u32, 0);
+            let rec = interner.intern(&key).unwrap();
+            assert_eq!(rec.frames(), &frames);
+            assert_eq!(rec.parent, (i % 3) as u32);
+            ids.push(rec.id);
+        }
+        assert_eq!(interner.count(), 10_000, "every (frames, parent) here is distinct");
+        for i in 0..10_000u64 {
+            let frames = [0x1000 + i % 97, 0x2000 + i / 97, 0x3000];
+            let key = StackKey::new(&frames, (i % 3) as u32, 0);
+            assert_eq!(interner.lookup(&key).unwrap().id, ids[i as usize]);
+            assert_eq!(interner.intern(&key).unwrap().id, ids[i as usize]);
+            assert_eq!(interner.get(ids[i as usize]).unwrap().frames(), &frames);
+        }
+        assert_eq!(interner.count(), 10_000);
+        let other_flags = StackKey::new(&[0x1000, 0x2000, 0x3000], 0, 4);
+        assert!(interner.lookup(&other_flags).is_none());
+        assert!(interner.get(10_000).is_none());
+    }
+
+    #[test]
+    fn empty_and_long_stacks() {
+        let interner = Box::new(Interner::new());
+        let empty = interner.intern(&StackKey::new(&[], 0, 1)).unwrap();
+        assert!(empty.frames().is_empty());
+        let long: Vec<u64> = (0..128).map(|i| 0x40_0000 + i * 16).collect();
+        let rec = interner.intern(&StackKey::new(&long, 7, 2)).unwrap();
+        assert_eq!(rec.frames(), &long[..]);
+        assert_eq!((rec.parent, rec.flags), (7, 2));
+    }
+
+    #[test]
+    fn concurrent_interning_agrees() {
+        let interner: &'static Interner = Box::leak(Box::new(Interner::new()));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    (0..5000u64)
+                        .map(|i| interner.intern(&StackKey::new(&[i, i * 3], 0, 0)).unwrap().id)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let results: Vec<Vec<u32>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert!(results.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(interner.count(), 5000);
+    }
+}

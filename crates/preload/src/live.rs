@@ -1,0 +1,341 @@
+//! The live table: address → (stack, requested size) for every tracked block, so a `free` (from any
+//! thread) finds the site to credit, and the exit writer can count what is still live.
+//!
+//! Blocks are never touched: no header of ours inside glibc's chunks, so `malloc_usable_size` and
+//! friends keep working. The table is sharded by the 64 MiB region an address falls in, each shard
+//! behind its own padded spinlock: glibc gives each thread its own arena (64 MiB-aligned heaps), so
+//! threads mostly touch different shards and a lock's cache line stays with one core.
+
+use core::cell::UnsafeCell;
+use core::ptr;
+
+use crate::intern::StackRec;
+use crate::sync::{SpinGuard, SpinLock};
+use crate::sys;
+
+const SHARD_BITS: u32 = 8;
+const SHARDS: usize = 1 << SHARD_BITS;
+const REGION_SHIFT: u32 = 26;
+const FIRST_CAPACITY: usize = 1024;
+const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Slot {
+    /// 0: empty.
+    addr: usize,
+    size: usize,
+    rec: *const StackRec,
+}
+
+struct Inner {
+    slots: *mut Slot,
+    cap: usize,
+    len: usize,
+    /// `64 - log2(cap)`.
+    shift: u32,
+}
+
+#[repr(C, align(64))]
+struct Shard {
+    lock: SpinLock,
+    inner: UnsafeCell<Inner>,
+}
+
+pub struct LiveTable {
+    shards: [Shard; SHARDS],
+}
+
+// SAFETY: each shard's `inner` is only accessed with that shard's lock held.
+unsafe impl Sync for LiveTable {}
+
+impl Inner {
+    #[inline(always)]
+    fn home(&self, addr: usize) -> usize {
+        ((addr as u64 >> 4).wrapping_mul(MUL) >> self.shift) as usize
+    }
+
+    #[inline(always)]
+    fn slot(&self, i: usize) -> *mut Slot {
+        // SAFETY: callers pass i < cap, inside the mapping.
+        unsafe { self.slots.add(i) }
+    }
+
+    /// Doubles the table; `false` when out of memory.
+    fn grow(&mut self) -> bool {
+        let cap = if self.cap == 0 {
+            FIRST_CAPACITY
+        } else {
+            self.cap * 2
+        };
+        let Some(mem) = sys::map(cap * core::mem::size_of::<Slot>()) else {
+            return false;
+        };
+        let old = core::mem::replace(
+            self,
+            Inner {
+                slots: mem.as_ptr().cast(),
+                cap,
+                len: 0,
+                shift: 64 - cap.trailing_zeros(),
+            },
+        );
+        for i in 0..old.cap {
+            // SAFETY: i < old.cap.
+            let s = unsafe { *old.slot(i) };
+            if s.addr != 0 {
+                self.put(s);
+            }
+        }
+        if old.cap != 0 {
+            // SAFETY: the old mapping is no longer referenced (we hold the shard lock).
+            unsafe { sys::unmap(old.slots.cast(), old.cap * core::mem::size_of::<Slot>()) };
+        }
+        true
+    }
+
+    /// Inserts or overwrites; there must be an empty slot.
+    fn put(&mut self, s: Slot) {
+        let mask = self.cap - 1;
+        let mut i = self.home(s.addr);
+        loop {
+            let p = self.slot(i);
+            // SAFETY: i < cap.
+            let cur = unsafe { &mut *p };
+            if cur.addr == 0 {
+                *cur = s;
+                self.len += 1;
+                return;
+            }
+            if cur.addr == s.addr {
+                *cur = s;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn take(&mut self, addr: usize) -> Option<Slot> {
+        if self.cap == 0 {
+            return None;
+        }
+        let mask = self.cap - 1;
+        let mut i = self.home(addr);
+        loop {
+            // SAFETY: i < cap.
+            let cur = unsafe { *self.slot(i) };
+            if cur.addr == 0 {
+                return None;
+            }
+            if cur.addr == addr {
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        // SAFETY: i < cap.
+        let found = unsafe { *self.slot(i) };
+        // Backward-shift deletion: pull later entries of the probe run into the hole, so lookups
+        // never need tombstones.
+        let mut hole = i;
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            // SAFETY: j < cap.
+            let s = unsafe { *self.slot(j) };
+            if s.addr == 0 {
+                break;
+            }
+            let home = self.home(s.addr);
+            if (j.wrapping_sub(home) & mask) >= (j.wrapping_sub(hole) & mask) {
+                // SAFETY: hole < cap.
+                unsafe { *self.slot(hole) = s };
+                hole = j;
+            }
+        }
+        // SAFETY: hole < cap.
+        unsafe { (*self.slot(hole)).addr = 0 };
+        self.len -= 1;
+        Some(found)
+    }
+}
+
+impl LiveTable {
+    pub const fn new() -> Self {
+        Self {
+            shards: [const {
+                Shard {
+                    lock: SpinLock::new(),
+                    inner: UnsafeCell::new(Inner {
+                        slots: ptr::null_mut(),
+                        cap: 0,
+                        len: 0,
+                        shift: 64,
+                    }),
+                }
+            }; SHARDS],
+        }
+    }
+
+    #[inline(always)]
+    fn shard(&self, addr: usize) -> &Shard {
+        let i = ((addr as u64 >> REGION_SHIFT).wrapping_mul(MUL) >> (64 - SHARD_BITS)) as usize;
+        &self.shards[i & (SHARDS - 1)]
+    }
+
+    /// Tracks a block; `false` when the table cannot grow (out of memory).
+    #[inline]
+    pub fn insert(&self, addr: usize, size: usize, rec: &'static StackRec) -> bool {
+        let shard = self.shard(addr);
+        let _guard = shard.lock.lock();
+        // SAFETY: the shard lock is held.
+        let inner = unsafe { &mut *shard.inner.get() };
+        if (inner.len + 1) * 2 > inner.cap
+            && !inner.grow()
+            && (inner.cap == 0 || inner.len + 1 >= inner.cap - inner.cap / 8)
+        {
+            return false;
+        }
+        inner.put(Slot {
+            addr,
+            size,
+            rec: ptr::from_ref(rec),
+        });
+        true
+    }
+
+    /// Stops tracking a block: its stack and size, or `None` if it was not tracked.
+    #[inline]
+    pub fn remove(&self, addr: usize) -> Option<(&'static StackRec, usize)> {
+        let shard = self.shard(addr);
+        let _guard = shard.lock.lock();
+        // SAFETY: the shard lock is held.
+        let inner = unsafe { &mut *shard.inner.get() };
+        // SAFETY: tracked records are published and never freed.
+        inner.take(addr).map(|s| (unsafe { &*s.rec }, s.size))
+    }
+
+    /// Calls `f(stack, size)` for every tracked block. For the exit writer: a shard whose lock cannot
+    /// be had within about a second is skipped rather than waited for.
+    pub fn for_each(&self, mut f: impl FnMut(&'static StackRec, usize)) {
+        for shard in &self.shards {
+            let Some(_guard): Option<SpinGuard<'_>> = shard.lock.lock_bounded() else {
+                continue;
+            };
+            // SAFETY: the shard lock is held.
+            let inner = unsafe { &*shard.inner.get() };
+            for i in 0..inner.cap {
+                // SAFETY: i < cap.
+                let s = unsafe { *inner.slot(i) };
+                if s.addr != 0 {
+                    // SAFETY: as in `remove`.
+                    f(unsafe { &*s.rec }, s.size);
+                }
+            }
+        }
+    }
+
+    /// For `fork`: every shard lock.
+    pub fn locks(&self) -> impl Iterator<Item = &SpinLock> {
+        self.shards.iter().map(|s| &s.lock)
+    }
+
+    /// In a fork child, with every lock held by this thread: forget all blocks (they are the parent's).
+    pub fn clear_in_child(&self) {
+        for shard in &self.shards {
+            // SAFETY: the child is single-threaded and the fork handler holds every lock.
+            let inner = unsafe { &mut *shard.inner.get() };
+            if inner.cap != 0 {
+                // SAFETY: the mapping is no longer referenced.
+                unsafe { sys::unmap(inner.slots.cast(), inner.cap * core::mem::size_of::<Slot>()) };
+            }
+            *inner = Inner {
+                slots: ptr::null_mut(),
+                cap: 0,
+                len: 0,
+                shift: 64,
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intern::{Interner, StackKey};
+    use std::collections::HashMap;
+
+    fn recs(n: u64) -> Vec<&'static StackRec> {
+        let interner: &'static Interner = Box::leak(Box::new(Interner::new()));
+        (0..n)
+            .map(|i| interner.intern(&StackKey::new(&[i], 0, 0)).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn insert_remove_matches_a_hash_map() {
+        let table = Box::new(LiveTable::new());
+        let recs = recs(16);
+        let mut model: HashMap<usize, (u32, usize)> = HashMap::new();
+        // A deterministic pseudo-random mix of inserts and removes over clustered addresses, enough to
+        // grow tables and exercise backward-shift deletion across wrap-around.
+        let mut x: u64 = 0x1234_5678;
+        for step in 0..200_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let region = (x >> 40) % 3;
+            let addr = (0x5555_0000_0000 + region * (1 << 26) + (x % 50_000) * 16) as usize;
+            if x % 3 == 0 {
+                let got = table.remove(addr).map(|(r, s)| (r.id, s));
+                assert_eq!(got, model.remove(&addr), "step {step}");
+            } else {
+                let rec = recs[(x % 16) as usize];
+                let size = (x % 1000) as usize;
+                assert!(table.insert(addr, size, rec));
+                model.insert(addr, (rec.id, size));
+            }
+        }
+        let mut seen = HashMap::new();
+        table.for_each(|rec, size| {
+            *seen.entry((rec.id, size)).or_insert(0) += 1;
+        });
+        let mut expected = HashMap::new();
+        for v in model.values() {
+            *expected.entry(*v).or_insert(0) += 1;
+        }
+        assert_eq!(seen, expected);
+        for addr in model.keys() {
+            assert!(table.remove(*addr).is_some());
+        }
+        let mut left = 0;
+        table.for_each(|_, _| left += 1);
+        assert_eq!(left, 0);
+    }
+
+    #[test]
+    fn cross_thread_frees() {
+        let table: &'static LiveTable = Box::leak(Box::new(LiveTable::new()));
+        let recs = recs(1);
+        let rec = recs[0];
+        let producer = std::thread::spawn(move || {
+            for i in 1..=100_000usize {
+                assert!(table.insert(i * 16, i, rec));
+            }
+        });
+        producer.join().unwrap();
+        let consumers: Vec<_> = (0..2)
+            .map(|t| {
+                std::thread::spawn(move || {
+                    let mut sum = 0usize;
+                    for i in (1 + t..=100_000usize).step_by(2) {
+                        sum += table.remove(i * 16).unwrap().1;
+                    }
+                    sum
+                })
+            })
+            .collect();
+        let total: usize = consumers.into_iter().map(|c| c.join().unwrap()).sum();
+        assert_eq!(total, 100_000 * 100_001 / 2);
+        assert!(table.remove(16).is_none());
+    }
+}

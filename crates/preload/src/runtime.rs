@@ -1,0 +1,507 @@
+//! Process-wide state, the per-thread state and re-entrancy guard, the record paths the hooks call,
+//! and the lifecycle: constructor, `fork` handlers, exit.
+//!
+//! State machine ([`STATE`]): `UNINIT` until the constructor ran; `DISABLED` when
+//! `CARGO_ALLOC_PROFILE_OUT` is unset or empty (every hook is then a pure pass-through); `ACTIVE`;
+//! `FROZEN` once the profile is being written (other threads' hooks pass through unrecorded).
+
+use core::cell::Cell;
+use core::ffi::{c_char, c_int, c_uint};
+use core::ptr;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+use alloc_profile_format::{stack_flags, NO_STACK};
+
+use crate::arena::Arena;
+use crate::capture::{self, FrameBuf};
+use crate::counters::Counters;
+use crate::intern::{Interner, StackKey, StackRec};
+use crate::live::LiveTable;
+use crate::sync::{SpinLock, SyncCell};
+use crate::{sys, threads};
+
+pub const UNINIT: u8 = 0;
+pub const DISABLED: u8 = 1;
+pub const ACTIVE: u8 = 2;
+pub const FROZEN: u8 = 3;
+
+pub static STATE: AtomicU8 = AtomicU8::new(UNINIT);
+
+/// Interned stacks (allocation sites and spawn points).
+pub static STACKS: Interner = Interner::new();
+/// Tracked blocks.
+pub static LIVE_BLOCKS: LiveTable = LiveTable::new();
+/// Thread records, counter blocks, spawn records.
+pub static ARENA: Arena = Arena::new();
+/// Live bytes as published by the threads' flushes (see `counters`).
+pub static LIVE_BYTES: AtomicI64 = AtomicI64::new(0);
+/// Allocations that could not be attributed (our tables were out of memory).
+pub static UNATTRIBUTED: AtomicU64 = AtomicU64::new(0);
+
+/// When the profile starts (constructor, or `fork` in a child).
+pub static START_MONO_NS: AtomicU64 = AtomicU64::new(0);
+pub static START_REAL_NS: AtomicU64 = AtomicU64::new(0);
+pub static START_TSC: AtomicU64 = AtomicU64::new(0);
+/// The pid whose profile this is (changes in a fork child).
+pub static PID: AtomicI32 = AtomicI32::new(0);
+/// Status passed to `exit`, when the program called it through the PLT.
+pub static EXIT_STATUS: AtomicI32 = AtomicI32::new(0);
+
+/// Every counter block ever created, linked through `next_all`; pushed under `POOL_LOCK`.
+pub static ALL_COUNTERS: AtomicPtr<Counters> = AtomicPtr::new(ptr::null_mut());
+/// Blocks whose thread ended, linked through `next_free`; under `POOL_LOCK`.
+static POOL: AtomicPtr<Counters> = AtomicPtr::new(ptr::null_mut());
+static POOL_LOCK: SpinLock = SpinLock::new();
+/// Counters for hooks running on a thread after its block was handed back (glibc's own frees at
+/// thread exit, after the TSD destructors), or when a thread's block could not be created.
+pub static ORPHAN: Counters = Counters::new();
+pub static ORPHAN_LOCK: SpinLock = SpinLock::new();
+
+/// `Tls::counters` of a thread whose block was handed back: use [`ORPHAN`].
+pub const RETIRED: *const Counters = ptr::NonNull::<Counters>::dangling().as_ptr();
+
+/// The output directory from `CARGO_ALLOC_PROFILE_OUT`, absolute. Written by the constructor only.
+pub const MAX_DIR: usize = 4096;
+struct OutDir {
+    bytes: [u8; MAX_DIR],
+    len: usize,
+}
+static OUT_DIR: SyncCell<OutDir> = SyncCell::new(OutDir {
+    bytes: [0; MAX_DIR],
+    len: 0,
+});
+
+pub fn out_dir() -> &'static [u8] {
+    // SAFETY: written only by the constructor, before the library turns active.
+    let d = unsafe { &*OUT_DIR.get() };
+    &d.bytes[..d.len]
+}
+
+/// Per-thread state. `const`-initialized, no destructor: nothing is registered with the thread's
+/// exit, and access never allocates.
+pub struct Tls {
+    /// Set while this thread runs our code: a hook that finds it set passes straight through.
+    pub guard: Cell<bool>,
+    /// This thread's counter block: null before registration, [`RETIRED`] after.
+    pub counters: Cell<*const Counters>,
+    pub info: Cell<*const threads::ThreadInfo>,
+    /// Stack id of the `pthread_create` call that started this thread, or `NO_STACK`.
+    pub parent: Cell<u32>,
+    /// Top of this thread's stack, for the frame-pointer walk's bounds.
+    pub top: Cell<usize>,
+    /// Set while the real `pthread_create` runs under our hook.
+    pub in_spawn: Cell<bool>,
+    /// `guard` as it was when a `fork` began.
+    fork_guard: Cell<bool>,
+}
+
+thread_local! {
+    static TLS: Tls = const {
+        Tls {
+            guard: Cell::new(false),
+            counters: Cell::new(ptr::null()),
+            info: Cell::new(ptr::null()),
+            parent: Cell::new(NO_STACK),
+            top: Cell::new(0),
+            in_spawn: Cell::new(false),
+            fork_guard: Cell::new(false),
+        }
+    };
+}
+
+/// Offset of [`TLS`] from the thread pointer, 0 until known. A preloaded library's TLS block is in the
+/// static TLS area, at the same offset from `%fs:0` on every thread; reading it directly saves the
+/// `__tls_get_addr` call a cdylib makes for every thread-local access.
+static TLS_OFFSET: AtomicIsize = AtomicIsize::new(0);
+
+/// This thread's state. The reference must not leave the thread (`Tls` is not `Sync`, so it cannot).
+#[inline(always)]
+pub fn tls() -> &'static Tls {
+    let off = TLS_OFFSET.load(Ordering::Relaxed);
+    if off != 0 {
+        // SAFETY: `off` was checked at init to put TLS in the static TLS block, which is at a fixed
+        // offset from the thread pointer on every thread and lives as long as the thread.
+        unsafe { &*((sys::thread_pointer() as isize + off) as *const Tls) }
+    } else {
+        tls_slow()
+    }
+}
+
+fn tls_slow() -> &'static Tls {
+    // SAFETY: the thread-local lives as long as this thread, and `&Tls` cannot leave it.
+    TLS.with(|t| unsafe { &*ptr::from_ref(t) })
+}
+
+/// Turns the fast TLS path off if it does not agree with the compiler's on this thread.
+pub fn check_tls_offset() {
+    let off = TLS_OFFSET.load(Ordering::Relaxed);
+    if off != 0 && ptr::from_ref(tls_slow()) as isize != sys::thread_pointer() as isize + off {
+        TLS_OFFSET.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Proof that this thread entered our code with the guard clear; clears it again when dropped.
+pub struct Entered {
+    pub tls: &'static Tls,
+}
+
+impl Drop for Entered {
+    #[inline(always)]
+    fn drop(&mut self) {
+        self.tls.guard.set(false);
+    }
+}
+
+/// Enters the recording path, or `None` when the hook must pass straight through: not active, or
+/// this thread is already inside our code.
+#[inline(always)]
+pub fn enter() -> Option<Entered> {
+    if STATE.load(Ordering::Acquire) != ACTIVE {
+        return None;
+    }
+    let tls = tls();
+    if tls.guard.get() {
+        return None;
+    }
+    tls.guard.set(true);
+    Some(Entered { tls })
+}
+
+/// Sets the guard whatever its state and restores the previous value: for our own slow paths (init,
+/// exit, symbol lookup) that may call into glibc code that allocates.
+pub struct Forced {
+    tls: &'static Tls,
+    prev: bool,
+}
+
+impl Forced {
+    pub fn new() -> Self {
+        let tls = tls();
+        let prev = tls.guard.replace(true);
+        Self { tls, prev }
+    }
+
+    pub fn tls(&self) -> &'static Tls {
+        self.tls
+    }
+}
+
+impl Drop for Forced {
+    fn drop(&mut self) {
+        self.tls.guard.set(self.prev);
+    }
+}
+
+/// This thread's counter block, registering the thread on first use; `None`: use [`ORPHAN`].
+#[inline(always)]
+fn own_counters(tls: &'static Tls) -> Option<&'static Counters> {
+    let mut c = tls.counters.get();
+    if c.is_null() {
+        threads::register_lazily(tls);
+        c = tls.counters.get();
+    }
+    if c == RETIRED || c.is_null() {
+        None
+    } else {
+        // SAFETY: counter blocks live in the arena for the rest of the process.
+        Some(unsafe { &*c })
+    }
+}
+
+/// Records a successful allocation of `size` bytes at `addr`, made by the caller of the hook.
+#[inline(never)]
+pub fn record_alloc(tls: &'static Tls, addr: usize, size: usize, realloc: bool) {
+    let counters = own_counters(tls);
+    let mut buf = FrameBuf::new();
+    let (frames, flags) = capture::capture(tls.top.get(), tls.in_spawn.get(), &mut buf);
+    let key = StackKey::new(frames, tls.parent.get(), flags);
+    let recorded = match counters {
+        Some(c) => match c.entry_for_key(&key, &STACKS) {
+            Some(e) if LIVE_BLOCKS.insert(addr, size, e.stack()) => {
+                e.add_alloc(size, realloc);
+                c.live_add(size, &LIVE_BYTES);
+                true
+            }
+            _ => false,
+        },
+        None => record_orphan_alloc(&key, addr, size, realloc),
+    };
+    if !recorded {
+        UNATTRIBUTED.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[cold]
+fn record_orphan_alloc(key: &StackKey<'_>, addr: usize, size: usize, realloc: bool) -> bool {
+    let Some(rec) = STACKS.intern(key) else {
+        return false;
+    };
+    let _lock = ORPHAN_LOCK.lock();
+    match ORPHAN.entry_for_stack(rec) {
+        Some(e) if LIVE_BLOCKS.insert(addr, size, rec) => {
+            e.add_alloc(size, realloc);
+            ORPHAN.live_add(size, &LIVE_BYTES);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Records the release of a tracked block (already removed from the live table): credited to the
+/// stack that allocated it, counted in this thread's block.
+#[inline]
+pub fn record_free(tls: &'static Tls, rec: &'static StackRec, size: usize) {
+    if let Some(c) = own_counters(tls) {
+        if let Some(e) = c.entry_for_stack(rec) {
+            e.add_free(size);
+        }
+        c.live_sub(size, &LIVE_BYTES);
+    } else {
+        let _lock = ORPHAN_LOCK.lock();
+        if let Some(e) = ORPHAN.entry_for_stack(rec) {
+            e.add_free(size);
+        }
+        ORPHAN.live_sub(size, &LIVE_BYTES);
+    }
+}
+
+/// Captures and interns the calling thread's stack at `pthread_create`; the new thread's parent.
+#[inline(never)]
+pub fn spawn_stack(tls: &'static Tls) -> u32 {
+    // Registration sets the stack top the walk needs.
+    let _ = own_counters(tls);
+    let mut buf = FrameBuf::new();
+    let (frames, flags) = capture::capture(tls.top.get(), tls.in_spawn.get(), &mut buf);
+    let key = StackKey::new(frames, tls.parent.get(), flags | stack_flags::SPAWN);
+    STACKS.intern(&key).map_or(NO_STACK, |rec| rec.id)
+}
+
+/// A counter block for a thread that starts: a pooled one or a new one.
+pub fn acquire_counters() -> Option<&'static Counters> {
+    let pooled = {
+        let _lock = POOL_LOCK.lock();
+        let head = POOL.load(Ordering::Relaxed);
+        if !head.is_null() {
+            // SAFETY: pooled blocks are arena records.
+            POOL.store(unsafe { (*head).next_free.load(Ordering::Relaxed) }, Ordering::Relaxed);
+        }
+        head
+    };
+    let c = if pooled.is_null() {
+        let p: *mut Counters = ARENA
+            .alloc(
+                core::mem::size_of::<Counters>(),
+                core::mem::align_of::<Counters>(),
+            )?
+            .as_ptr()
+            .cast();
+        // SAFETY: fresh arena memory of the right size and alignment.
+        unsafe { p.write(Counters::new()) };
+        let _lock = POOL_LOCK.lock();
+        // SAFETY: as above; not yet shared.
+        unsafe { (*p).next_all.store(ALL_COUNTERS.load(Ordering::Relaxed), Ordering::Relaxed) };
+        ALL_COUNTERS.store(p, Ordering::Release);
+        p.cast_const()
+    } else {
+        pooled.cast_const()
+    };
+    // SAFETY: arena record, owned by the caller from now on.
+    let c = unsafe { &*c };
+    c.begin(&LIVE_BYTES);
+    Some(c)
+}
+
+/// Hands a block back when its thread ends.
+pub fn release_counters(c: &'static Counters) {
+    c.flush(&LIVE_BYTES);
+    let _lock = POOL_LOCK.lock();
+    c.next_free
+        .store(POOL.load(Ordering::Relaxed), Ordering::Relaxed);
+    POOL.store(ptr::from_ref(c).cast_mut(), Ordering::Relaxed);
+}
+
+/// Calls `f` for every counter block, the orphan block included.
+pub fn for_each_counters(mut f: impl FnMut(&'static Counters)) {
+    let mut p = ALL_COUNTERS.load(Ordering::Acquire);
+    while !p.is_null() {
+        // SAFETY: arena records, never freed.
+        let c = unsafe { &*p };
+        f(c);
+        p = c.next_all.load(Ordering::Relaxed);
+    }
+    f(&ORPHAN);
+}
+
+/// The main thread's stack top: `__libc_stack_end` rounded up to its page.
+fn main_stack_top() -> usize {
+    // SAFETY: ld.so sets this variable before any code of ours runs.
+    let end = unsafe { sys::__libc_stack_end } as usize;
+    (end + 4095) & !4095
+}
+
+/// The calling thread's stack top, without `pthread_getattr_np` (which deadlocks inside a hook):
+/// glibc keeps the thread's `struct pthread` (the thread pointer) at the top of its stack block.
+pub fn current_stack_top() -> usize {
+    // SAFETY: no preconditions.
+    if unsafe { sys::gettid() == sys::getpid() } {
+        main_stack_top()
+    } else {
+        sys::thread_pointer()
+    }
+}
+
+/// The library's constructor (`.init_array`): reads the configuration once and turns recording on.
+///
+/// # Safety
+/// Called by the dynamic loader with the process's arguments, on the main thread, once.
+pub unsafe extern "C" fn init(_argc: c_int, _argv: *const *const c_char, _envp: *const *const c_char) {
+    if STATE
+        .compare_exchange(UNINIT, DISABLED, Ordering::AcqRel, Ordering::Relaxed)
+        .is_err()
+    {
+        return;
+    }
+    let forced = Forced::new();
+    if !read_out_dir() {
+        return;
+    }
+    let top = main_stack_top();
+    capture::init(top);
+    let tls = forced.tls();
+    let off = ptr::from_ref(tls) as isize - sys::thread_pointer() as isize;
+    if off < 0 && off > -(16 << 20) {
+        TLS_OFFSET.store(off, Ordering::Relaxed);
+    }
+    start_clock();
+    threads::init_key();
+    threads::register(tls, NO_STACK, top);
+    // SAFETY: the handlers are plain functions that stay valid for the life of the process.
+    unsafe {
+        sys::pthread_atfork(Some(fork_prepare), Some(fork_parent), Some(fork_child));
+        sys::atexit(at_exit);
+    }
+    STATE.store(ACTIVE, Ordering::Release);
+}
+
+fn start_clock() {
+    // SAFETY: no preconditions.
+    PID.store(unsafe { sys::getpid() }, Ordering::Relaxed);
+    START_TSC.store(sys::rdtsc(), Ordering::Relaxed);
+    START_MONO_NS.store(sys::clock_ns(sys::CLOCK_MONOTONIC), Ordering::Relaxed);
+    START_REAL_NS.store(sys::clock_ns(sys::CLOCK_REALTIME), Ordering::Relaxed);
+}
+
+/// Copies `CARGO_ALLOC_PROFILE_OUT` (made absolute against the current directory) into `OUT_DIR`.
+/// `false` when unset, empty or too long: the library stays a pass-through.
+fn read_out_dir() -> bool {
+    // SAFETY: getenv with a NUL-terminated name; the result is a NUL-terminated string or null.
+    let value = unsafe { sys::getenv(c"CARGO_ALLOC_PROFILE_OUT".as_ptr()) };
+    // SAFETY: as above.
+    let value = unsafe { capture::object_name(value) };
+    if value.is_empty() {
+        return false;
+    }
+    // SAFETY: constructor, before publication: nothing else reads OUT_DIR.
+    let dir = unsafe { &mut *OUT_DIR.get() };
+    let mut len = 0;
+    if value[0] != b'/' {
+        // SAFETY: getcwd writes at most MAX_DIR bytes, NUL-terminated, into our buffer.
+        let cwd = unsafe { sys::getcwd(dir.bytes.as_mut_ptr().cast(), MAX_DIR) };
+        if cwd.is_null() {
+            return false;
+        }
+        len = dir.bytes.iter().position(|&b| b == 0).unwrap_or(MAX_DIR);
+        if len + 1 >= MAX_DIR {
+            return false;
+        }
+        dir.bytes[len] = b'/';
+        len += 1;
+    }
+    // Room for "/.<name>-<pid>.aprof.tmp" and a NUL is checked when the path is built.
+    if len + value.len() >= MAX_DIR {
+        return false;
+    }
+    dir.bytes[len..len + value.len()].copy_from_slice(value);
+    dir.len = len + value.len();
+    true
+}
+
+extern "C" fn at_exit() {
+    crate::profile::write(
+        alloc_profile_format::end_reason::EXIT,
+        EXIT_STATUS.load(Ordering::Relaxed),
+    );
+}
+
+/// Every lock of ours, in the order they may nest (orphan → interner → arenas → … → live shards).
+fn for_each_lock(mut f: impl FnMut(&SpinLock)) {
+    f(&ORPHAN_LOCK);
+    for l in STACKS.locks() {
+        f(l);
+    }
+    f(ARENA.lock());
+    f(&POOL_LOCK);
+    for l in threads::locks() {
+        f(l);
+    }
+    for l in LIVE_BLOCKS.locks() {
+        f(l);
+    }
+}
+
+/// No lock of ours may be held across `fork` (the child would inherit it locked forever): take them
+/// all, with the guard set so nothing in between records.
+extern "C" fn fork_prepare() {
+    let tls = tls();
+    tls.fork_guard.set(tls.guard.replace(true));
+    for_each_lock(SpinLock::acquire);
+}
+
+extern "C" fn fork_parent() {
+    for_each_lock(SpinLock::force_unlock);
+    let tls = tls();
+    tls.guard.set(tls.fork_guard.get());
+}
+
+/// The child's profile is its own: new pid and clock, nothing counted, nothing live, one thread.
+/// Interned stacks are kept (ids stay valid; unused ones are written without sites).
+extern "C" fn fork_child() {
+    for_each_lock(SpinLock::force_unlock);
+    let tls = tls();
+    start_clock();
+    LIVE_BYTES.store(0, Ordering::Relaxed);
+    UNATTRIBUTED.store(0, Ordering::Relaxed);
+    EXIT_STATUS.store(0, Ordering::Relaxed);
+    LIVE_BLOCKS.clear_in_child();
+    let mine = tls.counters.get();
+    POOL.store(ptr::null_mut(), Ordering::Relaxed);
+    for_each_counters(|c| {
+        c.reset();
+        if !ptr::eq(c, mine) && !ptr::eq(c, &ORPHAN) {
+            c.next_free
+                .store(POOL.load(Ordering::Relaxed), Ordering::Relaxed);
+            POOL.store(ptr::from_ref(c).cast_mut(), Ordering::Relaxed);
+        }
+    });
+    if mine.is_null() || mine == RETIRED {
+        tls.counters.set(ptr::null());
+    } else {
+        // SAFETY: arena record.
+        unsafe { &*mine }.begin(&LIVE_BYTES);
+    }
+    threads::reset_in_child(tls);
+    tls.guard.set(tls.fork_guard.get());
+}
+
+/// Whether the profile was (being) written; only the first call of [`crate::profile::write`] writes.
+pub static WRITTEN: AtomicBool = AtomicBool::new(false);
+
+/// `pthread_key_t` whose destructor hands a thread's counter block back.
+pub static KEY: AtomicU32 = AtomicU32::new(0);
+pub static KEY_OK: AtomicBool = AtomicBool::new(false);
+
+pub fn key() -> Option<c_uint> {
+    KEY_OK
+        .load(Ordering::Relaxed)
+        .then(|| KEY.load(Ordering::Relaxed))
+}

@@ -1,0 +1,303 @@
+//! Threads: their records (index, tid, name, spawn stack), registration, the `pthread_create`
+//! trampoline that links a thread's stacks to the stack that spawned it, and thread end.
+//!
+//! A thread registers when it starts through the trampoline, or lazily at its first recorded hook
+//! (the main thread in the constructor: index 0). When it ends, a `pthread_key` destructor hands its
+//! counter block to the next thread; the block's counts stay in it and are summed at exit like any
+//! other, so counts of ended threads are not lost.
+
+use core::ffi::{c_char, c_void};
+use core::ptr;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering};
+
+use crate::dir::Directory;
+use crate::runtime::{self, Forced, Tls, ACTIVE, ARENA, RETIRED, STATE};
+use crate::sync::SpinLock;
+use crate::sys;
+
+const NAME_MAX: usize = 15;
+
+/// One thread known to the interposer. Lives in the arena for the rest of the process.
+#[repr(C)]
+pub struct ThreadInfo {
+    pub index: AtomicU32,
+    pub tid: AtomicU32,
+    pub spawn_stack: AtomicU32,
+    pub pthread: AtomicUsize,
+    pub retired: AtomicBool,
+    name_len: AtomicU8,
+    name: [AtomicU8; NAME_MAX],
+}
+
+impl ThreadInfo {
+    pub fn set_name(&self, name: &[u8]) {
+        let name = &name[..name.len().min(NAME_MAX)];
+        self.name_len.store(0, Ordering::Relaxed);
+        for (dst, &b) in self.name.iter().zip(name) {
+            dst.store(b, Ordering::Relaxed);
+        }
+        self.name_len.store(name.len() as u8, Ordering::Release);
+    }
+
+    /// Copies the name into `out`, returning its length.
+    pub fn name(&self, out: &mut [u8; NAME_MAX]) -> usize {
+        let len = usize::from(self.name_len.load(Ordering::Acquire)).min(NAME_MAX);
+        for (dst, src) in out.iter_mut().zip(&self.name[..len]) {
+            *dst = src.load(Ordering::Relaxed);
+        }
+        len
+    }
+}
+
+static THREADS: Directory<ThreadInfo, 1024, 4096> = Directory::new();
+static THREAD_COUNT: AtomicU32 = AtomicU32::new(0);
+static THREADS_LOCK: SpinLock = SpinLock::new();
+
+pub fn count() -> u32 {
+    THREAD_COUNT.load(Ordering::Acquire)
+}
+
+pub fn get(index: u32) -> Option<&'static ThreadInfo> {
+    let p = THREADS.get(index as usize);
+    // SAFETY: published thread records live in the arena for the rest of the process.
+    (!p.is_null()).then(|| unsafe { &*p })
+}
+
+/// Creates and publishes the calling thread's record.
+fn new_info(spawn_stack: u32, pthread: usize, name: &[u8]) -> Option<&'static ThreadInfo> {
+    let p: *mut ThreadInfo = ARENA
+        .alloc(
+            core::mem::size_of::<ThreadInfo>(),
+            core::mem::align_of::<ThreadInfo>(),
+        )?
+        .as_ptr()
+        .cast();
+    // SAFETY: fresh arena memory of the right size and alignment, not yet shared.
+    let info = unsafe {
+        p.write(ThreadInfo {
+            index: AtomicU32::new(0),
+            tid: AtomicU32::new(sys::gettid() as u32),
+            spawn_stack: AtomicU32::new(spawn_stack),
+            pthread: AtomicUsize::new(pthread),
+            retired: AtomicBool::new(false),
+            name_len: AtomicU8::new(0),
+            name: [const { AtomicU8::new(0) }; NAME_MAX],
+        });
+        &*p
+    };
+    info.set_name(name);
+    let _lock = THREADS_LOCK.lock();
+    let index = THREAD_COUNT.load(Ordering::Relaxed);
+    info.index.store(index, Ordering::Relaxed);
+    if !THREADS.set(index as usize, p) {
+        return None;
+    }
+    THREAD_COUNT.store(index + 1, Ordering::Release);
+    Some(info)
+}
+
+/// The calling thread's kernel name (`comm`), as `prctl(PR_GET_NAME)` gives it.
+fn kernel_name(buf: &mut [u8; 16]) -> &[u8] {
+    // SAFETY: PR_GET_NAME writes at most 16 bytes, NUL-terminated, into `buf`.
+    unsafe { sys::prctl(sys::PR_GET_NAME, buf.as_mut_ptr()) };
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(NAME_MAX);
+    &buf[..len.min(NAME_MAX)]
+}
+
+/// Registers the calling thread: a record, a counter block, and (except on the main thread) the key
+/// whose destructor runs at thread end. Runs with the guard set.
+pub fn register(tls: &'static Tls, spawn_stack: u32, top: usize) {
+    let _errno = sys::SavedErrno::new();
+    runtime::check_tls_offset();
+    tls.top.set(top);
+    tls.parent.set(spawn_stack);
+    let mut buf = [0u8; 16];
+    // SAFETY: no preconditions.
+    let pthread = unsafe { sys::pthread_self() };
+    let info = new_info(spawn_stack, pthread, kernel_name(&mut buf));
+    tls.info.set(info.map_or(ptr::null(), ptr::from_ref));
+    let counters = runtime::acquire_counters();
+    tls.counters
+        .set(counters.map_or(RETIRED, ptr::from_ref));
+    // SAFETY: no preconditions.
+    let main = unsafe { sys::gettid() == sys::getpid() };
+    if let (Some(key), false, Some(_)) = (runtime::key(), main, counters) {
+        // Any non-null value makes the destructor run.
+        let value: *const c_void = info.map_or(ptr::NonNull::dangling().as_ptr(), |i| {
+            ptr::from_ref(i).cast()
+        });
+        // SAFETY: a key created by `init_key`; setspecific may allocate, which the guard passes
+        // through.
+        unsafe { sys::pthread_setspecific(key, value) };
+    }
+}
+
+/// Registers a thread seen for the first time in a hook (started before the library was active, or
+/// not through `pthread_create`).
+#[cold]
+pub fn register_lazily(tls: &'static Tls) {
+    register(tls, tls.parent.get(), runtime::current_stack_top());
+}
+
+pub fn init_key() {
+    let mut key = 0;
+    // SAFETY: `key` is a valid out-pointer; the destructor is a plain function.
+    if unsafe { sys::pthread_key_create(&mut key, Some(thread_ended)) } == 0 {
+        runtime::KEY.store(key, Ordering::Relaxed);
+        runtime::KEY_OK.store(true, Ordering::Relaxed);
+    }
+}
+
+/// TSD destructor, run by glibc when a registered thread ends: publishes the thread's live-bytes
+/// delta and hands its counter block back. Later hooks on this thread count into the orphan block.
+unsafe extern "C" fn thread_ended(_: *mut c_void) {
+    let forced = Forced::new();
+    let tls = forced.tls();
+    let c = tls.counters.replace(RETIRED);
+    if !c.is_null() && c != RETIRED {
+        // SAFETY: arena record; this thread was its only user.
+        runtime::release_counters(unsafe { &*c });
+    }
+    let info = tls.info.get();
+    if !info.is_null() {
+        // SAFETY: arena record.
+        unsafe { &*info }.retired.store(true, Ordering::Relaxed);
+    }
+}
+
+/// In a fork child (single-threaded, locks free): the calling thread becomes thread 0.
+pub fn reset_in_child(tls: &'static Tls) {
+    THREAD_COUNT.store(0, Ordering::Relaxed);
+    let old = tls.info.get();
+    if old.is_null() || tls.counters.get().is_null() {
+        tls.info.set(ptr::null());
+        return;
+    }
+    // SAFETY: arena record.
+    let old = unsafe { &*old };
+    let mut name = [0u8; NAME_MAX];
+    let len = old.name(&mut name);
+    let info = new_info(
+        old.spawn_stack.load(Ordering::Relaxed),
+        old.pthread.load(Ordering::Relaxed),
+        &name[..len],
+    );
+    tls.info.set(info.map_or(ptr::null(), ptr::from_ref));
+}
+
+pub fn locks() -> [&'static SpinLock; 2] {
+    [&THREADS_LOCK, &SPAWN_LOCK]
+}
+
+pub type StartFn = unsafe extern "C" fn(*mut c_void) -> *mut c_void;
+
+/// What the trampoline needs to start a thread. From the arena (never malloc), recycled.
+struct Spawn {
+    start: Option<StartFn>,
+    arg: *mut c_void,
+    stack: u32,
+    next: *mut Spawn,
+}
+
+static SPAWN_FREE: AtomicPtr<Spawn> = AtomicPtr::new(ptr::null_mut());
+static SPAWN_LOCK: SpinLock = SpinLock::new();
+
+/// A spawn record for `start(arg)` with parent stack `stack`, or `None` when out of memory.
+pub fn new_spawn(start: StartFn, arg: *mut c_void, stack: u32) -> Option<*mut c_void> {
+    let recycled = {
+        let _lock = SPAWN_LOCK.lock();
+        let head = SPAWN_FREE.load(Ordering::Relaxed);
+        if !head.is_null() {
+            // SAFETY: free records are arena records no thread uses.
+            SPAWN_FREE.store(unsafe { (*head).next }, Ordering::Relaxed);
+        }
+        head
+    };
+    let p = if recycled.is_null() {
+        ARENA
+            .alloc(
+                core::mem::size_of::<Spawn>(),
+                core::mem::align_of::<Spawn>(),
+            )?
+            .as_ptr()
+            .cast()
+    } else {
+        recycled
+    };
+    // SAFETY: an unused record of the right size and alignment.
+    unsafe {
+        p.write(Spawn {
+            start: Some(start),
+            arg,
+            stack,
+            next: ptr::null_mut(),
+        });
+    };
+    Some(p.cast())
+}
+
+/// Returns a spawn record (after the trampoline read it, or when `pthread_create` failed).
+pub fn free_spawn(p: *mut c_void) {
+    let p: *mut Spawn = p.cast();
+    let _lock = SPAWN_LOCK.lock();
+    // SAFETY: a record from `new_spawn` that nothing uses any more.
+    unsafe { (*p).next = SPAWN_FREE.load(Ordering::Relaxed) };
+    SPAWN_FREE.store(p, Ordering::Relaxed);
+}
+
+/// Start routine of every thread created while active: records the spawn stack as the thread's
+/// parent, registers the thread, runs the real start routine. Frame walks stop at its frame.
+pub unsafe extern "C" fn trampoline(arg: *mut c_void) -> *mut c_void {
+    let spawn: *mut Spawn = arg.cast();
+    // SAFETY: `arg` is the record `pthread_create` was given; only this thread uses it now.
+    let (start, real_arg, stack) = unsafe { ((*spawn).start, (*spawn).arg, (*spawn).stack) };
+    {
+        let forced = Forced::new();
+        free_spawn(arg);
+        let tls = forced.tls();
+        tls.parent.set(stack);
+        if STATE.load(Ordering::Acquire) == ACTIVE {
+            register(tls, stack, sys::thread_pointer());
+        }
+    }
+    let Some(start) = start else {
+        return ptr::null_mut();
+    };
+    // SAFETY: the start routine and argument the program passed to pthread_create.
+    let ret = unsafe { start(real_arg) };
+    // Not a tail call: keeps this frame on the stack while `start` runs, so walks stop here.
+    core::hint::black_box(ret)
+}
+
+/// Records a name given with `pthread_setname_np`.
+pub fn record_name(thread: usize, name: *const c_char) {
+    if name.is_null() || STATE.load(Ordering::Acquire) != ACTIVE {
+        return;
+    }
+    let forced = Forced::new();
+    let tls = forced.tls();
+    // SAFETY: pthread_setname_np succeeded, so `name` is a NUL-terminated string.
+    let name = unsafe { crate::capture::object_name(name) };
+    // SAFETY: no preconditions.
+    if thread == unsafe { sys::pthread_self() } {
+        if tls.counters.get().is_null() {
+            register_lazily(tls);
+        }
+        let info = tls.info.get();
+        if !info.is_null() {
+            // SAFETY: arena record.
+            unsafe { &*info }.set_name(name);
+        }
+        return;
+    }
+    for index in (0..count()).rev() {
+        if let Some(info) = get(index) {
+            if info.pthread.load(Ordering::Relaxed) == thread
+                && !info.retired.load(Ordering::Relaxed)
+            {
+                info.set_name(name);
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The JSON report, format `cargo-alloc-profile`, version 1.
+//!
+//! A contract with tools: later versions add fields, never rename or remove them, and a change of
+//! meaning bumps [`VERSION`]. Field order follows the declaration order below. Counts and bytes are
+//! exact integers. Source files are relative to `workspace_root` when they lie under it, as recorded
+//! in the debug info otherwise.
+//!
+//! ```json
+//! {"format": "cargo-alloc-profile", "version": 1, "command": [..], "exit_code": 0,
+//!  "totals": {"allocations", "reallocations", "bytes", "frees", "peak_bytes",
+//!             "leaked_allocations", "leaked_bytes", ..},
+//!  "functions": [{"name", "module", "crate", "workspace", "self_allocations", "self_bytes",
+//!                 "total_allocations", "total_bytes", "file", "line", ..}],
+//!  "modules": [{"name", "crate", "workspace", "allocations", "bytes", ..}],
+//!  "zero_allocation_functions": ["name", ..], ..}
+//! ```
+//!
+//! `functions` lists every workspace function with a non-zero total, by total allocations
+//! descending, then name; dependencies are reported as modules only (a dependency function's
+//! allocations are already in the self and total of the workspace function that called it).
+
+use serde::Serialize;
+
+use super::{relative_path, Context};
+use crate::analyze::{FunctionStats, ModuleStats, ProcessSummary, Totals};
+use crate::Analysis;
+
+/// Value of the `format` field.
+pub const FORMAT: &str = "cargo-alloc-profile";
+/// Value of the `version` field.
+pub const VERSION: u32 = 1;
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub format: &'static str,
+    pub version: u32,
+    pub command: Vec<String>,
+    pub exit_code: Option<i32>,
+    pub totals: JsonTotals,
+    pub functions: Vec<JsonFunction>,
+    pub modules: Vec<JsonModule>,
+    pub zero_allocation_functions: Vec<String>,
+    // Extra fields of version 1.
+    pub target: String,
+    /// Set when the program was killed by a signal.
+    pub signal: Option<JsonSignal>,
+    pub notes: Vec<String>,
+    pub workspace_root: Option<String>,
+    pub processes: Vec<JsonProcess>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonSignal {
+    pub number: i32,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonTotals {
+    pub allocations: u64,
+    pub reallocations: u64,
+    pub bytes: u64,
+    pub frees: u64,
+    /// Largest peak of live bytes of any one process.
+    pub peak_bytes: u64,
+    pub leaked_allocations: u64,
+    pub leaked_bytes: u64,
+    // Extra fields.
+    pub freed_bytes: u64,
+    pub libc_internal_allocations: u64,
+    pub libc_internal_bytes: u64,
+    pub unattributed_allocations: u64,
+    pub truncated_stack_allocations: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonFunction {
+    pub name: String,
+    pub module: String,
+    #[serde(rename = "crate")]
+    pub crate_name: Option<String>,
+    pub workspace: bool,
+    pub self_allocations: u64,
+    pub self_bytes: u64,
+    pub total_allocations: u64,
+    pub total_bytes: u64,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    // Extra fields.
+    pub via: Option<String>,
+    pub self_reallocations: u64,
+    pub self_leaked_allocations: u64,
+    pub self_leaked_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonModule {
+    pub name: String,
+    #[serde(rename = "crate")]
+    pub crate_name: Option<String>,
+    pub workspace: bool,
+    pub allocations: u64,
+    pub bytes: u64,
+    // Extra fields.
+    /// `workspace`, `dependency`, `runtime` or `libc_internal`.
+    pub kind: &'static str,
+    pub reallocations: u64,
+    pub leaked_allocations: u64,
+    pub leaked_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonProcess {
+    pub exe: String,
+    pub args: Vec<String>,
+    /// `exit`, `signal`, `exec`, `_exit` or `unknown`.
+    pub end: &'static str,
+    /// Exit code or signal number, depending on `end`.
+    pub end_detail: i32,
+    pub allocations: u64,
+    pub bytes: u64,
+    pub peak_bytes: u64,
+}
+
+impl Report {
+    /// The report of `analysis` in the run described by `context`.
+    pub fn new(analysis: &Analysis, context: &Context) -> Report {
+        let root = context.workspace_root.as_ref();
+        Report {
+            format: FORMAT,
+            version: VERSION,
+            command: context.command.clone(),
+            exit_code: context.exit_code,
+            totals: totals(&analysis.totals),
+            functions: analysis
+                .functions
+                .iter()
+                .map(|f| function(f, context))
+                .collect(),
+            modules: analysis.modules.iter().map(module).collect(),
+            zero_allocation_functions: analysis.zero_allocation_functions.clone(),
+            target: context.target_label.clone(),
+            signal: context.signal.as_ref().map(|(number, name)| JsonSignal {
+                number: *number,
+                name: name.clone(),
+            }),
+            notes: context.notes.clone(),
+            workspace_root: root.map(|r| r.to_string_lossy().into_owned()),
+            processes: analysis.processes.iter().map(process).collect(),
+        }
+    }
+}
+
+fn totals(t: &Totals) -> JsonTotals {
+    JsonTotals {
+        allocations: t.allocations,
+        reallocations: t.reallocations,
+        bytes: t.bytes,
+        frees: t.frees,
+        peak_bytes: t.peak_bytes,
+        leaked_allocations: t.leaked_allocations,
+        leaked_bytes: t.leaked_bytes,
+        freed_bytes: t.freed_bytes,
+        libc_internal_allocations: t.libc_internal_allocations,
+        libc_internal_bytes: t.libc_internal_bytes,
+        unattributed_allocations: t.unattributed_allocations,
+        truncated_stack_allocations: t.truncated_allocations,
+    }
+}
+
+fn function(f: &FunctionStats, context: &Context) -> JsonFunction {
+    JsonFunction {
+        name: f.name.clone(),
+        module: f.module.clone(),
+        crate_name: f.crate_name.clone(),
+        workspace: f.workspace,
+        self_allocations: f.self_allocations,
+        self_bytes: f.self_bytes,
+        total_allocations: f.total_allocations,
+        total_bytes: f.total_bytes,
+        file: f
+            .file
+            .as_deref()
+            .map(|file| relative_path(file, context.workspace_root.as_ref())),
+        line: f.line,
+        via: f.via.clone(),
+        self_reallocations: f.self_reallocations,
+        self_leaked_allocations: f.self_leaked_allocations,
+        self_leaked_bytes: f.self_leaked_bytes,
+    }
+}
+
+fn module(m: &ModuleStats) -> JsonModule {
+    JsonModule {
+        name: m.name.clone(),
+        crate_name: m.crate_name.clone(),
+        workspace: m.workspace(),
+        allocations: m.allocations,
+        bytes: m.bytes,
+        kind: m.kind.as_str(),
+        reallocations: m.reallocations,
+        leaked_allocations: m.leaked_allocations,
+        leaked_bytes: m.leaked_bytes,
+    }
+}
+
+fn process(p: &ProcessSummary) -> JsonProcess {
+    JsonProcess {
+        exe: p.exe.clone(),
+        args: p.args.clone(),
+        end: p.end,
+        end_detail: p.end_detail,
+        allocations: p.allocations,
+        bytes: p.bytes,
+        peak_bytes: p.peak_bytes,
+    }
+}

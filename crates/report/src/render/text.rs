@@ -1,0 +1,569 @@
+//! The text report: the first screen answers "which of my functions allocate, how much, where".
+//!
+//! Sections, in order: header (command, target, how it ended, totals, notes), Hot spots (the
+//! user's functions by self allocations), Per-module breakdown, Advice (reserved for the insights
+//! module), Zero-allocation functions. Lines are built uncolored, fitted to [`TEXT_WIDTH`], and
+//! painted last, so color never changes the layout.
+
+use super::format::{
+    fit_end, fit_location, fit_path, human_bytes, percent, thousands, width, wrap, wrap_prose,
+};
+use super::{relative_path, Context, TextOptions, TEXT_WIDTH};
+use crate::analyze::{FunctionStats, ModuleKind, ModuleStats, LIBC_MODULE, RUNTIME_MODULE};
+use crate::Analysis;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Heading,
+    Dim,
+    Warning,
+}
+
+struct Lines {
+    lines: Vec<(String, Style)>,
+}
+
+impl Lines {
+    fn push(&mut self, line: impl Into<String>, style: Style) {
+        let line: String = line.into();
+        self.lines.push((line.trim_end().to_owned(), style));
+    }
+
+    fn blank(&mut self) {
+        self.push(String::new(), Style::Plain);
+    }
+
+    fn finish(self, color: bool) -> String {
+        let mut out = String::new();
+        for (line, style) in self.lines {
+            let code = match style {
+                _ if !color || line.is_empty() => None,
+                Style::Plain => None,
+                Style::Heading => Some("\x1b[1m"),
+                Style::Dim => Some("\x1b[2m"),
+                Style::Warning => Some("\x1b[33m"),
+            };
+            match code {
+                Some(code) => {
+                    out.push_str(code);
+                    out.push_str(&line);
+                    out.push_str("\x1b[0m");
+                }
+                None => out.push_str(&line),
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+pub(super) fn render(analysis: &Analysis, context: &Context, options: &TextOptions) -> String {
+    let mut lines = Lines { lines: Vec::new() };
+    header(&mut lines, analysis, context);
+    if analysis.totals.allocations > 0 {
+        lines.blank();
+        hot_spots(&mut lines, analysis, context, options.top);
+        lines.blank();
+        modules(&mut lines, analysis, options.top);
+        // Advice (insights module, a later issue) goes here: after the tables that show the
+        // numbers, before the list of functions that need no advice.
+    }
+    lines.blank();
+    zero_allocation_functions(&mut lines, analysis);
+    lines.finish(options.color)
+}
+
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+fn exit_status(context: &Context) -> String {
+    match (&context.signal, context.exit_code) {
+        (Some((number, name)), _) if name.is_empty() => format!("killed by signal {number}"),
+        (Some((number, name)), _) => format!("killed by signal {number} ({name})"),
+        (None, Some(code)) => format!("exit status {code}"),
+        (None, None) => "exit status unknown".to_owned(),
+    }
+}
+
+fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+fn header(lines: &mut Lines, analysis: &Analysis, context: &Context) {
+    let command = context
+        .command
+        .iter()
+        .map(|w| shell_word(w))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut rest = Vec::new();
+    if !context.target_label.is_empty() {
+        rest.push(context.target_label.clone());
+    }
+    rest.push(exit_status(context));
+    let rest = rest.join(" · ");
+    let first = if command.is_empty() {
+        format!("cargo alloc-profile · {rest}")
+    } else {
+        format!("{command} · {rest}")
+    };
+    if width(&first) <= TEXT_WIDTH {
+        lines.push(first, Style::Heading);
+    } else {
+        lines.push(fit_end(&command, TEXT_WIDTH), Style::Heading);
+        lines.push(fit_end(&format!("  {rest}"), TEXT_WIDTH), Style::Heading);
+    }
+
+    let t = &analysis.totals;
+    if t.allocations == 0 {
+        lines.push(
+            "  No heap allocations were recorded: the program made no successful allocator call \
+             while profiled.",
+            Style::Plain,
+        );
+    } else {
+        let mut parts = vec![format!(
+            "{} {} ({} {})",
+            thousands(t.allocations),
+            plural(t.allocations, "allocation", "allocations"),
+            thousands(t.reallocations),
+            plural(t.reallocations, "reallocation", "reallocations"),
+        )];
+        parts.push(format!("{} requested", human_bytes(t.bytes)));
+        parts.push(format!(
+            "{} {}",
+            thousands(t.frees),
+            plural(t.frees, "free", "frees")
+        ));
+        parts.push(format!("peak live {}", human_bytes(t.peak_bytes)));
+        for line in wrap_joined(&parts, "  ", " · ") {
+            lines.push(line, Style::Plain);
+        }
+        lines.push(format!("  {}", live_at_exit(analysis)), Style::Plain);
+    }
+    if analysis.processes.len() > 1 {
+        lines.push(
+            format!(
+                "  {} processes profiled; peak is the largest peak of any one of them",
+                analysis.processes.len()
+            ),
+            Style::Plain,
+        );
+    }
+    for note in &context.notes {
+        for line in wrap_prose(note, "  note: ", "        ", TEXT_WIDTH) {
+            lines.push(line, Style::Warning);
+        }
+    }
+    for warning in computed_warnings(analysis) {
+        for line in wrap_prose(&warning, "  warning: ", "           ", TEXT_WIDTH) {
+            lines.push(line, Style::Warning);
+        }
+    }
+}
+
+/// Parts joined with `separator`, wrapped at part boundaries.
+fn wrap_joined(parts: &[String], indent: &str, separator: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = indent.to_owned();
+    let mut empty = true;
+    for part in parts {
+        if !empty && width(&line) + width(separator) + width(part) > TEXT_WIDTH {
+            lines.push(std::mem::replace(&mut line, indent.to_owned()));
+            empty = true;
+        }
+        if !empty {
+            line.push_str(separator);
+        }
+        line.push_str(part);
+        empty = false;
+    }
+    lines.push(line);
+    lines
+}
+
+fn live_at_exit(analysis: &Analysis) -> String {
+    let t = &analysis.totals;
+    if t.leaked_allocations == 0 {
+        return "nothing still live at exit".to_owned();
+    }
+    let mut by_kind = [0u64; 4];
+    for m in &analysis.modules {
+        let slot = match m.kind {
+            ModuleKind::Workspace => 0,
+            ModuleKind::Dependency => 1,
+            ModuleKind::Runtime => 2,
+            ModuleKind::LibcInternal => 3,
+        };
+        by_kind[slot] += m.leaked_allocations;
+    }
+    let names = ["your code", "dependencies", "runtime", "C library internal"];
+    let parts: Vec<String> = names
+        .iter()
+        .zip(by_kind)
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| format!("{name} {}", thousands(n)))
+        .collect();
+    format!(
+        "still live at exit: {} {}, {} ({})",
+        thousands(t.leaked_allocations),
+        plural(t.leaked_allocations, "allocation", "allocations"),
+        human_bytes(t.leaked_bytes),
+        parts.join(", ")
+    )
+}
+
+fn computed_warnings(analysis: &Analysis) -> Vec<String> {
+    let t = &analysis.totals;
+    let mut warnings = Vec::new();
+    if t.unattributed_allocations > 0 {
+        warnings.push(format!(
+            "{} {} could not be attributed to a call stack (the profiler's stack table was full); \
+             they count in the allocations above but in no table below",
+            thousands(t.unattributed_allocations),
+            plural(t.unattributed_allocations, "allocation", "allocations"),
+        ));
+    }
+    if t.truncated_allocations > 0 {
+        warnings.push(format!(
+            "{} {} had call stacks deeper than the capture limit; their outermost frames are \
+             missing, so totals of outer functions can be too low",
+            thousands(t.truncated_allocations),
+            plural(t.truncated_allocations, "allocation", "allocations"),
+        ));
+    }
+    for p in &analysis.processes {
+        let exe = p.exe.rsplit('/').next().unwrap_or(&p.exe);
+        match p.end {
+            "signal" => warnings.push(format!(
+                "process {exe} was killed by signal {}: its profile ends there",
+                p.end_detail
+            )),
+            "exec" => warnings.push(format!(
+                "process {exe} replaced itself with another program (exec): its profile covers the \
+                 time before"
+            )),
+            "_exit" => warnings.push(format!(
+                "process {exe} ended with _exit, skipping destructors and atexit handlers: more \
+                 blocks than usual are still live at exit"
+            )),
+            _ => {}
+        }
+    }
+    warnings
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Align {
+    Left,
+    Right,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fit {
+    /// Numbers: never cut.
+    Keep,
+    /// Function or module paths: keep the last segments.
+    Path,
+    /// `file:line`: keep the end.
+    Location,
+    /// Short names: keep the start.
+    End,
+}
+
+struct Column {
+    header: &'static str,
+    align: Align,
+    fit: Fit,
+    /// Widest the column gets even when the table has room: one very long name should not push
+    /// every other row's numbers far to the right.
+    max: usize,
+}
+
+impl Column {
+    fn number(header: &'static str) -> Column {
+        Column {
+            header,
+            align: Align::Right,
+            fit: Fit::Keep,
+            max: usize::MAX,
+        }
+    }
+
+    fn text(header: &'static str, fit: Fit, max: usize) -> Column {
+        Column {
+            header,
+            align: Align::Left,
+            fit,
+            max,
+        }
+    }
+}
+
+/// A table fitted into [`TEXT_WIDTH`]: columns are as wide as their widest cell, and when the
+/// total is too wide, the columns listed in `shrink` (index, minimum width) give up space in that
+/// order.
+fn table(lines: &mut Lines, columns: &[Column], rows: &[Vec<String>], shrink: &[(usize, usize)]) {
+    const INDENT: usize = 2;
+    const GAP: usize = 2;
+    let mut widths: Vec<usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            rows.iter()
+                .map(|r| width(&r[i]))
+                .chain([width(c.header)])
+                .max()
+                .unwrap_or(0)
+                .min(c.max.max(width(c.header)))
+        })
+        .collect();
+    let total = |widths: &[usize]| INDENT + widths.iter().sum::<usize>() + GAP * (widths.len() - 1);
+    for &(column, min) in shrink {
+        let excess = total(&widths).saturating_sub(TEXT_WIDTH);
+        if excess == 0 {
+            break;
+        }
+        let spare = widths[column].saturating_sub(min);
+        widths[column] -= excess.min(spare);
+    }
+    let format_row = |cells: &[String], is_header: bool| {
+        let mut line = " ".repeat(INDENT);
+        for (i, (cell, column)) in cells.iter().zip(columns).enumerate() {
+            if i > 0 {
+                line.push_str(&" ".repeat(GAP));
+            }
+            let w = widths[i];
+            let cell = match (is_header, column.fit) {
+                (true, _) | (_, Fit::Keep) => cell.clone(),
+                (false, Fit::Path) => fit_path(cell, w),
+                (false, Fit::Location) => fit_location(cell, w),
+                (false, Fit::End) => fit_end(cell, w),
+            };
+            let pad = " ".repeat(w.saturating_sub(width(&cell)));
+            match column.align {
+                Align::Left => {
+                    line.push_str(&cell);
+                    line.push_str(&pad);
+                }
+                Align::Right => {
+                    line.push_str(&pad);
+                    line.push_str(&cell);
+                }
+            }
+        }
+        // Last resort for absurd numbers: never exceed the width.
+        fit_end(line.trim_end(), TEXT_WIDTH)
+    };
+    let header: Vec<String> = columns.iter().map(|c| c.header.to_owned()).collect();
+    lines.push(format_row(&header, true), Style::Dim);
+    for row in rows {
+        lines.push(format_row(row, false), Style::Plain);
+    }
+}
+
+fn more_line(lines: &mut Lines, hidden: usize, one: &str, many: &str) {
+    if hidden > 0 {
+        let what = plural(hidden as u64, one, many);
+        lines.push(
+            format!("  ... {hidden} more {what} (--top N, or --format json for all)"),
+            Style::Dim,
+        );
+    }
+}
+
+fn location(f: &FunctionStats, context: &Context) -> String {
+    match (&f.file, f.line) {
+        (Some(file), Some(line)) => {
+            format!(
+                "{}:{line}",
+                relative_path(file, context.workspace_root.as_ref())
+            )
+        }
+        (Some(file), None) => relative_path(file, context.workspace_root.as_ref()),
+        (None, _) => "?".to_owned(),
+    }
+}
+
+fn hot_spots(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) {
+    let spots = analysis.hot_spots();
+    let all = analysis.totals.allocations;
+    lines.push(
+        "Hot spots: your functions by self allocations",
+        Style::Heading,
+    );
+    if spots.is_empty() {
+        for line in wrap_prose(
+            "None of your functions is on an allocation stack: every allocation came from the \
+             runtime, a dependency or the C library (see the per-module breakdown).",
+            "  ",
+            "  ",
+            TEXT_WIDTH,
+        ) {
+            lines.push(line, Style::Plain);
+        }
+        return;
+    }
+    lines.push(
+        "  self: allocations made by calls in the function's own body; total: self plus those of \
+         your callees",
+        Style::Dim,
+    );
+    let columns = [
+        Column::text("function", Fit::Path, 40),
+        Column::number("self"),
+        Column::number("share"),
+        Column::number("bytes"),
+        Column::number("total"),
+        Column::text("where", Fit::Location, 40),
+        Column::text("via", Fit::End, 32),
+    ];
+    let rows: Vec<Vec<String>> = spots
+        .iter()
+        .take(top)
+        .map(|f| {
+            vec![
+                f.name.clone(),
+                thousands(f.self_allocations),
+                percent(f.self_allocations, all),
+                human_bytes(f.self_bytes),
+                thousands(f.total_allocations),
+                location(f, context),
+                f.via.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(
+        lines,
+        &columns,
+        &rows,
+        &[
+            (0, 28),
+            (5, 14),
+            (6, 16),
+            (0, 20),
+            (5, 10),
+            (6, 10),
+            (0, 12),
+        ],
+    );
+    more_line(
+        lines,
+        spots.len().saturating_sub(top),
+        "function",
+        "functions",
+    );
+}
+
+fn module_label(m: &ModuleStats) -> String {
+    match m.kind {
+        ModuleKind::Dependency => format!("{} (dependency)", m.name),
+        _ => m.name.clone(),
+    }
+}
+
+fn modules(lines: &mut Lines, analysis: &Analysis, top: usize) {
+    let all = analysis.totals.allocations;
+    lines.push(
+        "Per-module breakdown: each allocation in the innermost module of your code or a dependency",
+        Style::Heading,
+    );
+    let columns = [
+        Column::text("module", Fit::Path, 48),
+        Column::number("allocs"),
+        Column::number("share"),
+        Column::number("bytes"),
+        Column::number("live at exit"),
+    ];
+    let shown: Vec<&ModuleStats> = analysis.modules.iter().take(top).collect();
+    let rows: Vec<Vec<String>> = shown
+        .iter()
+        .map(|m| {
+            vec![
+                module_label(m),
+                thousands(m.allocations),
+                percent(m.allocations, all),
+                human_bytes(m.bytes),
+                thousands(m.leaked_allocations),
+            ]
+        })
+        .collect();
+    table(lines, &columns, &rows, &[(0, 24)]);
+    more_line(
+        lines,
+        analysis.modules.len().saturating_sub(top),
+        "module",
+        "modules",
+    );
+    if shown.iter().any(|m| m.kind == ModuleKind::Runtime) {
+        lines.push(
+            format!(
+                "  {RUNTIME_MODULE}: std and start-up code with no frame of yours or of a \
+                 dependency (e.g. stdout buffer)"
+            ),
+            Style::Dim,
+        );
+    }
+    if shown.iter().any(|m| m.kind == ModuleKind::LibcInternal) {
+        lines.push(
+            format!(
+                "  {LIBC_MODULE}: glibc's own allocations (e.g. thread start-up), blamed on no \
+                 function"
+            ),
+            Style::Dim,
+        );
+    }
+}
+
+fn zero_allocation_functions(lines: &mut Lines, analysis: &Analysis) {
+    let zero = &analysis.zero_allocation_functions;
+    if analysis.workspace_function_count == 0 {
+        lines.push("Zero-allocation functions: unknown", Style::Heading);
+        lines.push(
+            "  the debug info listed no functions of your crates, so there is nothing to compare \
+             with",
+            Style::Dim,
+        );
+        return;
+    }
+    lines.push(
+        format!(
+            "Zero-allocation functions ({})",
+            thousands(zero.len() as u64)
+        ),
+        Style::Heading,
+    );
+    if zero.is_empty() {
+        lines.push(
+            "  none: every function of your crates in the debug info was on an allocation stack",
+            Style::Dim,
+        );
+        return;
+    }
+    for line in wrap_prose(
+        "defined in your crates but never on an allocation stack: each either ran without \
+         allocating or did not run at all (the profile does not record calls)",
+        "  ",
+        "  ",
+        TEXT_WIDTH,
+    ) {
+        lines.push(line, Style::Dim);
+    }
+    for line in wrap(zero, "  ", "  ", TEXT_WIDTH) {
+        lines.push(line, Style::Plain);
+    }
+}

@@ -1,0 +1,540 @@
+//! Golden files of the text and JSON reports, one pair per fixture in `tests/golden/`.
+//!
+//! Run with `BLESS=1` to rewrite the files after an intended change, then review the diff.
+
+use std::path::PathBuf;
+
+use alloc_profile_format::symbolized::Profile;
+use alloc_profile_format::{end_reason, stack_flags};
+use alloc_profile_report::{analyze, write_json, write_text, Context, TextOptions};
+
+use crate::support::{dep, libc, rust_alloc, std, ws, Extra, ProfileBuilder};
+
+pub struct Fixture {
+    pub name: &'static str,
+    pub profile: Profile,
+    pub context: Context,
+    pub options: TextOptions,
+}
+
+fn command(words: &str) -> Vec<String> {
+    words.split(' ').map(str::to_owned).collect()
+}
+
+fn demo_context() -> Context {
+    Context {
+        command: command("cargo alloc-profile run --example demo"),
+        target_label: "demo (examples/demo.rs)".to_owned(),
+        exit_code: Some(0),
+        signal: None,
+        notes: Vec::new(),
+        workspace_root: Some(PathBuf::from("/work/demo")),
+    }
+}
+
+/// The README's demo: before/after pairs of common patterns, a dependency, threads, the runtime.
+pub fn demo_profile() -> Profile {
+    const FILE: &str = "/work/demo/examples/demo.rs";
+    let main = ws("demo::main", FILE, 120);
+    let mut b = ProfileBuilder::new();
+    b.profile.processes[0].exe = "/work/demo/target/debug/examples/demo".to_owned();
+    b.profile.processes[0].end.peak_bytes = 42_188;
+
+    let lang_start = std("std::rt::lang_start_internal");
+    let call = |function: &str, line: u32, caller_line: u32| {
+        vec![
+            ws(function, FILE, line),
+            ws("demo::main", FILE, caller_line),
+            lang_start.clone(),
+        ]
+    };
+    let with = |inner: &[&str], outer: Vec<_>| {
+        let mut frames = vec![rust_alloc()];
+        frames.extend(inner.iter().map(|f| std(f)));
+        frames.extend(outer);
+        frames
+    };
+
+    b.site(
+        &with(
+            &["<T as core::clone::Clone>::clone"],
+            call("demo::avoid_clones::before", 41, 121),
+        ),
+        1000,
+        64_000,
+    );
+    b.site_with(
+        &with(
+            &[
+                "alloc::raw_vec::finish_grow",
+                "<alloc::string::String as core::ops::arith::Add<&str>>::add",
+            ],
+            call("demo::string_building::before", 77, 122),
+        ),
+        412,
+        12_288,
+        Extra {
+            reallocations: 206,
+            ..Extra::default()
+        },
+    );
+    b.site(
+        &with(
+            &["<T as alloc::string::ToString>::to_string"],
+            call("demo::string_building::before", 78, 122),
+        ),
+        100,
+        800,
+    );
+    b.site(
+        &with(
+            &["alloc::str::<impl str>::to_uppercase"],
+            vec![
+                ws("demo::owned_args::before::{{closure}}", FILE, 98),
+                std("core::iter::adapters::map::map_fold::{{closure}}"),
+                ws("demo::owned_args::before", FILE, 99),
+                ws("demo::main", FILE, 123),
+            ],
+        ),
+        200,
+        4_800,
+    );
+    b.site(
+        &with(
+            &["core::iter::traits::iterator::Iterator::collect"],
+            call("demo::owned_args::before", 99, 123),
+        ),
+        1,
+        4_800,
+    );
+    b.site(
+        &with(
+            &["alloc::str::<impl str>::to_uppercase"],
+            call("demo::owned_args::after", 110, 124),
+        ),
+        100,
+        2_400,
+    );
+    b.site_with(
+        &with(
+            &[
+                "alloc::raw_vec::RawVec<T,A>::grow_one",
+                "alloc::vec::Vec<T,A>::push",
+            ],
+            call("demo::preallocate::before", 18, 125),
+        ),
+        9,
+        16_376,
+        Extra {
+            reallocations: 8,
+            ..Extra::default()
+        },
+    );
+    b.site(
+        &with(
+            &["alloc::vec::Vec<T>::with_capacity"],
+            call("demo::preallocate::after", 27, 126),
+        ),
+        1,
+        8_000,
+    );
+    b.site(
+        &with(
+            &["alloc::vec::Vec<T,A>::reserve"],
+            vec![
+                dep("serde_json", "serde_json::ser::format_escaped_str_contents"),
+                dep("serde_json", "serde_json::ser::to_string"),
+                ws("demo::report::to_json", FILE, 140),
+                ws("demo::main", FILE, 127),
+            ],
+        ),
+        91,
+        2_150,
+    );
+    b.site_with(
+        &with(
+            &[
+                "hashbrown::raw::RawTable<T,A>::reserve_rehash",
+                "std::collections::hash::map::HashMap<K,V,S>::insert",
+            ],
+            call("demo::cache::Cache::insert", 60, 128),
+        ),
+        12,
+        3_072,
+        Extra {
+            reallocations: 3,
+            live_allocations: 2,
+            live_bytes: 1_024,
+            ..Extra::default()
+        },
+    );
+    b.site(
+        &with(
+            &["alloc::alloc::exchange_malloc"],
+            call(
+                "demo::very_long_module_name::nested_submodule::another_level::WidgetFactoryBuilder::build_all_the_widgets",
+                200,
+                129,
+            ),
+        ),
+        11,
+        1_408,
+    );
+    b.site(
+        &with(
+            &["alloc::fmt::format::format_inner"],
+            vec![main.clone(), lang_start.clone()],
+        ),
+        2,
+        64,
+    );
+    // A worker thread: its stack continues through the spawning one.
+    b.site(
+        &with(
+            &["alloc::vec::Vec<T>::with_capacity"],
+            vec![
+                ws("demo::spawn_workers::{{closure}}", FILE, 150),
+                std("std::sys::backtrace::__rust_begin_short_backtrace"),
+                std("std::thread::Builder::spawn_unchecked_::{{closure}}"),
+                libc("start_thread"),
+                libc("clone3"),
+                std("std::thread::spawn"),
+                ws("demo::spawn_workers", FILE, 148),
+                ws("demo::main", FILE, 130),
+            ],
+        ),
+        40,
+        2_560,
+    );
+    // The runtime on its own: the stdout buffer (still live) and thread bookkeeping.
+    b.site_with(
+        &with(
+            &[
+                "std::io::buffered::linewriter::LineWriter<W>::new",
+                "std::io::stdio::stdout",
+            ],
+            vec![std("std::io::stdio::_print"), lang_start.clone()],
+        ),
+        1,
+        1_024,
+        Extra {
+            live_allocations: 1,
+            live_bytes: 1_024,
+            ..Extra::default()
+        },
+    );
+    b.site(
+        &with(
+            &[
+                "std::thread::Thread::new",
+                "std::thread::Builder::spawn_unchecked_",
+            ],
+            vec![std("std::thread::spawn")],
+        ),
+        25,
+        1_600,
+    );
+    b.libc_site(
+        &[
+            libc("_dl_allocate_tls"),
+            libc("pthread_create"),
+            std("std::thread::spawn"),
+        ],
+        3,
+        912,
+    );
+    b.workspace_functions(&[
+        "demo::avoid_clones::after",
+        "demo::avoid_clones::before",
+        "demo::cache::Cache::insert",
+        "demo::cache::Cache::new",
+        "demo::checksum",
+        "demo::main",
+        "demo::owned_args::after",
+        "demo::owned_args::before",
+        "demo::preallocate::after",
+        "demo::preallocate::before",
+        "demo::preallocate::sum",
+        "demo::report::to_json",
+        "demo::spawn_workers",
+        "demo::string_building::after",
+        "demo::string_building::before",
+        "demo::very_long_module_name::nested_submodule::another_level::WidgetFactoryBuilder::build_all_the_widgets",
+        "<demo::Point as core::fmt::Display>::fmt",
+    ]);
+    b.build()
+}
+
+fn no_allocations() -> Fixture {
+    let mut b = ProfileBuilder::new();
+    b.workspace_functions(&["tiny::add", "tiny::main"]);
+    Fixture {
+        name: "no_allocations",
+        profile: b.build(),
+        context: Context {
+            command: command("cargo alloc-profile run"),
+            target_label: "tiny (src/main.rs)".to_owned(),
+            exit_code: Some(0),
+            ..Context::default()
+        },
+        options: TextOptions::default(),
+    }
+}
+
+fn runtime_only() -> Fixture {
+    let mut b = ProfileBuilder::new();
+    b.site_with(
+        &[
+            rust_alloc(),
+            std("std::io::stdio::stdout"),
+            std("std::io::stdio::_print"),
+        ],
+        1,
+        1024,
+        Extra {
+            live_allocations: 1,
+            live_bytes: 1024,
+            ..Extra::default()
+        },
+    );
+    b.libc_site(
+        &[
+            libc("pthread_getattr_np"),
+            std("std::rt::lang_start_internal"),
+        ],
+        7,
+        1_500,
+    );
+    b.workspace_functions(&["hello::main"]);
+    Fixture {
+        name: "runtime_only",
+        profile: b.build(),
+        context: Context {
+            command: command("cargo alloc-profile run --bin hello"),
+            target_label: "hello (src/main.rs)".to_owned(),
+            exit_code: Some(0),
+            ..Context::default()
+        },
+        options: TextOptions::default(),
+    }
+}
+
+/// A crash in a child process, a full stack table, deep stacks, warnings, long names and paths
+/// without a workspace root, and huge numbers: everything that pushes against 100 columns.
+fn crashed_and_crowded() -> Fixture {
+    let mut b = ProfileBuilder::new();
+    let child = b.process(
+        "/tmp/build/target/release/deps/worker-0123abcd",
+        9_000_000_000,
+        17,
+    );
+    b.profile.processes[0].end.peak_bytes = 123_456_789;
+    b.profile.processes[child].end.reason = end_reason::SIGNAL;
+    b.profile.processes[child].end.detail = 11;
+    let long_file =
+        "/home/someone/projects/a-rather-deeply-nested/workspace/crates/engine-core/src/scheduler/queue/priority.rs";
+    b.site_with(
+        &[
+            rust_alloc(),
+            std("<alloc::collections::vec_deque::VecDeque<T,A> as core::iter::traits::collect::Extend<T>>::extend"),
+            ws("engine_core::scheduler::queue::priority::PriorityQueueWithAVeryLongName::push_many_items_at_once", long_file, 4321),
+            ws("engine_core::main", "/home/someone/src/main.rs", 1),
+        ],
+        2_345_678_901,
+        987_654_321_000,
+        Extra { reallocations: 1_000_000_000, process: child, ..Extra::default() },
+    );
+    b.site_with(
+        &[
+            rust_alloc(),
+            std("alloc::vec::Vec<T,A>::extend_from_slice"),
+            ws("engine_core::main", "/home/someone/src/main.rs", 9),
+        ],
+        12,
+        120,
+        Extra {
+            flags: stack_flags::TRUNCATED,
+            ..Extra::default()
+        },
+    );
+    for i in 0..13 {
+        let name = format!("engine_core::stage_{i:02}::run");
+        b.site(
+            &[
+                rust_alloc(),
+                std("alloc::vec::Vec<T>::with_capacity"),
+                ws(&name, "/home/someone/src/stages.rs", 10 + i),
+            ],
+            100 + u64::from(i),
+            1000,
+        );
+        b.site(
+            &[
+                rust_alloc(),
+                dep(&format!("dep_{i:02}"), &format!("dep_{i:02}::inner::work")),
+                ws(&name, "/home/someone/src/stages.rs", 10 + i),
+            ],
+            50,
+            500,
+        );
+    }
+    let mut names: Vec<String> = (0..30)
+        .map(|i| format!("engine_core::idle::function_number_{i:02}"))
+        .collect();
+    names.push("engine_core::an::extraordinarily::long::path::that::cannot::possibly::fit::on::one::line::of::the::report::at::all::function".to_owned());
+    b.profile.workspace_functions = names;
+    b.profile.workspace_functions.sort();
+    Fixture {
+        name: "crashed_and_crowded",
+        profile: b.build(),
+        context: Context {
+            command: vec![
+                "cargo".into(),
+                "alloc-profile".into(),
+                "test".into(),
+                "--release".into(),
+                "--".into(),
+                "it's a test name with spaces".into(),
+                "--exact".into(),
+                "--nocapture".into(),
+                "--test-threads=1".into(),
+            ],
+            target_label: "engine-core (tests/integration_with_a_long_name.rs)".to_owned(),
+            exit_code: None,
+            signal: Some((11, "SIGSEGV".to_owned())),
+            notes: vec![
+                "no debug info for libengine_ffi.so (build it with debug = true); its frames show as ?? and count for the runtime".to_owned(),
+            ],
+            workspace_root: None,
+        },
+        options: TextOptions { top: 5, color: false },
+    }
+}
+
+pub fn fixtures() -> Vec<Fixture> {
+    vec![
+        Fixture {
+            name: "demo",
+            profile: demo_profile(),
+            context: demo_context(),
+            options: TextOptions::default(),
+        },
+        Fixture {
+            name: "demo_color",
+            profile: demo_profile(),
+            context: demo_context(),
+            options: TextOptions {
+                top: 3,
+                color: true,
+            },
+        },
+        no_allocations(),
+        runtime_only(),
+        crashed_and_crowded(),
+    ]
+}
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+fn check(path: PathBuf, actual: &str, failures: &mut Vec<String>) {
+    if std::env::var_os("BLESS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(expected) if expected == actual => {}
+        Ok(expected) => failures.push(format!(
+            "{} differs (BLESS=1 to update):\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        )),
+        Err(e) => failures.push(format!("{}: {e} (BLESS=1 to create)", path.display())),
+    }
+}
+
+#[test]
+fn golden_reports() {
+    let mut failures = Vec::new();
+    let fixtures = fixtures();
+    for fixture in &fixtures {
+        let analysis = analyze(&fixture.profile);
+        let mut text = Vec::new();
+        write_text(&mut text, &analysis, &fixture.context, &fixture.options).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let mut json = Vec::new();
+        write_json(&mut json, &analysis, &fixture.context).unwrap();
+        let json = String::from_utf8(json).unwrap();
+
+        for line in text.lines() {
+            let visible = strip_ansi(line);
+            assert!(
+                visible.chars().count() <= 100,
+                "{}: line wider than 100 columns: {visible:?}",
+                fixture.name
+            );
+            assert_eq!(
+                visible.trim_end(),
+                visible,
+                "{}: trailing space",
+                fixture.name
+            );
+        }
+        assert_eq!(
+            text.contains('\x1b'),
+            fixture.options.color,
+            "{}: escape codes exactly when color is on",
+            fixture.name
+        );
+        // Same input, same bytes.
+        let mut again = Vec::new();
+        write_text(
+            &mut again,
+            &analyze(&fixture.profile),
+            &fixture.context,
+            &fixture.options,
+        )
+        .unwrap();
+        assert_eq!(again, text.as_bytes());
+
+        check(
+            golden_dir().join(format!("{}.txt", fixture.name)),
+            &text,
+            &mut failures,
+        );
+        check(
+            golden_dir().join(format!("{}.json", fixture.name)),
+            &json,
+            &mut failures,
+        );
+    }
+    // No stale golden files.
+    for entry in std::fs::read_dir(golden_dir()).into_iter().flatten() {
+        let path = entry.unwrap().path();
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        assert!(
+            fixtures.iter().any(|f| f.name == stem),
+            "{} belongs to no fixture",
+            path.display()
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

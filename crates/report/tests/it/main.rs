@@ -1,0 +1,7 @@
+//! Integration tests of the report crate: the analysis definitions, golden text reports, the JSON
+//! report's fields.
+
+mod analyze;
+mod golden;
+mod json;
+mod support;
