@@ -15,7 +15,9 @@ pub struct AllocatorInfo {
     pub known: Option<&'static str>,
     /// The executable defines `malloc` itself, so nothing preloaded can interpose it.
     pub defines_malloc: bool,
-    /// A `#[global_allocator]` is set (the compiler's `__rg_alloc` shim exists).
+    /// A `#[global_allocator]` is set: the compiler's `__rust_alloc` shim exists but std's
+    /// default one (`__rdl_alloc`) was not linked in (older compilers named the custom one
+    /// `__rg_alloc`).
     pub custom_global_allocator: bool,
 }
 
@@ -35,6 +37,7 @@ pub fn inspect(exe: &Path) -> Option<AllocatorInfo> {
     let data = std::fs::read(exe).ok()?;
     let file = object::File::parse(&*data).ok()?;
     let mut info = AllocatorInfo::default();
+    let (mut default_shim, mut rust_shim) = (false, false);
     for sym in file.symbols().chain(file.dynamic_symbols()) {
         if sym.is_undefined() {
             continue;
@@ -44,8 +47,10 @@ pub fn inspect(exe: &Path) -> Option<AllocatorInfo> {
             info.known = KNOWN.iter().find(|(s, _)| *s == name).map(|(_, n)| *n);
         }
         info.defines_malloc |= name == "malloc" && sym.is_definition();
-        info.custom_global_allocator |= name.contains("__rg_alloc");
+        default_shim |= name.contains("__rdl_alloc");
+        rust_shim |= name.contains("__rust_alloc") || name.contains("__rg_alloc");
     }
+    info.custom_global_allocator = rust_shim && !default_shim;
     Some(info)
 }
 

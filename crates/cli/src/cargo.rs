@@ -142,7 +142,6 @@ pub fn host_triple() -> Result<String> {
 
 /// Everything a profiled cargo invocation needs in its environment.
 pub struct BuildEnv {
-    pub target_dir: PathBuf,
     vars: Vec<(String, OsString)>,
 }
 
@@ -196,7 +195,7 @@ impl BuildEnv {
             .map(|(k, _)| (k.clone(), std::env::var_os(k)))
             .collect();
         vars.push((roles::RESTORE.into(), roles::encode_restore(&restore).into()));
-        Ok(Self { target_dir, vars })
+        Ok(Self { vars })
     }
 
     pub fn apply(&self, cmd: &mut ProcessBuilder) {
@@ -205,10 +204,5 @@ impl BuildEnv {
         for (k, v) in &self.vars {
             cmd.env(k, v.clone());
         }
-    }
-
-    /// `KEY=value` lines, for `show-env`.
-    pub fn vars(&self) -> &[(String, OsString)] {
-        &self.vars
     }
 }

@@ -251,6 +251,9 @@ fn report(ws: &Workspace, collected: &Collected, outcome: &Outcome, opts: &Repor
     };
     let (profile, warnings) = alloc_profile_symbolize::symbolize(&collected.profiles, &sym_opts)
         .context("while symbolizing the profiles")?;
+    if std::env::var_os("__CARGO_ALLOC_PROFILE_DUMP_SITES").is_some() {
+        dump_sites(&profile);
+    }
     let mut notes: Vec<String> = collected.problems.clone();
     notes.extend(warnings.iter().map(ToString::to_string));
     notes.extend(allocator_notes(&profile, collected));
@@ -296,6 +299,28 @@ fn report(ws: &Workspace, collected: &Collected, outcome: &Outcome, opts: &Repor
         }
     }
     Ok(())
+}
+
+/// Development aid: every site with its symbolized frames, on standard error.
+fn dump_sites(profile: &alloc_profile_format::symbolized::Profile) {
+    for site in &profile.sites {
+        let c = &site.counters;
+        eprintln!(
+            "site pid={} allocs={} bytes={} libc_internal={} flags={}",
+            profile.processes[site.process].pid, c.allocations, c.bytes, site.libc_internal, site.flags
+        );
+        for &f in &site.frames {
+            let f = &profile.frames[f as usize];
+            eprintln!(
+                "    {:?} {} {}:{}{}",
+                f.kind,
+                f.function,
+                f.file.as_deref().unwrap_or("?"),
+                f.line.unwrap_or(0),
+                if f.inlined { " (inlined)" } else { "" }
+            );
+        }
+    }
 }
 
 /// Warnings for executables whose allocations may not reach malloc.

@@ -58,6 +58,10 @@ pub struct Site {
     /// Made by the C library or dynamic loader for itself (e.g. thread start-up), not through
     /// Rust's allocator: the allocator's direct caller is in libc or ld.so.
     pub libc_internal: bool,
+    /// Made by Rust code that used `std::alloc::System` directly (std does this for thread
+    /// handles) instead of the global allocator: a counting `#[global_allocator]` does not see it,
+    /// so it is not blamed on a function either.
+    pub system_direct: bool,
 }
 
 /// One profiled process.

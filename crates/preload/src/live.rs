@@ -50,9 +50,13 @@ pub struct LiveTable {
 unsafe impl Sync for LiveTable {}
 
 impl Inner {
+    /// Home slot: the 4 KiB page is hashed, the position within the page is kept, so blocks that
+    /// are close in memory (allocated one after another) land in neighbouring slots and one cache
+    /// miss serves many operations, while pages still spread over the whole table.
     #[inline(always)]
     fn home(&self, addr: usize) -> usize {
-        ((addr as u64 >> 4).wrapping_mul(MUL) >> self.shift) as usize
+        let page = ((addr as u64 >> 12).wrapping_mul(MUL) >> self.shift) as usize;
+        (page + ((addr >> 4) & 0xff)) & (self.cap - 1)
     }
 
     #[inline(always)]

@@ -302,6 +302,11 @@ pub fn analyze(profile: &Profile) -> Analysis {
             );
             continue;
         }
+        if site.system_direct {
+            // std's own use of `System`: runtime bookkeeping no global allocator sees.
+            add_module(&mut modules, ModuleKind::Runtime, RUNTIME_MODULE, None, site);
+            continue;
+        }
         attribute_to_module(&mut modules, &frames, site);
         attribute_to_functions(&mut functions, &frames, site);
     }

@@ -229,6 +229,12 @@ impl Classifier {
         if module.system {
             return Class::new(FrameKind::Foreign, None);
         }
+        // 0. The global allocator's code is the allocator's, wherever its source lives: a
+        // counting `#[global_allocator]` in the user's crate must not become every allocation's
+        // "self" function.
+        if names::is_allocator_machinery(function) {
+            return Class::new(FrameKind::Std, Some("std"));
+        }
         if let Some(file) = file {
             if let Some(mut class) = self.classify_path(file) {
                 if class.crate_name.is_none() {

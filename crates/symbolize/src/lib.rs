@@ -263,6 +263,8 @@ struct Symbolizer {
     by_address: HashMap<(usize, u64), Box<[u32]>>,
     warnings: Vec<Warning>,
     workspace_functions: BTreeSet<String>,
+    /// Source files read to recognize derived code, by path (`None`: unreadable).
+    sources: HashMap<String, Option<Vec<String>>>,
 }
 
 impl Symbolizer {
@@ -276,6 +278,7 @@ impl Symbolizer {
             by_address: HashMap::new(),
             warnings: Vec::new(),
             workspace_functions: BTreeSet::new(),
+            sources: HashMap::new(),
         }
     }
 
@@ -361,8 +364,10 @@ impl Symbolizer {
                     flags |= s.flags & stack_flags::TRUNCATED;
                 }
             }
+            let system_direct = self.is_system_direct(&frames);
             sites.push(Site {
                 process: index,
+                system_direct,
                 frames,
                 counters: *counters,
                 peak_bytes: peaks.get(&counters.stack).copied().unwrap_or(0),
@@ -537,6 +542,44 @@ impl Symbolizer {
         (frames, error)
     }
 
+    /// Whether the source line is a `#[derive(...)]` attribute (debug info puts derived trait
+    /// impls there).
+    fn is_derive_line(&mut self, file: Option<&str>, line: Option<u32>) -> bool {
+        let (Some(file), Some(line)) = (file, line) else {
+            return false;
+        };
+        let lines = self
+            .sources
+            .entry(file.to_owned())
+            .or_insert_with(|| {
+                std::fs::read_to_string(file)
+                    .ok()
+                    .map(|text| text.lines().map(str::to_owned).collect())
+            });
+        let text = lines
+            .as_ref()
+            .and_then(|l| l.get((line as usize).wrapping_sub(1)));
+        text.is_some_and(|t| t.trim_start().starts_with("#[derive("))
+    }
+
+    /// Whether the innermost run of std frames reaches `System` through the `Allocator` API
+    /// before (or without) passing the global allocator's entry points.
+    fn is_system_direct(&self, frames: &[u32]) -> bool {
+        for &f in frames {
+            let frame = &self.frames[f as usize];
+            if frame.kind != FrameKind::Std {
+                return false;
+            }
+            if names::is_global_alloc_entry(&frame.function) {
+                return false;
+            }
+            if names::is_system_allocator_api(&frame.function) {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Opens a module's file the first time one of its addresses is needed.
     fn load(&mut self, module: usize) {
         let entry = &mut self.modules[module];
@@ -609,7 +652,14 @@ impl Symbolizer {
         }
     }
 
-    fn intern(&mut self, frame: Frame) -> Result<u32, Error> {
+    fn intern(&mut self, mut frame: Frame) -> Result<u32, Error> {
+        if frame.kind == FrameKind::Workspace
+            && frame.function.starts_with('<')
+            && self.is_derive_line(frame.file.as_deref(), frame.line)
+        {
+            // Code a `#[derive]` generated: the user wrote the call, not this body.
+            frame.kind = FrameKind::Std;
+        }
         if let Some(&id) = self.frame_ids.get(&frame) {
             return Ok(id);
         }

@@ -50,6 +50,36 @@ pub(crate) fn is_runtime_shim(name: &str) -> bool {
     SHIM_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
+/// The global allocator's own code: an implementation of `GlobalAlloc` (the user's counting or
+/// pooling wrapper as much as std's `System`) and the compiler's `__rust_alloc` family of shims.
+/// Its frames belong to the allocator, not to the code that asked for memory.
+pub(crate) fn is_allocator_machinery(name: &str) -> bool {
+    is_runtime_shim(name)
+        || name.starts_with("__rustc::")
+        || name.contains(" as core::alloc::global::GlobalAlloc>::")
+}
+
+/// A frame of std using `System` directly as an `Allocator` (`Arc<_, System>`, `Vec<_, System>`),
+/// bypassing the global allocator.
+pub(crate) fn is_system_allocator_api(name: &str) -> bool {
+    name.starts_with("<std::alloc::System as core::alloc::Allocator>::")
+}
+
+/// The entry points through which Rust code reaches the global allocator.
+pub(crate) fn is_global_alloc_entry(name: &str) -> bool {
+    matches!(
+        name,
+        "alloc::alloc::alloc"
+            | "alloc::alloc::alloc_zeroed"
+            | "alloc::alloc::realloc"
+            | "alloc::alloc::exchange_malloc"
+    ) || name.starts_with("__rustc::__rust_")
+        || name.starts_with("__rust_alloc")
+        || name.starts_with("__rust_realloc")
+        || name.contains(" as core::alloc::global::GlobalAlloc>::")
+            && !name.starts_with("<std::alloc::System as")
+}
+
 pub(crate) fn is_std_crate(name: &str) -> bool {
     STD_CRATES.contains(&name)
 }
@@ -182,5 +212,20 @@ mod tests {
         assert!(is_runtime_shim("__rustc::__rust_alloc"));
         assert!(is_runtime_shim("__rustc::__rdl_alloc"));
         assert!(!is_runtime_shim("malloc"));
+        assert!(is_allocator_machinery(
+            "<patterns::counting::Counting as core::alloc::global::GlobalAlloc>::alloc"
+        ));
+        assert!(is_allocator_machinery("__rustc::__rust_alloc"));
+        assert!(!is_allocator_machinery("<a::T as core::clone::Clone>::clone"));
+        assert!(is_global_alloc_entry("alloc::alloc::alloc"));
+        assert!(is_global_alloc_entry(
+            "<a::Counting as core::alloc::global::GlobalAlloc>::realloc"
+        ));
+        assert!(!is_global_alloc_entry(
+            "<std::alloc::System as core::alloc::global::GlobalAlloc>::alloc"
+        ));
+        assert!(is_system_allocator_api(
+            "<std::alloc::System as core::alloc::Allocator>::allocate"
+        ));
     }
 }

@@ -68,7 +68,8 @@ fn totals_are_consistent() {
     assert!(n("allocations") >= n("reallocations"));
     assert!(n("allocations") >= n("frees"));
     assert_eq!(n("allocations") - n("frees"), n("leaked_allocations"));
-    assert!(n("peak_bytes") >= 16 * 1024, "the Vec of 1000 u64 was live at once");
+    // vec_growth's buffer reached a capacity of 1024 u64s, live at once.
+    assert!(n("peak_bytes") >= 8 * 1024, "peak {}", n("peak_bytes"));
     assert_eq!(run.report()["format"], "cargo-alloc-profile");
     assert_eq!(run.report()["version"], 1);
 }

@@ -162,6 +162,7 @@ impl ProfileBuilder {
             peak_bytes: 0,
             flags: extra.flags,
             libc_internal,
+            system_direct: false,
         });
         self
     }
