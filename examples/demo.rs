@@ -83,16 +83,29 @@ mod string_building {
 }
 
 mod owned_args {
-    /// Takes the Vec by value, so every caller must give up (or clone) its Strings.
+    /// Takes the Vec by value: a caller that still needs its words must clone them all.
     #[inline(never)]
-    pub fn before(items: Vec<String>) -> Vec<String> {
+    fn format_all_owned(items: Vec<String>) -> Vec<String> {
         items.into_iter().map(|s| s.to_uppercase()).collect()
     }
 
-    /// Borrows the input.
+    /// Borrows the words.
     #[inline(never)]
-    pub fn after(items: &[String]) -> Vec<String> {
+    fn format_all(items: &[String]) -> Vec<String> {
         items.iter().map(|s| s.to_uppercase()).collect()
+    }
+
+    /// Keeps using `words` afterwards, so it has to hand over a copy.
+    #[inline(never)]
+    pub fn before(words: &[String]) -> usize {
+        let upper = format_all_owned(words.to_vec());
+        upper.len() + words.len()
+    }
+
+    #[inline(never)]
+    pub fn after(words: &[String]) -> usize {
+        let upper = format_all(words);
+        upper.len() + words.len()
     }
 }
 
@@ -126,9 +139,11 @@ fn main() {
     println!("string_building: {} {}", s1.len(), s2.len());
 
     let words: Vec<String> = (0..100).map(|i| format!("word{i}")).collect();
-    let upper1 = owned_args::before(words.clone());
-    let upper2 = owned_args::after(&words);
-    println!("owned_args: {} {}", upper1.len(), upper2.len());
+    println!(
+        "owned_args: {} {}",
+        owned_args::before(&words),
+        owned_args::after(&words)
+    );
 
     println!("checksum: {:08x}", checksum(s1.as_bytes()));
 }

@@ -542,24 +542,23 @@ impl Symbolizer {
         (frames, error)
     }
 
-    /// Whether the source line is a `#[derive(...)]` attribute (debug info puts derived trait
-    /// impls there).
-    fn is_derive_line(&mut self, file: Option<&str>, line: Option<u32>) -> bool {
-        let (Some(file), Some(line)) = (file, line) else {
+    /// Whether a trait-impl frame is code that `#[derive(Trait)]` generated. Debug info puts
+    /// derived code on the derive attribute or on the fields of the type; so the frame is derived
+    /// when its line is, or lies inside, a `struct`/`enum`/`union` whose attributes derive that
+    /// trait.
+    fn is_derived(&mut self, file: Option<&str>, line: Option<u32>, function: &str) -> bool {
+        let (Some(file), Some(line), Some(trait_name)) = (file, line, derived_trait(function))
+        else {
             return false;
         };
-        let lines = self
-            .sources
-            .entry(file.to_owned())
-            .or_insert_with(|| {
-                std::fs::read_to_string(file)
-                    .ok()
-                    .map(|text| text.lines().map(str::to_owned).collect())
-            });
-        let text = lines
-            .as_ref()
-            .and_then(|l| l.get((line as usize).wrapping_sub(1)));
-        text.is_some_and(|t| t.trim_start().starts_with("#[derive("))
+        let lines = self.sources.entry(file.to_owned()).or_insert_with(|| {
+            std::fs::read_to_string(file)
+                .ok()
+                .map(|text| text.lines().map(str::to_owned).collect())
+        });
+        lines
+            .as_deref()
+            .is_some_and(|lines| derive_covers(lines, line as usize, trait_name))
     }
 
     /// Whether the innermost run of std frames reaches `System` through the `Allocator` API
@@ -655,7 +654,7 @@ impl Symbolizer {
     fn intern(&mut self, mut frame: Frame) -> Result<u32, Error> {
         if frame.kind == FrameKind::Workspace
             && frame.function.starts_with('<')
-            && self.is_derive_line(frame.file.as_deref(), frame.line)
+            && self.is_derived(frame.file.as_deref(), frame.line, &frame.function)
         {
             // Code a `#[derive]` generated: the user wrote the call, not this body.
             frame.kind = FrameKind::Std;
@@ -670,6 +669,67 @@ impl Symbolizer {
     }
 }
 
+/// `Clone` for `<a::T as core::clone::Clone>::clone`.
+fn derived_trait(function: &str) -> Option<&str> {
+    let rest = &function[function.find(" as ")? + 4..];
+    let path = &rest[..rest.find('>')?];
+    let path = path.split('<').next()?;
+    path.rsplit("::").next().filter(|t| !t.is_empty())
+}
+
+/// Whether 1-based `line` is on, or inside the item after, attributes that derive `trait_name`.
+fn derive_covers(lines: &[String], line: usize, trait_name: &str) -> bool {
+    let derives = |l: &str| {
+        let l = l.trim_start();
+        l.starts_with("#[") && l.contains("derive(") && l.contains(trait_name)
+    };
+    let Some(index) = line.checked_sub(1).filter(|&i| i < lines.len()) else {
+        return false;
+    };
+    if derives(&lines[index]) {
+        return true;
+    }
+    // Up to the start of the enclosing item; derived code sits inside a type definition.
+    let is_type_item = |l: &str| {
+        let l = l.trim_start();
+        let l = l.strip_prefix("pub").map_or(l, |r| {
+            let r = r.trim_start();
+            r.strip_prefix('(')
+                .and_then(|r| r.split_once(')'))
+                .map_or(r, |(_, r)| r)
+        });
+        let l = l.trim_start();
+        ["struct ", "enum ", "union "].iter().any(|k| l.starts_with(k))
+    };
+    let is_other_item = |l: &str| {
+        let l = l.trim_start();
+        ["fn ", "pub fn ", "impl", "mod ", "trait ", "pub trait ", "}"]
+            .iter()
+            .any(|k| l.starts_with(k))
+            && !is_type_item(l)
+    };
+    let mut i = index;
+    loop {
+        let l = &lines[i];
+        if is_type_item(l) {
+            break;
+        }
+        if i != index && is_other_item(l) || index - i > 500 || i == 0 {
+            return false;
+        }
+        i -= 1;
+    }
+    // The attributes and doc comments right above the type.
+    lines[..i]
+        .iter()
+        .rev()
+        .take_while(|l| {
+            let t = l.trim_start();
+            t.starts_with("#[") || t.starts_with("///") || t.starts_with("//") || t.is_empty()
+        })
+        .any(|l| derives(l))
+}
+
 /// The region containing `pc`, if any.
 fn find_region(regions: &[Region], pc: u64) -> Option<Region> {
     let i = regions.partition_point(|r| r.start <= pc);
@@ -679,4 +739,38 @@ fn find_region(regions: &[Region], pc: u64) -> Option<Region> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod derive_tests {
+    use super::{derive_covers, derived_trait};
+
+    #[test]
+    fn derived_code_is_recognized() {
+        let src: Vec<String> = [
+            "mod m {",
+            "    #[derive(Debug, Clone)]",
+            "    pub struct T {",
+            "        pub a: String,",
+            "    }",
+            "    impl T {",
+            "        fn f(&self) -> T { self.clone() }",
+            "    }",
+            "}",
+        ]
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect();
+        assert_eq!(derived_trait("<m::T as core::clone::Clone>::clone"), Some("Clone"));
+        assert_eq!(
+            derived_trait("<m::T<u8> as serde::Serialize>::serialize"),
+            Some("Serialize")
+        );
+        assert_eq!(derived_trait("m::f"), None);
+        assert!(derive_covers(&src, 2, "Clone"));
+        assert!(derive_covers(&src, 4, "Clone"));
+        assert!(!derive_covers(&src, 4, "PartialEq"));
+        assert!(!derive_covers(&src, 7, "Clone"));
+        assert!(!derive_covers(&src, 99, "Clone"));
+    }
 }

@@ -69,8 +69,10 @@ pub(super) fn render(analysis: &Analysis, context: &Context, options: &TextOptio
         // Advice (insights module, a later issue) goes here: after the tables that show the
         // numbers, before the list of functions that need no advice.
     }
-    lines.blank();
-    zero_allocation_functions(&mut lines, analysis);
+    if !analysis.processes.is_empty() {
+        lines.blank();
+        zero_allocation_functions(&mut lines, analysis);
+    }
     lines.finish(options.color)
 }
 
@@ -129,7 +131,12 @@ fn header(lines: &mut Lines, analysis: &Analysis, context: &Context) {
     }
 
     let t = &analysis.totals;
-    if t.allocations == 0 {
+    if analysis.processes.is_empty() {
+        lines.push(
+            "  Nothing was recorded: no profiled process wrote a profile (the notes say why).",
+            Style::Plain,
+        );
+    } else if t.allocations == 0 {
         lines.push(
             "  No heap allocations were recorded: the program made no successful allocator call \
              while profiled.",
@@ -419,16 +426,14 @@ fn hot_spots(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usi
         return;
     }
     lines.push(
-        "  self: allocations made by calls in the function's own body; total: self plus those of \
-         your callees",
+        "  allocs: made in the function's own body (--format json adds totals with callees)",
         Style::Dim,
     );
     let columns = [
         Column::text("function", Fit::Path, 40),
-        Column::number("self"),
+        Column::number("allocs"),
         Column::number("share"),
         Column::number("bytes"),
-        Column::number("total"),
         Column::text("where", Fit::Location, 40),
         Column::text("via", Fit::End, 32),
     ];
@@ -441,7 +446,6 @@ fn hot_spots(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usi
                 thousands(f.self_allocations),
                 percent(f.self_allocations, all),
                 human_bytes(f.self_bytes),
-                thousands(f.total_allocations),
                 location(f, context),
                 f.via.clone().unwrap_or_default(),
             ]
@@ -452,12 +456,12 @@ fn hot_spots(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usi
         &columns,
         &rows,
         &[
-            (0, 28),
-            (5, 14),
-            (6, 16),
-            (0, 20),
+            (0, 30),
+            (5, 16),
+            (4, 18),
+            (0, 24),
+            (4, 12),
             (5, 10),
-            (6, 10),
             (0, 12),
         ],
     );
