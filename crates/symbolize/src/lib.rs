@@ -635,18 +635,24 @@ impl Symbolizer {
             return;
         };
         let Some(dwarf) = &loaded.dwarf else { return };
-        if let Err(e) = workspace::collect(
-            dwarf,
-            loaded.context(),
-            &self.classifier,
-            &mut self.workspace_functions,
-        ) {
+        let mut candidates = Vec::new();
+        if let Err(e) = workspace::collect(dwarf, loaded.context(), &self.classifier, &mut candidates)
+        {
             if !entry.warned_dwarf {
                 entry.warned_dwarf = true;
                 self.warnings.push(Warning::BadDebugInfo {
                     path: entry.path.clone(),
                     reason: e.to_string(),
                 });
+            }
+        }
+        for c in candidates {
+            let derived = c.function.starts_with('<')
+                && c.decl.as_ref().is_some_and(|(file, line)| {
+                    self.is_derived(Some(file), Some(*line), &c.function)
+                });
+            if !derived {
+                self.workspace_functions.insert(c.key);
             }
         }
     }

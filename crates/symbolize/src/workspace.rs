@@ -10,7 +10,7 @@
 //! line-program file table mentions a workspace file, which a unit's header alone tells; the
 //! walk itself visits each DIE once.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use alloc_profile_format::symbolized::function_key;
 use gimli::{AttributeValue, Reader as _};
@@ -19,12 +19,22 @@ use crate::classify::Classifier;
 use crate::module::Reader;
 use crate::names;
 
-/// Adds the keys of the workspace functions defined in `dwarf` to `out`.
+/// A workspace function found in the debug info.
+pub(crate) struct Candidate {
+    /// Its [`function_key`].
+    pub key: String,
+    /// Its demangled name.
+    pub function: String,
+    /// Where it is declared, when the debug info says.
+    pub decl: Option<(String, u32)>,
+}
+
+/// Adds the workspace functions defined in `dwarf` to `out`.
 pub(crate) fn collect(
     dwarf: &gimli::Dwarf<Reader>,
     context: Option<&addr2line::Context<Reader>>,
     classifier: &Classifier,
-    out: &mut BTreeSet<String>,
+    out: &mut Vec<Candidate>,
 ) -> Result<(), gimli::Error> {
     let mut headers = dwarf.units();
     while let Some(header) = headers.next()? {
@@ -36,6 +46,7 @@ pub(crate) fn collect(
         let line_header = program.header();
         // decl_file values are indices into this table: decide each file once.
         let mut in_workspace: HashMap<u64, bool> = HashMap::new();
+        let mut paths: HashMap<u64, String> = HashMap::new();
         let first_index = if line_header.version() >= 5 { 0 } else { 1 };
         let mut any = false;
         for (i, file) in line_header.file_names().iter().enumerate() {
@@ -43,6 +54,7 @@ pub(crate) fn collect(
             let yes = classifier.is_workspace_path(&path);
             any |= yes;
             in_workspace.insert(first_index + i as u64, yes);
+            paths.insert(first_index + i as u64, path);
         }
         if !any {
             continue;
@@ -63,8 +75,10 @@ pub(crate) fn collect(
                 None => entry.attr_value(gimli::DW_AT_name)?,
             };
             let Some(name) = name else { continue };
+            let mut decl_file = None;
             let in_ws = match entry.attr_value(gimli::DW_AT_decl_file)? {
                 Some(AttributeValue::FileIndex(i) | AttributeValue::Udata(i)) => {
+                    decl_file = paths.get(&i).cloned();
                     in_workspace.get(&i).copied().unwrap_or(false)
                 }
                 _ => match (entry.attr_value(gimli::DW_AT_low_pc)?, context) {
@@ -80,8 +94,16 @@ pub(crate) fn collect(
             }
             let raw = unit.attr_string(name)?;
             let (function, _) = names::demangle(&raw.to_string_lossy()?);
+            let decl_line = match entry.attr_value(gimli::DW_AT_decl_line)? {
+                Some(AttributeValue::Udata(l)) => u32::try_from(l).ok(),
+                _ => None,
+            };
             if let Some(key) = workspace_key(&function) {
-                out.insert(key);
+                out.push(Candidate {
+                    key,
+                    function,
+                    decl: decl_file.zip(decl_line),
+                });
             }
         }
     }
@@ -104,7 +126,8 @@ pub(crate) fn workspace_key(function: &str) -> Option<String> {
         ]
         .iter()
         .any(|marker| function.contains(marker))
-        || names::is_runtime_shim(&key);
+        || names::is_runtime_shim(&key)
+        || names::is_allocator_machinery(function);
     (!generated).then_some(key)
 }
 

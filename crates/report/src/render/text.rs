@@ -408,7 +408,6 @@ fn location(f: &FunctionStats, context: &Context) -> String {
 
 fn hot_spots(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) {
     let spots = analysis.hot_spots();
-    let all = analysis.totals.allocations;
     lines.push(
         "Hot spots: your functions by self allocations",
         Style::Heading,
@@ -426,13 +425,13 @@ fn hot_spots(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usi
         return;
     }
     lines.push(
-        "  allocs: made in the function's own body (--format json adds totals with callees)",
+        "  self: allocations made in the function's own body; total: with everything it called",
         Style::Dim,
     );
     let columns = [
         Column::text("function", Fit::Path, 40),
-        Column::number("allocs"),
-        Column::number("share"),
+        Column::number("self"),
+        Column::number("total"),
         Column::number("bytes"),
         Column::text("where", Fit::Location, 40),
         Column::text("via", Fit::End, 32),
@@ -444,7 +443,7 @@ fn hot_spots(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usi
             vec![
                 f.name.clone(),
                 thousands(f.self_allocations),
-                percent(f.self_allocations, all),
+                thousands(f.total_allocations),
                 human_bytes(f.self_bytes),
                 location(f, context),
                 f.via.clone().unwrap_or_default(),
