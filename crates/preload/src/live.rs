@@ -13,7 +13,7 @@ use crate::intern::StackRec;
 use crate::sync::{SpinGuard, SpinLock};
 use crate::sys;
 
-const SHARD_BITS: u32 = 10;
+const SHARD_BITS: u32 = 12;
 const SHARDS: usize = 1 << SHARD_BITS;
 const REGION_SHIFT: u32 = 8;
 const FIRST_CAPACITY: usize = 1024;
@@ -182,7 +182,9 @@ impl LiveTable {
 
     #[inline(always)]
     fn shard(&self, addr: usize) -> &Shard {
-        let i = ((addr as u64 >> REGION_SHIFT).wrapping_mul(MUL) >> (64 - SHARD_BITS)) as usize;
+        // A different multiplier and bit range than the in-shard home slot, so the addresses of one
+        // shard do not all share the same home bits.
+        let i = ((addr as u64 >> REGION_SHIFT).wrapping_mul(0xD6E8_FEB8_6659_FD93) >> 40) as usize;
         &self.shards[i & (SHARDS - 1)]
     }
 
