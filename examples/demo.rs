@@ -120,7 +120,11 @@ fn checksum(bytes: &[u8]) -> u32 {
 fn main() {
     let v1 = black_box(preallocate::before(1000));
     let v2 = black_box(preallocate::after(1000));
-    println!("preallocate: {} {}", preallocate::sum(&v1), preallocate::sum(&v2));
+    println!(
+        "preallocate: {} {}",
+        preallocate::sum(&v1),
+        preallocate::sum(&v2)
+    );
 
     let data = avoid_clones::BigStruct {
         name: "a fairly long name for a big struct".to_owned(),

@@ -35,24 +35,34 @@ fn main() {
     let rlib = out_dir.join("liballoc_profile_format.rlib");
     let mut cmd = Command::new(&rustc);
     common(&mut cmd);
-    cmd.args(["--crate-type", "rlib", "--crate-name", "alloc_profile_format"])
-        .arg(format_src.join("lib.rs"))
-        .arg("-o")
-        .arg(&rlib);
+    cmd.args([
+        "--crate-type",
+        "rlib",
+        "--crate-name",
+        "alloc_profile_format",
+    ])
+    .arg(format_src.join("lib.rs"))
+    .arg("-o")
+    .arg(&rlib);
     run(cmd);
 
     let so = out_dir.join("liballoc_profile_preload.so");
     let mut cmd = Command::new(&rustc);
     common(&mut cmd);
-    cmd.args(["--crate-type", "cdylib", "--crate-name", "alloc_profile_preload"])
-        .args(["-C", "strip=symbols", "-C", "codegen-units=1"])
-        .arg(preload_src.join("lib.rs"))
-        .arg("--extern")
-        .arg(format!("alloc_profile_format={}", rlib.display()))
-        .arg("-L")
-        .arg(&out_dir)
-        .arg("-o")
-        .arg(&so);
+    cmd.args([
+        "--crate-type",
+        "cdylib",
+        "--crate-name",
+        "alloc_profile_preload",
+    ])
+    .args(["-C", "strip=symbols", "-C", "codegen-units=1"])
+    .arg(preload_src.join("lib.rs"))
+    .arg("--extern")
+    .arg(format!("alloc_profile_format={}", rlib.display()))
+    .arg("-L")
+    .arg(&out_dir)
+    .arg("-o")
+    .arg(&so);
     run(cmd);
     println!("cargo:rustc-env=ALLOC_PROFILE_PRELOAD_SO={}", so.display());
 }

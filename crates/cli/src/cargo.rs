@@ -179,7 +179,12 @@ impl BuildEnv {
         }
         // Line tables and inline info (module paths of inlined closures survive "limited", not
         // "line-tables-only"), and no stripping: release profiles strip by default.
-        let mut profiles = vec!["DEV".to_owned(), "RELEASE".into(), "TEST".into(), "BENCH".into()];
+        let mut profiles = vec![
+            "DEV".to_owned(),
+            "RELEASE".into(),
+            "TEST".into(),
+            "BENCH".into(),
+        ];
         if let Some(p) = &args.profile {
             profiles.push(p.to_uppercase().replace('-', "_"));
         }
@@ -194,7 +199,10 @@ impl BuildEnv {
             .filter(|(k, _)| k != roles::ROLE && k != roles::PRELOAD && k != roles::OUT_DIR)
             .map(|(k, _)| (k.clone(), std::env::var_os(k)))
             .collect();
-        vars.push((roles::RESTORE.into(), roles::encode_restore(&restore).into()));
+        vars.push((
+            roles::RESTORE.into(),
+            roles::encode_restore(&restore).into(),
+        ));
         Ok(Self { vars })
     }
 

@@ -47,7 +47,11 @@ fn try_main() -> anyhow::Result<i32> {
         Ok(cli) => cli,
         Err(err) => {
             // --help and --version are successes; everything else is a usage error.
-            let code = if err.use_stderr() { i32::from(TOOL_ERROR) } else { 0 };
+            let code = if err.use_stderr() {
+                i32::from(TOOL_ERROR)
+            } else {
+                0
+            };
             let _ = err.print();
             return Ok(code);
         }

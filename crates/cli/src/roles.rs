@@ -53,7 +53,9 @@ pub fn current() -> Role {
 /// `RUSTC_WRAPPER` role: `argv = [self, rustc, args…]`. Only returns on error.
 pub fn wrapper_main() -> Result<()> {
     let mut args = std::env::args_os().skip(1);
-    let rustc = args.next().context("called as a rustc wrapper without a rustc path")?;
+    let rustc = args
+        .next()
+        .context("called as a rustc wrapper without a rustc path")?;
     let args: Vec<OsString> = args.collect();
     let compiling = args.iter().any(|a| a == "--crate-name");
     let mut cmd = match std::env::var_os(INNER_WRAPPER).filter(|w| !w.is_empty()) {
@@ -78,7 +80,9 @@ pub fn wrapper_main() -> Result<()> {
 /// the interposer preloaded. Only returns on error.
 pub fn runner_main() -> Result<()> {
     let mut args = std::env::args_os().skip(2);
-    let exe = args.next().context("called as a runner without a program")?;
+    let exe = args
+        .next()
+        .context("called as a runner without a program")?;
     let so = std::env::var_os(PRELOAD).context("the runner lost its library path")?;
     let out = std::env::var_os(OUT_DIR).context("the runner lost its output directory")?;
     let pid = std::process::id();
@@ -143,7 +147,10 @@ fn decode_restore(s: &str) -> Vec<(String, Option<OsString>)> {
                 let bytes: Vec<u8> = (0..hex.len() / 2)
                     .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
                     .collect();
-                (key.to_owned(), Some(std::os::unix::ffi::OsStringExt::from_vec(bytes)))
+                (
+                    key.to_owned(),
+                    Some(std::os::unix::ffi::OsStringExt::from_vec(bytes)),
+                )
             }
         })
         .collect()

@@ -24,7 +24,11 @@ fn content_hash(bytes: &[u8]) -> u64 {
 
 /// `$XDG_CACHE_HOME/cargo-alloc-profile`, else `$HOME/.cache/cargo-alloc-profile`, else `fallback`.
 fn cache_dir(fallback: &Path) -> PathBuf {
-    let from_env = |key: &str| std::env::var_os(key).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let from_env = |key: &str| {
+        std::env::var_os(key)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     from_env("XDG_CACHE_HOME")
         .filter(|p| p.is_absolute())
         .or_else(|| from_env("HOME").map(|h| h.join(".cache")))

@@ -27,8 +27,7 @@ impl RawDir {
         let path = target_dir
             .join("raw")
             .join(format!("{stamp}-{}", std::process::id()));
-        fs_err::create_dir_all(&path)
-            .context("while creating the directory for raw profiles")?;
+        fs_err::create_dir_all(&path).context("while creating the directory for raw profiles")?;
         Ok(Self { path })
     }
 
@@ -223,7 +222,11 @@ fn target_label(ws: &Workspace, args: &RunArgs, collected: &Collected) -> String
     } else if let Some(b) = &args.bin {
         (b.clone(), &["bin"])
     } else {
-        let exe = collected.started.first().map(|s| s.exe.clone()).unwrap_or_default();
+        let exe = collected
+            .started
+            .first()
+            .map(|s| s.exe.clone())
+            .unwrap_or_default();
         (
             exe.file_name()
                 .unwrap_or_default()
@@ -244,7 +247,12 @@ struct Outcome {
     status: ExitStatus,
 }
 
-fn report(ws: &Workspace, collected: &Collected, outcome: &Outcome, opts: &ReportArgs) -> Result<()> {
+fn report(
+    ws: &Workspace,
+    collected: &Collected,
+    outcome: &Outcome,
+    opts: &ReportArgs,
+) -> Result<()> {
     let sym_opts = alloc_profile_symbolize::Options {
         workspace: ws.members.clone(),
         dependencies: ws.dependencies.clone(),
@@ -307,7 +315,11 @@ fn dump_sites(profile: &alloc_profile_format::symbolized::Profile) {
         let c = &site.counters;
         eprintln!(
             "site pid={} allocs={} bytes={} libc_internal={} flags={}",
-            profile.processes[site.process].pid, c.allocations, c.bytes, site.libc_internal, site.flags
+            profile.processes[site.process].pid,
+            c.allocations,
+            c.bytes,
+            site.libc_internal,
+            site.flags
         );
         for &f in &site.frames {
             let f = &profile.frames[f as usize];

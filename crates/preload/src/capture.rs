@@ -87,7 +87,11 @@ struct Collect<'a> {
     index: usize,
 }
 
-unsafe extern "C" fn collect_text(info: *mut sys::DlPhdrInfo, _: usize, data: *mut c_void) -> c_int {
+unsafe extern "C" fn collect_text(
+    info: *mut sys::DlPhdrInfo,
+    _: usize,
+    data: *mut c_void,
+) -> c_int {
     // SAFETY: dl_iterate_phdr passes valid info; `data` is the `Collect` passed by `init`.
     let (info, collect) = unsafe { (&*info, &mut *data.cast::<Collect<'_>>()) };
     let own_probe = collect_text as *const () as usize;
@@ -121,7 +125,9 @@ unsafe extern "C" fn collect_text(info: *mut sys::DlPhdrInfo, _: usize, data: *m
 fn frame_pointer() -> usize {
     let fp: usize;
     // SAFETY: reads a register.
-    unsafe { core::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mov {}, rbp", out(reg) fp, options(nomem, nostack, preserves_flags))
+    };
     fp
 }
 
@@ -129,7 +135,9 @@ fn frame_pointer() -> usize {
 fn stack_pointer() -> usize {
     let sp: usize;
     // SAFETY: reads a register.
-    unsafe { core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags))
+    };
     sp
 }
 

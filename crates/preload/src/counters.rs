@@ -278,8 +278,7 @@ impl Counters {
                     new.hash.store(hash, Ordering::Relaxed);
                     let t = old.totals();
                     new.allocations.store(t.allocations, Ordering::Relaxed);
-                    new.reallocations
-                        .store(t.reallocations, Ordering::Relaxed);
+                    new.reallocations.store(t.reallocations, Ordering::Relaxed);
                     new.bytes.store(t.bytes, Ordering::Relaxed);
                     new.frees.store(t.frees, Ordering::Relaxed);
                     new.freed_bytes.store(t.freed_bytes, Ordering::Relaxed);
@@ -319,7 +318,8 @@ impl Counters {
     /// Hands the block to a (new) thread: its live-bytes view starts at the current global.
     pub fn begin(&self, live: &AtomicI64) {
         self.delta.store(0, Ordering::Relaxed);
-        self.base.store(live.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.base
+            .store(live.load(Ordering::Relaxed), Ordering::Relaxed);
     }
 
     /// After an allocation of `size` bytes: this block's view of live bytes rises; a new high is the

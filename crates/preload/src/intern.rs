@@ -95,7 +95,12 @@ impl Slots {
     /// `t` must come from [`Slots::create`] and `i < cap`.
     unsafe fn slot<'t>(t: *const Slots, i: usize) -> &'t AtomicU64 {
         // SAFETY: per the contract, slot `i` is inside the mapping.
-        unsafe { &*t.cast::<u8>().add(core::mem::size_of::<Slots>()).cast::<AtomicU64>().add(i) }
+        unsafe {
+            &*t.cast::<u8>()
+                .add(core::mem::size_of::<Slots>())
+                .cast::<AtomicU64>()
+                .add(i)
+        }
     }
 }
 
@@ -176,10 +181,7 @@ impl Interner {
         }
         let table = self.table_with_room(id + 1)?;
         let header = core::mem::size_of::<StackRec>();
-        let block = self
-            .arena
-            .alloc(header + key.frames.len() * 8, 8)?
-            .as_ptr();
+        let block = self.arena.alloc(header + key.frames.len() * 8, 8)?.as_ptr();
         // SAFETY: `block` is fresh arena memory of the right size and alignment.
         let rec: &'static StackRec = unsafe {
             let frames = block.add(header).cast::<u64>();
@@ -271,7 +273,11 @@ mod tests {
             assert_eq!(rec.parent, (i % 3) as u32);
             ids.push(rec.id);
         }
-        assert_eq!(interner.count(), 10_000, "every (frames, parent) here is distinct");
+        assert_eq!(
+            interner.count(),
+            10_000,
+            "every (frames, parent) here is distinct"
+        );
         for i in 0..10_000u64 {
             let frames = [0x1000 + i % 97, 0x2000 + i / 97, 0x3000];
             let key = StackKey::new(&frames, (i % 3) as u32, 0);
@@ -303,7 +309,12 @@ mod tests {
             .map(|_| {
                 std::thread::spawn(move || {
                     (0..5000u64)
-                        .map(|i| interner.intern(&StackKey::new(&[i, i * 3], 0, 0)).unwrap().id)
+                        .map(|i| {
+                            interner
+                                .intern(&StackKey::new(&[i, i * 3], 0, 0))
+                                .unwrap()
+                                .id
+                        })
                         .collect::<Vec<_>>()
                 })
             })

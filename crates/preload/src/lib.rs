@@ -61,7 +61,8 @@ pub const TOOL_VERSION: &str = "0.1.0";
 #[cfg(not(test))]
 #[used]
 #[link_section = ".init_array"]
-static INIT: unsafe extern "C" fn(c_int, *const *const c_char, *const *const c_char) = runtime::init;
+static INIT: unsafe extern "C" fn(c_int, *const *const c_char, *const *const c_char) =
+    runtime::init;
 
 /// Interposes `malloc`.
 ///

@@ -8,7 +8,10 @@
 use core::cell::Cell;
 use core::ffi::{c_char, c_int, c_uint};
 use core::ptr;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicI64, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicI64, AtomicIsize, AtomicPtr, AtomicU32, AtomicU64, AtomicU8,
+    Ordering,
+};
 
 use alloc_profile_format::{stack_flags, NO_STACK};
 
@@ -283,7 +286,10 @@ pub fn acquire_counters() -> Option<&'static Counters> {
         let head = POOL.load(Ordering::Relaxed);
         if !head.is_null() {
             // SAFETY: pooled blocks are arena records.
-            POOL.store(unsafe { (*head).next_free.load(Ordering::Relaxed) }, Ordering::Relaxed);
+            POOL.store(
+                unsafe { (*head).next_free.load(Ordering::Relaxed) },
+                Ordering::Relaxed,
+            );
         }
         head
     };
@@ -299,7 +305,10 @@ pub fn acquire_counters() -> Option<&'static Counters> {
         unsafe { p.write(Counters::new()) };
         let _lock = POOL_LOCK.lock();
         // SAFETY: as above; not yet shared.
-        unsafe { (*p).next_all.store(ALL_COUNTERS.load(Ordering::Relaxed), Ordering::Relaxed) };
+        unsafe {
+            (*p).next_all
+                .store(ALL_COUNTERS.load(Ordering::Relaxed), Ordering::Relaxed)
+        };
         ALL_COUNTERS.store(p, Ordering::Release);
         p.cast_const()
     } else {
@@ -354,7 +363,11 @@ pub fn current_stack_top() -> usize {
 ///
 /// # Safety
 /// Called by the dynamic loader with the process's arguments, on the main thread, once.
-pub unsafe extern "C" fn init(_argc: c_int, _argv: *const *const c_char, _envp: *const *const c_char) {
+pub unsafe extern "C" fn init(
+    _argc: c_int,
+    _argv: *const *const c_char,
+    _envp: *const *const c_char,
+) {
     if STATE
         .compare_exchange(UNINIT, DISABLED, Ordering::AcqRel, Ordering::Relaxed)
         .is_err()

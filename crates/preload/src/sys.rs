@@ -113,8 +113,10 @@ extern "C" {
         parent: Option<extern "C" fn()>,
         child: Option<extern "C" fn()>,
     ) -> c_int;
-    pub fn pthread_key_create(key: *mut c_uint, dtor: Option<unsafe extern "C" fn(*mut c_void)>)
-        -> c_int;
+    pub fn pthread_key_create(
+        key: *mut c_uint,
+        dtor: Option<unsafe extern "C" fn(*mut c_void)>,
+    ) -> c_int;
     pub fn pthread_setspecific(key: c_uint, value: *const c_void) -> c_int;
 
     /// Set by ld.so: the initial stack pointer of the main thread, near the top of its stack.

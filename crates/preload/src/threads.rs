@@ -117,8 +117,7 @@ pub fn register(tls: &'static Tls, spawn_stack: u32, top: usize) {
     let info = new_info(spawn_stack, pthread, kernel_name(&mut buf));
     tls.info.set(info.map_or(ptr::null(), ptr::from_ref));
     let counters = runtime::acquire_counters();
-    tls.counters
-        .set(counters.map_or(RETIRED, ptr::from_ref));
+    tls.counters.set(counters.map_or(RETIRED, ptr::from_ref));
     // SAFETY: no preconditions.
     let main = unsafe { sys::gettid() == sys::getpid() };
     if let (Some(key), false, Some(_)) = (runtime::key(), main, counters) {

@@ -304,7 +304,13 @@ pub fn analyze(profile: &Profile) -> Analysis {
         }
         if site.system_direct {
             // std's own use of `System`: runtime bookkeeping no global allocator sees.
-            add_module(&mut modules, ModuleKind::Runtime, RUNTIME_MODULE, None, site);
+            add_module(
+                &mut modules,
+                ModuleKind::Runtime,
+                RUNTIME_MODULE,
+                None,
+                site,
+            );
             continue;
         }
         attribute_to_module(&mut modules, &frames, site);

@@ -636,7 +636,8 @@ impl Symbolizer {
         };
         let Some(dwarf) = &loaded.dwarf else { return };
         let mut candidates = Vec::new();
-        if let Err(e) = workspace::collect(dwarf, loaded.context(), &self.classifier, &mut candidates)
+        if let Err(e) =
+            workspace::collect(dwarf, loaded.context(), &self.classifier, &mut candidates)
         {
             if !entry.warned_dwarf {
                 entry.warned_dwarf = true;
@@ -705,13 +706,23 @@ fn derive_covers(lines: &[String], line: usize, trait_name: &str) -> bool {
                 .map_or(r, |(_, r)| r)
         });
         let l = l.trim_start();
-        ["struct ", "enum ", "union "].iter().any(|k| l.starts_with(k))
+        ["struct ", "enum ", "union "]
+            .iter()
+            .any(|k| l.starts_with(k))
     };
     let is_other_item = |l: &str| {
         let l = l.trim_start();
-        ["fn ", "pub fn ", "impl", "mod ", "trait ", "pub trait ", "}"]
-            .iter()
-            .any(|k| l.starts_with(k))
+        [
+            "fn ",
+            "pub fn ",
+            "impl",
+            "mod ",
+            "trait ",
+            "pub trait ",
+            "}",
+        ]
+        .iter()
+        .any(|k| l.starts_with(k))
             && !is_type_item(l)
     };
     let mut i = index;
@@ -767,7 +778,10 @@ mod derive_tests {
         .iter()
         .map(|l| (*l).to_owned())
         .collect();
-        assert_eq!(derived_trait("<m::T as core::clone::Clone>::clone"), Some("Clone"));
+        assert_eq!(
+            derived_trait("<m::T as core::clone::Clone>::clone"),
+            Some("Clone")
+        );
         assert_eq!(
             derived_trait("<m::T<u8> as serde::Serialize>::serialize"),
             Some("Serialize")

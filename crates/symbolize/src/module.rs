@@ -256,7 +256,7 @@ fn read_file(path: &Path) -> std::io::Result<Arc<[u8]>> {
     let mut file = fs_err::File::open(path)?;
     let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
     // `repeat(..).take(..)` has a trusted length: one allocation, no intermediate vector.
-    let mut data: Arc<[u8]> = std::iter::repeat(0u8).take(len).collect();
+    let mut data: Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();
     let buf = Arc::get_mut(&mut data).expect("a new Arc is not shared");
     file.read_exact(buf)?;
     Ok(data)

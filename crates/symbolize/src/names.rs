@@ -216,7 +216,9 @@ mod tests {
             "<patterns::counting::Counting as core::alloc::global::GlobalAlloc>::alloc"
         ));
         assert!(is_allocator_machinery("__rustc::__rust_alloc"));
-        assert!(!is_allocator_machinery("<a::T as core::clone::Clone>::clone"));
+        assert!(!is_allocator_machinery(
+            "<a::T as core::clone::Clone>::clone"
+        ));
         assert!(is_global_alloc_entry("alloc::alloc::alloc"));
         assert!(is_global_alloc_entry(
             "<a::Counting as core::alloc::global::GlobalAlloc>::realloc"

@@ -84,7 +84,12 @@ fn killed_by_a_signal_is_said_plainly() {
     let report = run.report();
     assert_eq!(report["signal"]["name"], "SIGSEGV", "{report:#}");
     let notes = report["notes"].to_string();
-    assert!(notes.contains("SIGSEGV") || notes.contains("wrote no profile") || report["totals"]["allocations"].as_u64() > Some(0), "{report:#}");
+    assert!(
+        notes.contains("SIGSEGV")
+            || notes.contains("wrote no profile")
+            || report["totals"]["allocations"].as_u64() > Some(0),
+        "{report:#}"
+    );
     assert_no_panic(&stderr);
 }
 
@@ -94,7 +99,10 @@ fn custom_allocator_that_bypasses_malloc_is_flagged() {
     assert_eq!(run.code(), Some(0), "{}", run.stderr());
     let report = run.report();
     let notes = report["notes"].to_string();
-    assert!(notes.contains("bump_alloc sets a custom #[global_allocator]"), "{report:#}");
+    assert!(
+        notes.contains("bump_alloc sets a custom #[global_allocator]"),
+        "{report:#}"
+    );
     assert!(notes.contains("invisible to this profiler"), "{report:#}");
     // Only glibc's own start-up allocations reached malloc.
     let totals = &report["totals"];
