@@ -115,6 +115,15 @@ impl Workspace {
         })
     }
 
+    /// `<target-dir>/alloc-profile`, absolute: the profiled build, raw profiles and the fallback
+    /// library cache live there. `--target-dir` overrides cargo's target directory.
+    pub fn tool_dir(&self, target_dir: Option<&Path>) -> PathBuf {
+        let base = target_dir.unwrap_or(&self.target_directory);
+        std::path::absolute(base)
+            .unwrap_or_else(|_| base.to_owned())
+            .join("alloc-profile")
+    }
+
     /// The source of the member target named `name` with one of `kinds`, relative to the root.
     pub fn target_source(&self, name: &str, kinds: &[&str]) -> Option<PathBuf> {
         let t = self
@@ -146,13 +155,9 @@ pub struct BuildEnv {
 }
 
 impl BuildEnv {
-    /// `raw_dir`: where raw profiles go; `preload`: the interposer library.
-    pub fn new(ws: &Workspace, args: &CargoArgs, raw_dir: &Path, preload: &Path) -> Result<Self> {
-        let base = args
-            .target_dir
-            .clone()
-            .unwrap_or_else(|| ws.target_directory.clone());
-        let target_dir = base.join("alloc-profile");
+    /// `target_dir`: the profiled build's target directory; `raw_dir`: where raw profiles go;
+    /// `preload`: the interposer library.
+    pub fn new(target_dir: &Path, args: &CargoArgs, raw_dir: &Path, preload: &Path) -> Result<Self> {
         let self_exe = std::env::current_exe().context("while locating this executable")?;
         let self_str = self_exe.to_string_lossy().into_owned();
         if self_str.chars().any(char::is_whitespace) {
@@ -164,7 +169,7 @@ impl BuildEnv {
         let triple = host_triple()?;
         let triple_key = triple.to_uppercase().replace(['-', '.'], "_");
         let mut vars: Vec<(String, OsString)> = vec![
-            ("CARGO_TARGET_DIR".into(), target_dir.clone().into()),
+            ("CARGO_TARGET_DIR".into(), target_dir.into()),
             (
                 format!("CARGO_TARGET_{triple_key}_RUNNER"),
                 format!("{self_str} {}", roles::RUNNER_ARG).into(),

@@ -30,8 +30,121 @@ pub struct Cli {
 pub enum Command {
     /// Build and profile a binary or example (like `cargo run`).
     Run(RunArgs),
+    /// Build and profile tests, with a table per test (like `cargo test`).
+    Test(TestArgs),
+    /// Build and profile benchmarks, with a table per benchmark (like `cargo bench`).
+    Bench(TestArgs),
     /// Print the environment that profiles programs run by your own harness.
     ShowEnv(ShowEnvArgs),
+}
+
+/// Which targets `test` and `bench` build and run (cargo's own target selection).
+#[derive(Debug, Args, Clone, Default)]
+pub struct TargetSelection {
+    /// Test only this package's library.
+    #[arg(long)]
+    pub lib: bool,
+    /// Test only the specified binary.
+    #[arg(long, value_name = "NAME")]
+    pub bin: Vec<String>,
+    /// Test all binaries.
+    #[arg(long)]
+    pub bins: bool,
+    /// Test only the specified example.
+    #[arg(long, value_name = "NAME")]
+    pub example: Vec<String>,
+    /// Test all examples.
+    #[arg(long)]
+    pub examples: bool,
+    /// Test only the specified test target.
+    #[arg(long, value_name = "NAME")]
+    pub test: Vec<String>,
+    /// Test all targets that have `test = true` set.
+    #[arg(long)]
+    pub tests: bool,
+    /// Test only the specified bench target.
+    #[arg(long, value_name = "NAME")]
+    pub bench: Vec<String>,
+    /// Test all targets that have `bench = true` set.
+    #[arg(long)]
+    pub benches: bool,
+    /// Test all targets (doctests are never profiled).
+    #[arg(long)]
+    pub all_targets: bool,
+    /// Test only the library's documentation (doctests run but cannot be profiled).
+    #[arg(long)]
+    pub doc: bool,
+    /// Test all packages in the workspace.
+    #[arg(long, alias = "all")]
+    pub workspace: bool,
+    /// Exclude packages from the test.
+    #[arg(long, value_name = "SPEC")]
+    pub exclude: Vec<String>,
+    /// Run all tests regardless of failure.
+    #[arg(long)]
+    pub no_fail_fast: bool,
+}
+
+impl TargetSelection {
+    pub fn to_cargo_args(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let lists = [
+            ("--bin", &self.bin),
+            ("--example", &self.example),
+            ("--test", &self.test),
+            ("--bench", &self.bench),
+            ("--exclude", &self.exclude),
+        ];
+        for (flag, values) in lists {
+            for v in values {
+                out.extend([flag.to_owned(), v.clone()]);
+            }
+        }
+        let flags = [
+            (self.lib, "--lib"),
+            (self.bins, "--bins"),
+            (self.examples, "--examples"),
+            (self.tests, "--tests"),
+            (self.benches, "--benches"),
+            (self.all_targets, "--all-targets"),
+            (self.doc, "--doc"),
+            (self.workspace, "--workspace"),
+            (self.no_fail_fast, "--no-fail-fast"),
+        ];
+        out.extend(flags.iter().filter(|f| f.0).map(|f| f.1.to_owned()));
+        out
+    }
+
+    /// Whether cargo will run the library's doctests (which bypass the runner).
+    pub fn runs_doctests(&self, is_bench: bool) -> bool {
+        let explicit = self.lib
+            || self.bins
+            || self.examples
+            || self.tests
+            || self.benches
+            || self.all_targets
+            || !self.bin.is_empty()
+            || !self.example.is_empty()
+            || !self.test.is_empty()
+            || !self.bench.is_empty();
+        !is_bench && (self.doc || !explicit)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub cargo: CargoArgs,
+    #[command(flatten)]
+    pub targets: TargetSelection,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Profile only the tests (or benchmarks) whose names contain this string.
+    #[arg(value_name = "TESTNAME")]
+    pub filter: Option<String>,
+    /// Arguments for the test binaries (e.g. `--test-threads=1`, `--exact`, `--ignored`).
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@
 mod allocator;
 mod cargo;
 mod cli;
+mod outcomes;
 mod process;
 mod roles;
 mod runtime_lib;
@@ -26,7 +27,7 @@ const TOOL_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let result = match roles::current() {
-        roles::Role::Runner => roles::runner_main().map(|()| 0),
+        roles::Role::Runner => roles::runner_main(),
         roles::Role::Wrapper => roles::wrapper_main().map(|()| 0),
         roles::Role::Frontend => try_main(),
     };
@@ -58,6 +59,8 @@ fn try_main() -> anyhow::Result<i32> {
     };
     match cli.command {
         cli::Command::Run(args) => session::run(args),
+        cli::Command::Test(args) => session::test(args, session::TestKind::Test),
+        cli::Command::Bench(args) => session::test(args, session::TestKind::Bench),
         cli::Command::ShowEnv(args) => session::show_env(&args),
     }
 }

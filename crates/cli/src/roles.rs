@@ -11,9 +11,10 @@
 //! is told apart by its first argument [`RUNNER_ARG`].
 
 use std::ffi::OsString;
-use std::os::unix::process::CommandExt as _;
-use std::path::Path;
-use std::process::Command;
+use std::io::{Read as _, Write as _};
+use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, Result};
 
@@ -28,6 +29,8 @@ pub const OUT_DIR: &str = "CARGO_ALLOC_PROFILE_OUT";
 /// Variables the front end set for cargo and their original values, restored for the profiled
 /// program so that it sees the environment it would have seen under plain cargo.
 pub const RESTORE: &str = "__CARGO_ALLOC_PROFILE_RESTORE";
+/// What the runner runs: `run` (default), `test` or `bench`.
+pub const MODE: &str = "__CARGO_ALLOC_PROFILE_MODE";
 /// First argument of the runner role, as configured in the runner setting.
 pub const RUNNER_ARG: &str = "__alloc-profile-runner";
 /// Flags added to every rustc invocation of a profiled build.
@@ -76,33 +79,26 @@ pub fn wrapper_main() -> Result<()> {
 }
 
 /// Runner role: `argv = [self, RUNNER_ARG, executable, args…]`. Records that the executable
-/// started (so a process that dies without writing its profile is noticed), then becomes it with
-/// the interposer preloaded. Only returns on error.
-pub fn runner_main() -> Result<()> {
+/// started (so a process that dies without writing its profile is noticed) and runs it with the
+/// interposer preloaded.
+///
+/// For `run` it becomes the program (exec), so signals, pid and exit status are the program's own.
+/// For `test` and `bench` ([`MODE`]) it runs the program as a child and copies its standard output
+/// through unchanged, byte for byte, while reading libtest's result lines (`test NAME ... ok`) to
+/// learn each test's outcome; it then exits with the child's status. Listing runs (`--list`, as
+/// cargo-nextest does) are not profiled.
+pub fn runner_main() -> Result<i32> {
     let mut args = std::env::args_os().skip(2);
     let exe = args
         .next()
         .context("called as a runner without a program")?;
+    let args: Vec<OsString> = args.collect();
     let so = std::env::var_os(PRELOAD).context("the runner lost its library path")?;
-    let out = std::env::var_os(OUT_DIR).context("the runner lost its output directory")?;
-    let pid = std::process::id();
-    let mut marker = Vec::new();
-    // Cargo may pass a path relative to its working directory; the report wants the real one.
-    let real = std::fs::canonicalize(&exe).map_or_else(|_| exe.clone(), OsString::from);
-    marker.extend_from_slice(real.as_encoded_bytes());
-    for arg in std::env::args_os().skip(3) {
-        marker.push(0);
-        marker.extend_from_slice(arg.as_encoded_bytes());
-    }
-    fs_err::write(Path::new(&out).join(format!("{pid}.started")), marker)?;
+    let out = PathBuf::from(std::env::var_os(OUT_DIR).context("the runner lost its output directory")?);
+    let mode = std::env::var(MODE).unwrap_or_default();
 
-    let mut preload = so;
-    if let Some(existing) = std::env::var_os("LD_PRELOAD").filter(|v| !v.is_empty()) {
-        preload.push(":");
-        preload.push(existing);
-    }
     let mut cmd = Command::new(&exe);
-    cmd.args(args);
+    cmd.args(&args);
     if let Some(restore) = std::env::var_os(RESTORE) {
         for (key, value) in decode_restore(&restore.to_string_lossy()) {
             match value {
@@ -111,11 +107,68 @@ pub fn runner_main() -> Result<()> {
             };
         }
     }
-    for key in [ROLE, PRELOAD, INNER_WRAPPER, RESTORE] {
+    for key in [ROLE, PRELOAD, INNER_WRAPPER, RESTORE, MODE] {
         cmd.env_remove(key);
     }
-    let err = cmd.env("LD_PRELOAD", preload).exec();
-    Err(err).with_context(|| format!("could not run {}", Path::new(&exe).display()))
+    if args.iter().any(|a| a == "--list") {
+        cmd.env_remove(OUT_DIR);
+        let err = cmd.exec();
+        return Err(err).with_context(|| format!("could not run {}", Path::new(&exe).display()));
+    }
+    let mut preload = so;
+    if let Some(existing) = std::env::var_os("LD_PRELOAD").filter(|v| !v.is_empty()) {
+        preload.push(":");
+        preload.push(existing);
+    }
+    cmd.env("LD_PRELOAD", preload);
+    // Cargo may pass a path relative to its working directory; the report wants the real one.
+    let real = std::fs::canonicalize(&exe).map_or_else(|_| exe.clone(), OsString::from);
+    let mut marker = Vec::new();
+    marker.extend_from_slice(real.as_encoded_bytes());
+    for arg in &args {
+        marker.push(0);
+        marker.extend_from_slice(arg.as_encoded_bytes());
+    }
+
+    if mode != "test" && mode != "bench" {
+        fs_err::write(out.join(format!("{}.started", std::process::id())), marker)?;
+        let err = cmd.exec();
+        return Err(err).with_context(|| format!("could not run {}", Path::new(&exe).display()));
+    }
+
+    cmd.stdout(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("could not run {}", Path::new(&exe).display()))?;
+    let pid = child.id();
+    fs_err::write(out.join(format!("{pid}.started")), marker)?;
+    let mut outcomes = crate::outcomes::Parser::default();
+    if let Some(mut from) = child.stdout.take() {
+        let mut to = std::io::stdout().lock();
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e).context("while reading the test's output"),
+            };
+            // A closed standard output is the reader's business; keep draining the child.
+            let _ = to.write_all(&buf[..n]).and_then(|()| to.flush());
+            outcomes.feed(&buf[..n]);
+        }
+    }
+    let status = child.wait().context("while waiting for the test")?;
+    let code = status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(1);
+    let record = outcomes.finish(real.to_string_lossy().into_owned(), status.code(), status.signal());
+    fs_err::write(
+        out.join(format!("{pid}.outcome.json")),
+        serde_json::to_vec(&record)?,
+    )?;
+    Ok(code)
 }
 
 /// Encodes `(key, original value)` pairs for [`RESTORE`]: `KEY` (was unset) or `KEY=hex(value)`,

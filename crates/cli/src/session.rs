@@ -10,7 +10,7 @@ use alloc_profile_format::RawProfile;
 use anyhow::{Context as _, Result};
 
 use crate::cargo::{cargo_program, BuildEnv, Workspace};
-use crate::cli::{CargoArgs, ColorChoice, Format, ReportArgs, RunArgs};
+use crate::cli::{CargoArgs, ColorChoice, Format, ReportArgs, RunArgs, TestArgs};
 use crate::process::ProcessBuilder;
 use crate::runtime_lib;
 
@@ -58,6 +58,8 @@ pub struct Collected {
     pub started: Vec<Started>,
     /// One line per problem: unreadable profiles, processes that wrote none.
     pub problems: Vec<String>,
+    /// What the runner read from test harness output, per test process.
+    pub outcomes: Vec<crate::outcomes::BinaryOutcome>,
 }
 
 pub fn collect(dir: &Path) -> Result<Collected> {
@@ -76,6 +78,12 @@ pub fn collect(dir: &Path) -> Result<Collected> {
                 pid: pid.parse().unwrap_or(0),
                 exe: PathBuf::from(String::from_utf8_lossy(exe).into_owned()),
             });
+        } else if name.ends_with(".outcome.json") {
+            let bytes = fs_err::read(path)?;
+            match serde_json::from_slice(&bytes) {
+                Ok(o) => out.outcomes.push(o),
+                Err(e) => out.problems.push(format!("{}: {e}", path.display())),
+            }
         } else if name.ends_with(&format!(".{}", alloc_profile_format::EXTENSION)) {
             let bytes = fs_err::read(path)?;
             match alloc_profile_format::read(&bytes) {
@@ -167,16 +175,108 @@ struct Prepared {
     raw: RawDir,
 }
 
+/// `cargo alloc-profile test` or `bench`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestKind {
+    Test,
+    Bench,
+}
+
+/// `cargo alloc-profile test` and `bench`: every test executable runs through the runner, which
+/// also reads the harness's output for test names and outcomes.
+pub fn test(args: TestArgs, kind: TestKind) -> Result<i32> {
+    let prep = prepare(&args.cargo)?;
+    let mut cmd = ProcessBuilder::new(cargo_program());
+    cmd.arg(match kind {
+        TestKind::Test => "test",
+        TestKind::Bench => "bench",
+    })
+    .args(args.cargo.to_cargo_args())
+    .args(args.targets.to_cargo_args());
+    if let Some(filter) = &args.filter {
+        cmd.arg(filter);
+    }
+    if !args.args.is_empty() {
+        cmd.arg("--").args(&args.args);
+    }
+    prep.env.apply(&mut cmd);
+    cmd.env(
+        crate::roles::MODE,
+        match kind {
+            TestKind::Test => "test",
+            TestKind::Bench => "bench",
+        },
+    );
+    if args.cargo.verbose > 0 {
+        eprintln!("     Running {cmd}");
+    }
+    let status = cmd.status()?;
+    let mut collected = collect(prep.raw.path())?;
+    if collected.started.is_empty() {
+        eprintln!("error: nothing was profiled: cargo stopped before any test executable started");
+        return Ok(exit_code(status));
+    }
+    if args.targets.runs_doctests(kind == TestKind::Bench) && has_lib(&prep.ws) {
+        collected.problems.push(
+            "doctests are run by rustdoc, not through cargo's runner, so they were not profiled"
+                .to_owned(),
+        );
+    }
+    let binaries: Vec<alloc_profile_report::TestBinary> = collected
+        .outcomes
+        .iter()
+        .map(|o| alloc_profile_report::TestBinary {
+            exe: o.exe.clone(),
+            label: binary_label(&o.exe),
+            bench: kind == TestKind::Bench,
+            libtest: o.libtest,
+            names_complete: o.names_complete,
+            outcomes: o
+                .tests
+                .iter()
+                .map(|t| (t.name.clone(), t.outcome.clone()))
+                .collect(),
+        })
+        .collect();
+    let outcome = Outcome {
+        command: std::env::args().collect(),
+        label: match kind {
+            TestKind::Test => "tests".to_owned(),
+            TestKind::Bench => "benchmarks".to_owned(),
+        },
+        status,
+    };
+    report(&prep.ws, &collected, &outcome, &args.report, Some(&binaries))?;
+    Ok(exit_code(status))
+}
+
+/// `my_crate` for `.../deps/my_crate-0123456789abcdef`.
+fn binary_label(exe: &str) -> String {
+    let name = Path::new(exe)
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    match name.rsplit_once('-') {
+        Some((stem, hash)) if hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            stem.to_owned()
+        }
+        _ => name,
+    }
+}
+
+fn has_lib(ws: &Workspace) -> bool {
+    ws.targets
+        .iter()
+        .any(|t| t.kind.iter().any(|k| k == "lib" || k.ends_with("lib")))
+}
+
 fn prepare(args: &CargoArgs) -> Result<Prepared> {
     let ws = Workspace::load(args)?;
-    let base = args
-        .target_dir
-        .clone()
-        .unwrap_or_else(|| ws.target_directory.clone());
-    let tool_dir = base.join("alloc-profile");
+    let tool_dir = ws.tool_dir(args.target_dir.as_deref());
     let preload = runtime_lib::install(&tool_dir.join("lib"))?;
     let raw = RawDir::create(&tool_dir)?;
-    let env = BuildEnv::new(&ws, args, raw.path(), &preload)?;
+    let env = BuildEnv::new(&tool_dir, args, raw.path(), &preload)?;
     Ok(Prepared { ws, env, raw })
 }
 
@@ -212,7 +312,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         label,
         status,
     };
-    report(&prep.ws, &collected, &outcome, &args.report)?;
+    report(&prep.ws, &collected, &outcome, &args.report, None)?;
     Ok(exit_code(status))
 }
 
@@ -252,6 +352,7 @@ fn report(
     collected: &Collected,
     outcome: &Outcome,
     opts: &ReportArgs,
+    tests: Option<&[alloc_profile_report::TestBinary]>,
 ) -> Result<()> {
     let sym_opts = alloc_profile_symbolize::Options {
         workspace: ws.members.clone(),
@@ -276,7 +377,10 @@ fn report(
         notes,
         workspace_root: Some(ws.root.clone()),
     };
-    let analysis = alloc_profile_report::analyze(&profile);
+    let mut analysis = alloc_profile_report::analyze(&profile);
+    if let Some(binaries) = tests {
+        analysis.tests = Some(alloc_profile_report::analyze_tests(&profile, binaries));
+    }
     let mut buf = Vec::new();
     match opts.format {
         Format::Json => alloc_profile_report::write_json(&mut buf, &analysis, &ctx)?,
@@ -372,12 +476,7 @@ fn display_command(args: &[String]) -> Vec<String> {
 /// `LD_PRELOAD` and `CARGO_ALLOC_PROFILE_OUT` write raw profiles into that directory.
 pub fn show_env(args: &crate::cli::ShowEnvArgs) -> Result<i32> {
     let ws = Workspace::load(&args.cargo)?;
-    let tool_dir = args
-        .cargo
-        .target_dir
-        .clone()
-        .unwrap_or_else(|| ws.target_directory.clone())
-        .join("alloc-profile");
+    let tool_dir = ws.tool_dir(args.cargo.target_dir.as_deref());
     let preload = runtime_lib::install(&tool_dir.join("lib"))?;
     let out_dir = args
         .out_dir

@@ -4,16 +4,22 @@
 //! Rules (the symbolizer and the report rely on them):
 //! - `frames[0]` is the return address into the function that called the hooked function (e.g. into
 //!   `__rdl_alloc`, or into the program's function for a direct `malloc` call); frames inside this
-//!   library are skipped, and the walk stops at the next frame inside it (the thread trampoline).
+//!   library are skipped, and the walk stops at the next frame inside it (the thread trampoline), so
+//!   a spawned thread's stacks end at its start routine and continue in the parent (spawn) stack.
+//!   Exception: glibc's allocations inside `pthread_create` skip the frames of our `pthread_create`
+//!   hook and continue into the program.
 //! - Frame-pointer walk: each frame pointer must be 8-aligned, strictly increasing, within the
-//!   thread's stack (between the current stack pointer and the stack's top), at most 16 MiB above the
-//!   previous one; a return address must be >= 4096 and not point into the stack. The walk stops
-//!   after the first return address outside the executable's text (for a Rust program: into glibc's
-//!   `__libc_start_call_main`), because code outside the executable (glibc above all) keeps no frame
-//!   pointers, so the chain beyond it is garbage.
+//!   thread's stack (between the current stack pointer and the stack's top, the stack pointer at most
+//!   1 GiB below the top), at most 16 MiB above the previous one; a return address must be >= 4096
+//!   and not point into the stack. The walk stops after the first return address outside the
+//!   executable's text (for a Rust program's main thread: into glibc's `__libc_start_call_main`),
+//!   because code outside the executable (glibc above all) keeps no frame pointers, so the chain
+//!   beyond it is garbage.
 //! - When `frames[0]` itself lies outside the executable's text (glibc calling malloc, a shared
-//!   library, a C callback), the stack is taken again with `_Unwind_Backtrace` (flag DWARF).
+//!   library, a C callback), or the walk found nothing, the stack is taken again with
+//!   `_Unwind_Backtrace` (flag DWARF). DWARF stacks go on through glibc to `_start` or `clone3`.
 //! - At most [`MAX_FRAMES`]; a deeper stack keeps its innermost frames and gets flag TRUNCATED.
+//! - Return addresses point just past the call: symbolize `address - 1`.
 
 use core::ffi::{c_int, c_void, CStr};
 use core::mem::MaybeUninit;
@@ -27,6 +33,7 @@ use crate::sys;
 pub const MAX_FRAMES: usize = 128;
 const MAX_RANGES: usize = 8;
 const MAX_FRAME_SIZE: usize = 16 << 20;
+const MAX_STACK_SPAN: usize = 1 << 30;
 
 /// Executable ranges `[start, end)` of this library and of the main executable. Written once in the
 /// constructor, before the library turns active; read-only afterwards.
@@ -189,6 +196,11 @@ pub fn capture(top: usize, in_spawn: bool, buf: &mut FrameBuf) -> (&[u64], u32) 
 #[inline(always)]
 fn walk_frame_pointers(top: usize, buf: &mut FrameBuf) -> (usize, u32) {
     let sp = stack_pointer();
+    if top.wrapping_sub(sp) > MAX_STACK_SPAN {
+        // Not on the stack we know (a coroutine or alternate signal stack): the range up to `top`
+        // may have holes, so leave this stack to the DWARF unwinder.
+        return (0, 0);
+    }
     let mut fp = frame_pointer();
     let mut n = 0;
     let mut flags = 0;

@@ -25,6 +25,12 @@ pub struct StackRec {
     frames: *const u64,
 }
 
+// SAFETY: a published record is immutable, and `frames` points at memory owned by the record that is
+// never freed; sharing it between threads is sharing read-only data.
+unsafe impl Sync for StackRec {}
+// SAFETY: as above.
+unsafe impl Send for StackRec {}
+
 impl StackRec {
     pub fn frames(&self) -> &[u64] {
         // SAFETY: `frames` points at `len` initialized addresses owned by this record, never freed.

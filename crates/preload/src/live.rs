@@ -13,9 +13,9 @@ use crate::intern::StackRec;
 use crate::sync::{SpinGuard, SpinLock};
 use crate::sys;
 
-const SHARD_BITS: u32 = 12;
+const SHARD_BITS: u32 = 10;
 const SHARDS: usize = 1 << SHARD_BITS;
-const REGION_SHIFT: u32 = 8;
+const REGION_SHIFT: u32 = 26;
 const FIRST_CAPACITY: usize = 1024;
 const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
 

@@ -184,7 +184,7 @@ fn encode(enc: &mut Encoder<'_>, reason: u32, detail: i32, pid: u32, exe: &[u8],
         unsafe {
             sys::unmap(
                 sites.as_mut_ptr().cast(),
-                sites.len() * core::mem::size_of::<Site>(),
+                core::mem::size_of_val(sites).max(core::mem::size_of::<Site>()),
             );
         }
     }

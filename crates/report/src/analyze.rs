@@ -80,6 +80,8 @@ pub struct Analysis {
     pub workspace_function_count: usize,
     /// One entry per profiled process, in the profile's order.
     pub processes: Vec<ProcessSummary>,
+    /// Per-test (or per-benchmark) tables, for `test` and `bench` runs.
+    pub tests: Option<crate::tests::TestsAnalysis>,
 }
 
 /// Whole-run numbers.
@@ -371,6 +373,7 @@ pub fn analyze(profile: &Profile) -> Analysis {
         zero_allocation_functions,
         workspace_function_count: profile.workspace_functions.len(),
         processes,
+        tests: None,
     }
 }
 

@@ -21,9 +21,11 @@
 
 pub mod analyze;
 pub mod render;
+pub mod tests;
 mod via;
 
 pub use analyze::{
     analyze, Analysis, FunctionStats, ModuleKind, ModuleStats, ProcessSummary, Totals,
 };
 pub use render::{write_json, write_text, Context, TextOptions};
+pub use tests::{analyze_tests, TestBinary, TestsAnalysis};

@@ -86,6 +86,8 @@ fn special(key: &str) -> Option<&'static str> {
         "std::io::stdio::_print" => "print!",
         "std::io::stdio::_eprint" => "eprint!",
         "alloc::alloc::exchange_malloc" => "Box::new",
+        "std::thread::functions::spawn" | "std::thread::spawn" => "thread::spawn",
+        "std::thread::scoped::scope" | "std::thread::scope" => "thread::scope",
         _ => return None,
     })
 }

@@ -57,7 +57,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use alloc_profile_format::symbolized::{Frame, FrameKind, Process, Profile, Site};
+use alloc_profile_format::symbolized::{function_key, Frame, FrameKind, Process, Profile, Site};
 use alloc_profile_format::{stack_flags, RawProfile, ReadError, Stack, NO_STACK};
 
 use crate::classify::{Classifier, ModuleTraits};
@@ -205,7 +205,12 @@ pub fn symbolize(raws: &[RawProfile], options: &Options) -> Result<(Profile, Vec
         }
     }
     profile.frames = symbolizer.frames;
-    profile.workspace_functions = symbolizer.workspace_functions.into_iter().collect();
+    let harness_mains = symbolizer.harness_mains;
+    profile.workspace_functions = symbolizer
+        .workspace_functions
+        .into_iter()
+        .filter(|f| !harness_mains.contains(f))
+        .collect();
     Ok((profile, symbolizer.warnings))
 }
 
@@ -263,6 +268,8 @@ struct Symbolizer {
     by_address: HashMap<(usize, u64), Box<[u32]>>,
     warnings: Vec<Warning>,
     workspace_functions: BTreeSet<String>,
+    /// Keys of the `main` functions rustc generated for libtest binaries.
+    harness_mains: BTreeSet<String>,
     /// Source files read to recognize derived code, by path (`None`: unreadable).
     sources: HashMap<String, Option<Vec<String>>>,
 }
@@ -278,6 +285,7 @@ impl Symbolizer {
             by_address: HashMap::new(),
             warnings: Vec::new(),
             workspace_functions: BTreeSet::new(),
+            harness_mains: BTreeSet::new(),
             sources: HashMap::new(),
         }
     }
@@ -375,6 +383,7 @@ impl Symbolizer {
                 libc_internal,
             });
         }
+        self.mark_harness_mains(&sites);
         profile.sites.extend(sites);
 
         if let Some(exe) = exe {
@@ -559,6 +568,24 @@ impl Symbolizer {
         lines
             .as_deref()
             .is_some_and(|lines| derive_covers(lines, line as usize, trait_name))
+    }
+
+    /// The `main` that rustc generates for a libtest binary (it calls `test::test_main_static`)
+    /// carries the crate's name and root file, but it is the harness, not the user's code.
+    fn mark_harness_mains(&mut self, sites: &[Site]) {
+        for site in sites {
+            for pair in site.frames.windows(2) {
+                let (inner, outer) = (pair[0] as usize, pair[1] as usize);
+                if self.frames[outer].kind == FrameKind::Workspace
+                    && self.frames[outer].function.ends_with("::main")
+                    && self.frames[inner].function.starts_with("test::test_main")
+                {
+                    self.frames[outer].kind = FrameKind::Std;
+                    self.harness_mains
+                        .insert(function_key(&self.frames[outer].function));
+                }
+            }
+        }
     }
 
     /// Whether the innermost run of std frames reaches `System` through the `Allocator` API

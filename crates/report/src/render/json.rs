@@ -48,6 +48,34 @@ pub struct Report {
     pub notes: Vec<String>,
     pub workspace_root: Option<String>,
     pub processes: Vec<JsonProcess>,
+    /// For `test` and `bench`: one entry per test or benchmark.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tests: Option<Vec<JsonTest>>,
+    /// For `test`: names of the tests that ran and allocated nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zero_allocation_tests: Option<Vec<String>>,
+    /// For `test` and `bench`: allocations in each binary that belong to no test.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub harness: Option<Vec<JsonHarness>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonTest {
+    pub name: String,
+    pub binary: String,
+    pub allocations: u64,
+    pub bytes: u64,
+    /// Not measured per test yet: always null.
+    pub peak_bytes: Option<u64>,
+    pub outcome: String,
+    pub leaked_allocations: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonHarness {
+    pub binary: String,
+    pub allocations: u64,
+    pub bytes: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -148,6 +176,36 @@ impl Report {
             notes: context.notes.clone(),
             workspace_root: root.map(|r| r.to_string_lossy().into_owned()),
             processes: analysis.processes.iter().map(process).collect(),
+            tests: analysis.tests.as_ref().map(|t| {
+                t.tests
+                    .iter()
+                    .map(|t| JsonTest {
+                        name: t.name.clone(),
+                        binary: t.binary.clone(),
+                        allocations: t.allocations,
+                        bytes: t.bytes,
+                        peak_bytes: None,
+                        outcome: t.outcome.clone(),
+                        leaked_allocations: t.leaked_allocations,
+                    })
+                    .collect()
+            }),
+            zero_allocation_tests: analysis.tests.as_ref().map(|t| {
+                t.zero_allocation_tests
+                    .iter()
+                    .map(|(_, name)| name.clone())
+                    .collect()
+            }),
+            harness: analysis.tests.as_ref().map(|t| {
+                t.harness
+                    .iter()
+                    .map(|h| JsonHarness {
+                        binary: h.binary.clone(),
+                        allocations: h.allocations,
+                        bytes: h.bytes,
+                    })
+                    .collect()
+            }),
         }
     }
 }

@@ -1,0 +1,390 @@
+//! Per-test and per-benchmark tables.
+//!
+//! libtest runs every test on a thread of its own and calls the test function from its runner;
+//! process-wide counters mix up tests that run in parallel. Stacks do not: an allocation belongs to
+//! the test whose function is on its stack.
+//!
+//! # Definitions
+//! - A **test's allocations** are the allocations whose stack contains that test's function: the
+//!   outermost workspace frame whose name, without its leading crate segment, is a test name the
+//!   harness reported for that binary (`tests::parses_small` for `my_crate::tests::parses_small`,
+//!   `round_trip` for `it::round_trip` in an integration test). When the names are not known (terse
+//!   output), the outermost workspace frame of a stack that runs through libtest is taken.
+//!   Threads a test spawns count for the test, since a thread's stack continues with the stack that
+//!   spawned it. C-library-internal allocations and std's direct use of `System` count for no test,
+//!   as for functions.
+//! - A **benchmark's allocations** (binaries that are not libtest's: Criterion, divan, a custom
+//!   main) are those whose stack enters workspace code from a dependency (the harness calling the
+//!   user's closure); the benchmark is named after the first such workspace function (closures
+//!   fold into the function that defines them). A binary without a harness dependency is one
+//!   benchmark, named after the binary.
+//! - Everything else in a test or bench binary goes to its **harness** line: libtest's own
+//!   bookkeeping, Criterion's statistics, process start-up.
+//! - **Zero-allocation tests** ran (passed or failed) and made no allocation.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use alloc_profile_format::symbolized::{function_key, Frame, FrameKind, Profile};
+
+/// What the harness said about one test or bench executable.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestBinary {
+    /// Path of the executable, as the profiled processes name it.
+    pub exe: String,
+    /// A short name for tables: the target name (`my_crate`, `round_trip`).
+    pub label: String,
+    /// The executable is a benchmark target run by `cargo bench`.
+    pub bench: bool,
+    /// libtest's output was recognized.
+    pub libtest: bool,
+    /// Every test that ran was named in the output.
+    pub names_complete: bool,
+    /// `(test name, outcome)`, outcome one of `passed`, `failed`, `ignored`.
+    pub outcomes: Vec<(String, String)>,
+}
+
+/// One test's (or benchmark's) numbers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestStats {
+    pub name: String,
+    /// [`TestBinary::label`] of its executable.
+    pub binary: String,
+    pub allocations: u64,
+    pub bytes: u64,
+    /// Allocations of the test still live when its process ended.
+    pub leaked_allocations: u64,
+    /// `passed`, `failed`, `ignored`, or `unknown` when the harness did not say.
+    pub outcome: String,
+}
+
+/// Allocations in a test or bench binary that belong to no test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HarnessStats {
+    pub binary: String,
+    pub allocations: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TestsAnalysis {
+    /// Benchmarks rather than tests.
+    pub bench: bool,
+    /// By allocations descending, then binary, then name.
+    pub tests: Vec<TestStats>,
+    /// Per binary, by label.
+    pub harness: Vec<HarnessStats>,
+    /// Tests that ran and allocated nothing, by binary then name: `(binary, name)`.
+    pub zero_allocation_tests: Vec<(String, String)>,
+    /// Binaries whose output did not name every test (their zero-allocation tests are unknown).
+    pub incomplete_names: Vec<String>,
+}
+
+/// Attributes every site of `profile` that ran in one of `binaries` to a test or a harness line.
+pub fn analyze_tests(profile: &Profile, binaries: &[TestBinary]) -> TestsAnalysis {
+    let by_exe: HashMap<&str, usize> = binaries
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.exe.as_str(), i))
+        .collect();
+    let names: Vec<HashSet<&str>> = binaries
+        .iter()
+        .map(|b| b.outcomes.iter().map(|(n, _)| n.as_str()).collect())
+        .collect();
+    // First the owner each site would have; a non-libtest binary in which no stack enters the
+    // user's code from a dependency has no harness: it is one benchmark.
+    let mut owners = Vec::new();
+    let mut has_harness = vec![false; binaries.len()];
+    for site in &profile.sites {
+        let Some(process) = profile.processes.get(site.process) else {
+            continue;
+        };
+        let Some(&b) = by_exe.get(process.exe.as_str()) else {
+            continue;
+        };
+        let frames: Vec<&Frame> = site
+            .frames
+            .iter()
+            .filter_map(|&i| profile.frames.get(i as usize))
+            .collect();
+        let counted = !site.libc_internal && !site.system_direct;
+        let owner = if !counted {
+            None
+        } else if binaries[b].libtest {
+            test_of(&frames, &names[b])
+        } else {
+            let bench = benchmark_of(&frames);
+            has_harness[b] |= bench.is_some();
+            bench
+        };
+        owners.push((b, site, owner, counted));
+    }
+    // (binary index, test name) → (allocations, bytes, leaked)
+    let mut per_test: BTreeMap<(usize, String), (u64, u64, u64)> = BTreeMap::new();
+    let mut harness: BTreeMap<usize, (u64, u64)> = BTreeMap::new();
+    for (b, site, owner, counted) in owners {
+        let c = &site.counters;
+        let owner = match owner {
+            None if counted && !binaries[b].libtest && !has_harness[b] => {
+                Some(binaries[b].label.clone())
+            }
+            other => other,
+        };
+        match owner {
+            Some(name) => {
+                let e = per_test.entry((b, name)).or_default();
+                e.0 += c.allocations;
+                e.1 += c.bytes;
+                e.2 += c.live_allocations;
+            }
+            None => {
+                let e = harness.entry(b).or_default();
+                e.0 += c.allocations;
+                e.1 += c.bytes;
+            }
+        }
+    }
+
+    let mut out = TestsAnalysis {
+        bench: binaries.iter().any(|b| b.bench),
+        ..TestsAnalysis::default()
+    };
+    for (b, binary) in binaries.iter().enumerate() {
+        for (name, outcome) in &binary.outcomes {
+            let counted = per_test.remove(&(b, name.clone()));
+            let (allocations, bytes, leaked) = counted.unwrap_or_default();
+            if allocations == 0 && outcome != "ignored" {
+                out.zero_allocation_tests
+                    .push((binary.label.clone(), name.clone()));
+            }
+            out.tests.push(TestStats {
+                name: name.clone(),
+                binary: binary.label.clone(),
+                allocations,
+                bytes,
+                leaked_allocations: leaked,
+                outcome: outcome.clone(),
+            });
+        }
+        if binary.libtest && !binary.names_complete {
+            out.incomplete_names.push(binary.label.clone());
+        }
+    }
+    // Tests (or benchmarks) seen on stacks that the harness did not name.
+    for ((b, name), (allocations, bytes, leaked)) in per_test {
+        out.tests.push(TestStats {
+            name,
+            binary: binaries[b].label.clone(),
+            allocations,
+            bytes,
+            leaked_allocations: leaked,
+            outcome: "unknown".to_owned(),
+        });
+    }
+    out.tests.sort_by(|a, b| {
+        (Reverse(a.allocations), &a.binary, &a.name).cmp(&(Reverse(b.allocations), &b.binary, &b.name))
+    });
+    out.zero_allocation_tests.sort();
+    out.harness = harness
+        .into_iter()
+        .map(|(b, (allocations, bytes))| HarnessStats {
+            binary: binaries[b].label.clone(),
+            allocations,
+            bytes,
+        })
+        .collect();
+    out.harness.sort_by(|a, b| a.binary.cmp(&b.binary));
+    out
+}
+
+/// `tests::parses_small` for `my_crate::tests::parses_small`.
+fn without_crate(key: &str) -> &str {
+    key.split_once("::").map_or(key, |(_, rest)| rest)
+}
+
+/// The test a libtest stack belongs to, if any. Only frames inside libtest's call of the test
+/// count: whatever is outside (the harness, the thread that spawned the test's thread) is not
+/// the test.
+fn test_of(frames: &[&Frame], names: &HashSet<&str>) -> Option<String> {
+    let is_libtest = |f: &&&Frame| f.kind == FrameKind::Std && f.function.starts_with("test::");
+    let inside = frames
+        .iter()
+        .position(|f| is_libtest(&f))
+        .map_or(frames, |i| &frames[..i]);
+    let workspace = || {
+        inside
+            .iter()
+            .rev()
+            .filter(|f| f.kind == FrameKind::Workspace)
+            .map(|f| function_key(&f.function))
+    };
+    if let Some(key) = workspace().find(|k| names.contains(without_crate(k))) {
+        return Some(without_crate(&key).to_owned());
+    }
+    // Names unknown: the outermost workspace function called from libtest's runner.
+    let through_libtest = inside.len() < frames.len();
+    if names.is_empty() && through_libtest {
+        return workspace().next().map(|k| without_crate(&k).to_owned());
+    }
+    None
+}
+
+/// The benchmark function of a stack: the first workspace function entered from a dependency
+/// (the harness), from the outside in.
+fn benchmark_of(frames: &[&Frame]) -> Option<String> {
+    let mut seen_dependency = false;
+    for f in frames.iter().rev() {
+        match f.kind {
+            FrameKind::Dependency => seen_dependency = true,
+            FrameKind::Workspace if seen_dependency => return Some(function_key(&f.function)),
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc_profile_format::symbolized::{Process, Site};
+
+    fn frame(function: &str, kind: FrameKind) -> Frame {
+        Frame {
+            function: function.to_owned(),
+            file: None,
+            line: None,
+            kind,
+            crate_name: None,
+            inlined: false,
+            object: "x".to_owned(),
+        }
+    }
+
+    /// A profile of one process `/t` with sites given as (frames outermost last, allocations).
+    fn profile(sites: &[(Vec<Frame>, u64)]) -> Profile {
+        let mut p = Profile {
+            processes: vec![Process {
+                exe: "/t".to_owned(),
+                ..Process::default()
+            }],
+            ..Profile::default()
+        };
+        for (frames, allocations) in sites {
+            let ids = frames
+                .iter()
+                .map(|f| {
+                    p.frames.push(f.clone());
+                    u32::try_from(p.frames.len() - 1).unwrap()
+                })
+                .collect();
+            p.sites.push(Site {
+                process: 0,
+                frames: ids,
+                counters: alloc_profile_format::Site {
+                    allocations: *allocations,
+                    bytes: allocations * 10,
+                    ..Default::default()
+                },
+                peak_bytes: 0,
+                flags: 0,
+                libc_internal: false,
+                system_direct: false,
+            });
+        }
+        p
+    }
+
+    fn binary(libtest: bool, outcomes: &[(&str, &str)]) -> TestBinary {
+        TestBinary {
+            exe: "/t".to_owned(),
+            label: "t".to_owned(),
+            bench: !libtest,
+            libtest,
+            names_complete: true,
+            outcomes: outcomes
+                .iter()
+                .map(|(n, o)| ((*n).to_owned(), (*o).to_owned()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn tests_are_found_by_name_and_harness_gets_the_rest() {
+        use FrameKind::{Std, Workspace};
+        let libtest = frame("test::run_test", Std);
+        let p = profile(&[
+            (
+                vec![
+                    frame("alloc::vec::Vec<T>::push", Std),
+                    frame("c::helper", Workspace),
+                    frame("c::tests::a_very_long_test_name", Workspace),
+                    frame("c::tests::a_very_long_test_name::{{closure}}", Workspace),
+                    libtest.clone(),
+                ],
+                3,
+            ),
+            (vec![frame("c::tests::short", Workspace), libtest.clone()], 2),
+            (vec![frame("std::thread::spawn", Std), libtest.clone()], 7),
+        ]);
+        let b = binary(
+            true,
+            &[
+                ("tests::a_very_long_test_name", "passed"),
+                ("tests::short", "failed"),
+                ("tests::nothing", "passed"),
+                ("tests::skipped", "ignored"),
+            ],
+        );
+        let t = analyze_tests(&p, &[b]);
+        let got: Vec<(&str, u64, &str)> = t
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.allocations, t.outcome.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("tests::a_very_long_test_name", 3, "passed"),
+                ("tests::short", 2, "failed"),
+                ("tests::nothing", 0, "passed"),
+                ("tests::skipped", 0, "ignored"),
+            ]
+        );
+        assert_eq!(t.zero_allocation_tests, [("t".to_owned(), "tests::nothing".to_owned())]);
+        assert_eq!(t.harness[0].allocations, 7);
+    }
+
+    #[test]
+    fn benchmarks_are_entered_from_the_harness() {
+        use FrameKind::{Dependency, Workspace};
+        let p = profile(&[
+            (
+                vec![
+                    frame("b::work", Workspace),
+                    frame("b::bench_parse::{{closure}}", Workspace),
+                    frame("criterion::Bencher::iter", Dependency),
+                    frame("b::bench_parse", Workspace),
+                    frame("b::main", Workspace),
+                ],
+                4,
+            ),
+            (
+                vec![
+                    frame("criterion::stats", Dependency),
+                    frame("b::bench_parse", Workspace),
+                    frame("b::main", Workspace),
+                ],
+                100,
+            ),
+        ]);
+        let t = analyze_tests(&p, &[binary(false, &[])]);
+        assert_eq!(t.tests.len(), 1);
+        assert_eq!(t.tests[0].name, "b::bench_parse");
+        assert_eq!(t.tests[0].allocations, 4);
+        assert_eq!(t.harness[0].allocations, 100);
+        // Without a harness dependency the whole binary is the benchmark.
+        let p = profile(&[(vec![frame("b::main", Workspace)], 5)]);
+        let t = analyze_tests(&p, &[binary(false, &[])]);
+        assert_eq!((t.tests[0].name.as_str(), t.tests[0].allocations), ("t", 5));
+    }
+}
