@@ -231,9 +231,12 @@ pub fn test(args: TestArgs, kind: TestKind) -> Result<i32> {
             bench: kind == TestKind::Bench,
             libtest: o.libtest,
             names_complete: o.names_complete,
+            exit_ok: Some(o.exit_code == Some(0)),
+            // `cargo bench` also runs libtest binaries, which then skip every plain test.
             outcomes: o
                 .tests
                 .iter()
+                .filter(|t| kind == TestKind::Test || t.outcome != "ignored")
                 .map(|t| (t.name.clone(), t.outcome.clone()))
                 .collect(),
         })

@@ -6,6 +6,15 @@
 //! thread, or whoever holds the orphan lock), which updates with relaxed loads and stores; the exit
 //! writer reads all tables and sums them per stack. A table that belonged to a thread that ended is
 //! handed to the next new thread, so memory stays bounded by the number of threads alive at once.
+//!
+//! Peak of live bytes: each block keeps its thread's unpublished change of live bytes and publishes
+//! it to the global total once it passes [`FLUSH_BYTES`] either way (and when the thread ends). After
+//! every allocation the thread compares "global total at its last publication + its own change
+//! since" with the highest value it saw. With one thread that view is the exact live total, so the
+//! peak is exact. With several, a thread does not see the others' changes since its last
+//! publication: each of them contributes at most about `FLUSH_BYTES` of error, so the peak is right
+//! to within about 16 KiB per thread. The peak's time is stamped only when the peak passes the last
+//! stamped value by more than 1/64 (reading the time-stamp counter costs ~20 ns here).
 
 use core::ptr;
 use core::sync::atomic::{AtomicI64, AtomicPtr, AtomicU64, AtomicUsize, Ordering};

@@ -6,8 +6,9 @@
 //! # Responsibilities
 //! - Hook glibc's allocation functions and reach the real allocator through `__libc_malloc` and
 //!   friends: blocks stay glibc's own (no header inside them), so `malloc_usable_size` keeps working.
-//! - Capture the caller's stack (frame pointers, DWARF where those cannot be trusted), intern it,
-//!   and count per stack and per thread without a lock or a shared cache line on the hot path.
+//! - Capture the caller's stack (frame pointers, DWARF where those cannot be trusted; rules in
+//!   `capture`), intern it, and count per stack and per thread without a lock or a shared cache line
+//!   on the counting path.
 //! - Track live blocks in a side table so frees are credited to the allocating stack, and measure
 //!   the peak of live bytes.
 //! - Link each thread's stacks to the `pthread_create` call that started it.
@@ -19,22 +20,28 @@
 //! # Contract
 //! | Environment variable      | Meaning |
 //! |---------------------------|---------|
-//! | `CARGO_ALLOC_PROFILE_OUT` | Directory for profiles. Unset or empty: a pure pass-through that records and writes nothing. A relative path is taken against the working directory at start. Inherited by child processes, which are profiled too. |
+//! | `CARGO_ALLOC_PROFILE_OUT` | Directory for profiles, read once at load. Unset or empty: a pure pass-through that records and writes nothing. A relative path is taken against the working directory at load. Inherited by child processes, which are profiled too. |
 //!
-//! Each process writes `<dir>/<exe-basename>-<pid>.aprof` (through `<dir>/.<exe-basename>-<pid>.aprof.tmp`)
-//! when it exits normally (`exit`, return from `main`), or calls `_exit`/`_Exit`.
+//! Each process writes `<dir>/<exe-basename>-<pid>.aprof` (created as
+//! `<dir>/.<exe-basename>-<pid>.aprof.tmp`, mode 0600, then renamed) when it calls `exit` or returns
+//! from `main` (END reason `EXIT`, detail = the status given to `exit` through the PLT, else 0), or
+//! calls `_exit`/`_Exit` (reason `UNDERSCORE_EXIT`, detail = the status). A fork child writes its own
+//! file, counting only what it did after the fork.
 //!
 //! Hooked: `malloc`, `calloc`, `realloc`, `reallocarray`, `free`, `cfree`, `posix_memalign`,
 //! `aligned_alloc`, `memalign`, `valloc`, `pvalloc`, `pthread_create`, `pthread_setname_np`, `exit`,
 //! `_exit`, `_Exit`.
 //!
 //! # Limits
-//! - x86_64 Linux with glibc (2.36 is what it was built against), loaded with `LD_PRELOAD` (the fast
-//!   thread-local access relies on being in the static TLS block).
+//! - x86_64 Linux with glibc (built against 2.36), loaded with `LD_PRELOAD` (the fast thread-local
+//!   access relies on being in the static TLS block).
 //! - Frame-pointer stacks are only as good as the program's frame pointers: build with
 //!   `-C force-frame-pointers=yes`. C code without them gives wrong outer frames.
-//! - Not written: processes killed by a signal, or that `exec` without exiting.
-//! - Under several threads the peak of live bytes is approximate (see `counters`).
+//! - Nothing is written for a process killed by a signal, one that `exec`s, or `quick_exit`.
+//! - With several threads the peak of live bytes is approximate (about 16 KiB per thread, see
+//!   `counters`); its time is when live bytes first came within 1/64 of the peak.
+//! - Blocks freed while recording is impossible (inside a signal handler that interrupted a hook, or
+//!   after the profile started being written) stay in the live table.
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 // Unit tests neither export the hooks nor run the constructor (they must not hook the test runner),
 // so the runtime half of the crate is unreachable there.

@@ -9,7 +9,7 @@ use core::ffi::{c_int, c_void};
 use core::ptr;
 use core::sync::atomic::Ordering;
 
-use alloc_profile_format::{records, Encoder, End, Sink, Site};
+use alloc_profile_format::{records, Encoder, End, Sink, Site, NO_STACK};
 
 use crate::capture::object_name;
 use crate::counters::Totals;
@@ -22,6 +22,8 @@ const PATH_MAX: usize = runtime::MAX_DIR + 512;
 const EXE_MAX: usize = 4096;
 const CMDLINE_MAX: usize = 256 * 1024;
 const OUT_BUF: usize = 64 * 1024;
+/// Marks a kept stack in the merged site array (any value but the zero of a fresh mapping).
+const KEPT: u32 = 1;
 const SCRATCH: usize = 2 * PATH_MAX + EXE_MAX + CMDLINE_MAX + OUT_BUF;
 
 /// Writes the profile with the given END reason and detail, unless it was written already, the
@@ -147,6 +149,19 @@ fn encode(enc: &mut Encoder<'_>, reason: u32, detail: i32, pid: u32, exe: &[u8],
     // SAFETY: the callback matches dl_iterate_phdr's contract; `modules` outlives the call.
     unsafe { sys::dl_iterate_phdr(Some(module_record), ptr::from_mut(&mut modules).cast()) };
 
+    // Stacks interned after this point are left out, and so is anything that refers to them: the
+    // reader rejects references to unknown stacks.
+    let count = STACKS.count();
+    let spawn_stack = |t: &threads::ThreadInfo| {
+        let id = t.spawn_stack.load(Ordering::Relaxed);
+        if id < count {
+            id
+        } else {
+            NO_STACK
+        }
+    };
+    let mut sites = merge_sites(count);
+
     for index in 0..threads::count() {
         if let Some(t) = threads::get(index) {
             let mut name = [0u8; 15];
@@ -156,20 +171,38 @@ fn encode(enc: &mut Encoder<'_>, reason: u32, detail: i32, pid: u32, exe: &[u8],
                 index,
                 t.tid.load(Ordering::Relaxed),
                 &name[..len],
-                t.spawn_stack.load(Ordering::Relaxed),
+                spawn_stack(t),
             );
         }
     }
 
-    let count = STACKS.count();
+    // Only stacks something refers to: a site with counts, a thread's spawn, a kept stack's parent.
+    // (A fork child inherits the parent's interned stacks; most are not its own.) `Site::stack` of
+    // the merged array marks the kept ones until the sites are written.
+    if let Some(sites) = sites.as_deref_mut() {
+        for index in 0..threads::count() {
+            if let Some(t) = threads::get(index) {
+                keep(sites, spawn_stack(t));
+            }
+        }
+        for id in 0..count {
+            let site = &sites[id as usize];
+            if site.allocations != 0 || site.frees != 0 || site.live_allocations != 0 {
+                keep(sites, id);
+            }
+        }
+    }
     for id in 0..count {
-        if let Some(rec) = STACKS.get(id) {
+        let kept = sites
+            .as_deref()
+            .is_none_or(|s| s[id as usize].stack == KEPT);
+        if let (true, Some(rec)) = (kept, STACKS.get(id)) {
             records::stack(enc, id, rec.parent, rec.flags, rec.frames());
         }
     }
 
     let mut total = 0u64;
-    if let Some(sites) = merge_sites(count) {
+    if let Some(sites) = sites {
         for (id, site) in sites.iter().enumerate() {
             if site.allocations != 0 || site.frees != 0 || site.live_allocations != 0 {
                 let site = Site {
@@ -203,6 +236,17 @@ fn encode(enc: &mut Encoder<'_>, reason: u32, detail: i32, pid: u32, exe: &[u8],
             allocations: total + unattributed,
         },
     );
+}
+
+/// Marks `id` and its parents as kept (see `encode`).
+fn keep(sites: &mut [Site], mut id: u32) {
+    while let Some(site) = sites.get_mut(id as usize) {
+        if site.stack == KEPT {
+            break;
+        }
+        site.stack = KEPT;
+        id = STACKS.get(id).map_or(NO_STACK, |rec| rec.parent);
+    }
 }
 
 /// Sums every thread's counters per stack and adds the live table; indexed by stack id. The array is
@@ -436,7 +480,6 @@ fn write_fd(fd: c_int, mut data: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc_profile_format::NO_STACK;
 
     #[test]
     fn decimal_and_join() {

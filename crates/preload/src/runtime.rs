@@ -464,15 +464,24 @@ fn for_each_lock(mut f: impl FnMut(&SpinLock)) {
 
 /// No lock of ours may be held across `fork` (the child would inherit it locked forever): take them
 /// all, with the guard set so nothing in between records.
+///
+/// If the guard was already set, this thread is inside our own code (a signal handler interrupted a
+/// hook and called `fork`): it may hold one of the locks, so none is taken; the child resets them all
+/// anyway.
 extern "C" fn fork_prepare() {
     let tls = tls();
-    tls.fork_guard.set(tls.guard.replace(true));
-    for_each_lock(SpinLock::acquire);
+    let inside = tls.guard.replace(true);
+    tls.fork_guard.set(inside);
+    if !inside {
+        for_each_lock(SpinLock::acquire);
+    }
 }
 
 extern "C" fn fork_parent() {
-    for_each_lock(SpinLock::force_unlock);
     let tls = tls();
+    if !tls.fork_guard.get() {
+        for_each_lock(SpinLock::force_unlock);
+    }
     tls.guard.set(tls.fork_guard.get());
 }
 

@@ -14,16 +14,18 @@
 //!   spawned it. C-library-internal allocations and std's direct use of `System` count for no test,
 //!   as for functions.
 //! - A **benchmark's allocations** (binaries that are not libtest's: Criterion, divan, a custom
-//!   main) are those whose stack enters workspace code from a dependency (the harness calling the
-//!   user's closure); the benchmark is named after the first such workspace function (closures
-//!   fold into the function that defines them). A binary without a harness dependency is one
-//!   benchmark, named after the binary.
+//!   main) are those whose stack shows the harness calling back into workspace code after
+//!   workspace code called the harness (`bench_words` → `Criterion::bench_function` → the
+//!   closure defined in `bench_words`); the benchmark is named after that first call-back's
+//!   function (closures fold into the function that defines them). The harness's own work (its
+//!   statistics) goes to the harness line. A binary in which no stack shows such a call-back has
+//!   no harness crate: it is one benchmark, named after the binary.
 //! - Everything else in a test or bench binary goes to its **harness** line: libtest's own
 //!   bookkeeping, Criterion's statistics, process start-up.
 //! - **Zero-allocation tests** ran (passed or failed) and made no allocation.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use alloc_profile_format::symbolized::{function_key, Frame, FrameKind, Profile};
 
@@ -42,6 +44,8 @@ pub struct TestBinary {
     pub names_complete: bool,
     /// `(test name, outcome)`, outcome one of `passed`, `failed`, `ignored`.
     pub outcomes: Vec<(String, String)>,
+    /// The executable exited successfully (`None`: unknown).
+    pub exit_ok: Option<bool>,
 }
 
 /// One test's (or benchmark's) numbers.
@@ -95,6 +99,9 @@ pub fn analyze_tests(profile: &Profile, binaries: &[TestBinary]) -> TestsAnalysi
     // user's code from a dependency has no harness: it is one benchmark.
     let mut owners = Vec::new();
     let mut has_harness = vec![false; binaries.len()];
+    // Workspace functions that call into the harness: the benchmark functions, even those whose
+    // routine never allocated.
+    let mut candidates: BTreeSet<(usize, String)> = BTreeSet::new();
     for site in &profile.sites {
         let Some(process) = profile.processes.get(site.process) else {
             continue;
@@ -115,6 +122,9 @@ pub fn analyze_tests(profile: &Profile, binaries: &[TestBinary]) -> TestsAnalysi
         } else {
             let bench = benchmark_of(&frames);
             has_harness[b] |= bench.is_some();
+            if let Some(caller) = harness_caller(&frames) {
+                candidates.insert((b, caller));
+            }
             bench
         };
         owners.push((b, site, owner, counted));
@@ -170,15 +180,29 @@ pub fn analyze_tests(profile: &Profile, binaries: &[TestBinary]) -> TestsAnalysi
             out.incomplete_names.push(binary.label.clone());
         }
     }
+    for (b, name) in candidates {
+        if has_harness[b] && !per_test.contains_key(&(b, name.clone())) {
+            per_test.insert((b, name), (0, 0, 0));
+        }
+    }
     // Tests (or benchmarks) seen on stacks that the harness did not name.
     for ((b, name), (allocations, bytes, leaked)) in per_test {
+        let outcome = match (binaries[b].libtest, binaries[b].exit_ok) {
+            (false, Some(true)) => "passed",
+            (false, Some(false)) => "failed",
+            _ => "unknown",
+        };
+        if allocations == 0 && !binaries[b].libtest {
+            out.zero_allocation_tests
+                .push((binaries[b].label.clone(), name.clone()));
+        }
         out.tests.push(TestStats {
             name,
             binary: binaries[b].label.clone(),
             allocations,
             bytes,
             leaked_allocations: leaked,
-            outcome: "unknown".to_owned(),
+            outcome: outcome.to_owned(),
         });
     }
     out.tests.sort_by(|a, b| {
@@ -229,14 +253,39 @@ fn test_of(frames: &[&Frame], names: &HashSet<&str>) -> Option<String> {
     None
 }
 
-/// The benchmark function of a stack: the first workspace function entered from a dependency
-/// (the harness), from the outside in.
-fn benchmark_of(frames: &[&Frame]) -> Option<String> {
-    let mut seen_dependency = false;
+/// The workspace function that registers a benchmark with the harness: the last workspace frame
+/// before the first dependency frame that follows workspace code, when that dependency function
+/// is a benchmark API (its name mentions `bench`, as Criterion's `bench_function` and
+/// `bench_with_input` do).
+fn harness_caller(frames: &[&Frame]) -> Option<String> {
+    let mut last_workspace = None;
     for f in frames.iter().rev() {
         match f.kind {
-            FrameKind::Dependency => seen_dependency = true,
-            FrameKind::Workspace if seen_dependency => return Some(function_key(&f.function)),
+            FrameKind::Workspace => last_workspace = Some(*f),
+            FrameKind::Dependency if last_workspace.is_some() => {
+                let api = f.function.to_ascii_lowercase();
+                return last_workspace
+                    .filter(|_| api.contains("bench"))
+                    .map(|w| function_key(&w.function));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The benchmark function of a stack: workspace code that a dependency (the harness) calls back
+/// after workspace code called the harness (`bench_words` → `Criterion::bench_function` →
+/// `bench_words::{{closure}}`), from the outside in. Allocations of the harness itself (its
+/// statistics, made below `bench_words` without coming back) have no such frame.
+fn benchmark_of(frames: &[&Frame]) -> Option<String> {
+    let mut seen_workspace = false;
+    let mut called_harness = false;
+    for f in frames.iter().rev() {
+        match f.kind {
+            FrameKind::Workspace if called_harness => return Some(function_key(&f.function)),
+            FrameKind::Workspace => seen_workspace = true,
+            FrameKind::Dependency if seen_workspace => called_harness = true,
             _ => {}
         }
     }
@@ -305,6 +354,7 @@ mod tests {
                 .iter()
                 .map(|(n, o)| ((*n).to_owned(), (*o).to_owned()))
                 .collect(),
+            exit_ok: Some(true),
         }
     }
 
@@ -357,6 +407,7 @@ mod tests {
     #[test]
     fn benchmarks_are_entered_from_the_harness() {
         use FrameKind::{Dependency, Workspace};
+        // criterion_main! generates `main` from criterion's source: a dependency frame.
         let p = profile(&[
             (
                 vec![
@@ -364,7 +415,7 @@ mod tests {
                     frame("b::bench_parse::{{closure}}", Workspace),
                     frame("criterion::Bencher::iter", Dependency),
                     frame("b::bench_parse", Workspace),
-                    frame("b::main", Workspace),
+                    frame("b::main", Dependency),
                 ],
                 4,
             ),
@@ -372,7 +423,7 @@ mod tests {
                 vec![
                     frame("criterion::stats", Dependency),
                     frame("b::bench_parse", Workspace),
-                    frame("b::main", Workspace),
+                    frame("b::main", Dependency),
                 ],
                 100,
             ),
@@ -381,6 +432,7 @@ mod tests {
         assert_eq!(t.tests.len(), 1);
         assert_eq!(t.tests[0].name, "b::bench_parse");
         assert_eq!(t.tests[0].allocations, 4);
+        assert_eq!(t.tests[0].outcome, "passed");
         assert_eq!(t.harness[0].allocations, 100);
         // Without a harness dependency the whole binary is the benchmark.
         let p = profile(&[(vec![frame("b::main", Workspace)], 5)]);

@@ -6,3 +6,4 @@ mod support;
 
 mod bad_input;
 mod run_patterns;
+mod test_cmd;

@@ -91,6 +91,13 @@ fn every_hook_keeps_glibc_semantics_and_counts_exactly() {
     // malloc(321) whose realloc failed: still tracked, so its free counts.
     let s = p.site_of_size(321);
     assert_eq!((s.allocations, s.frees), (1, 1));
+    // 200 frames deep: the innermost 128 are kept.
+    let s = p.site_of_size(7);
+    assert_eq!((s.allocations, s.frees), (1, 1));
+    let stack = p.stack_of(s.stack);
+    assert_eq!(stack.flags, stack_flags::TRUNCATED);
+    assert_eq!(stack.frames.len(), 128);
+    assert!(stack.frames.iter().all(|&f| p.in_exe(f)));
     // Failed calls (calloc / reallocarray overflow, EINVAL, failed realloc) are not allocations.
     assert!(
         p.sites.iter().all(|s| s.max_size < 1 << 40),
@@ -119,7 +126,11 @@ fn threads_are_linked_to_their_spawn_stack() {
     let p = run.only_profile();
     p.check_totals();
     assert_eq!(p.threads.len(), 3, "{:?}", p.threads);
-    assert_eq!(p.site_of_size(88).live_allocations, 1, "the thread that called pthread_exit");
+    assert_eq!(
+        p.site_of_size(88).live_allocations,
+        1,
+        "the thread that called pthread_exit"
+    );
     let worker = &p.threads[2];
     assert_eq!((worker.index, worker.name.as_str()), (2, "cworker"));
     assert_ne!(worker.tid, p.threads[0].tid);

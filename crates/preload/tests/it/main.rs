@@ -4,5 +4,6 @@
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
 mod c_program;
+mod overhead;
 mod rust_program;
 mod support;

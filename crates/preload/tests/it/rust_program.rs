@@ -71,11 +71,20 @@ fn cross_thread_frees_under_contention_are_exact() {
     assert_eq!(p.threads.len(), 1 + 1 + 8, "{:?}", p.threads);
     // All producers were spawned from one call site: one spawn stack, one allocation site.
     let s = p.site_of_size(99);
-    assert_eq!((s.allocations, s.frees, s.live_allocations), (40_000, 40_000, 0));
+    assert_eq!(
+        (s.allocations, s.frees, s.live_allocations),
+        (40_000, 40_000, 0)
+    );
     let stack = p.stack_of(s.stack);
     let spawn = p.stack_of(stack.parent);
     assert_ne!(spawn.flags & stack_flags::SPAWN, 0);
-    assert!(p.threads.iter().filter(|t| t.spawn_stack == spawn.id).count() == 8);
+    assert!(
+        p.threads
+            .iter()
+            .filter(|t| t.spawn_stack == spawn.id)
+            .count()
+            == 8
+    );
     // At most 64 + 4 boxes in flight at once (channel bound plus one per producer), plus the rest of
     // the program's small blocks: the peak stays far below 40000 boxes.
     assert!(p.end.peak_bytes < 200_000, "{}", p.end.peak_bytes);

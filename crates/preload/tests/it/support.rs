@@ -286,6 +286,15 @@ impl ProfileExt for RawProfile {
 
     /// Cross-checks every profile must pass.
     fn check_totals(&self) {
+        // Every stack written is referenced: by a site, a thread's spawn, or as a parent.
+        for stack in &self.stacks {
+            assert!(
+                self.sites.iter().any(|s| s.stack == stack.id)
+                    || self.threads.iter().any(|t| t.spawn_stack == stack.id)
+                    || self.stacks.iter().any(|s| s.parent == stack.id),
+                "unreferenced stack {stack:?}"
+            );
+        }
         let sum: u64 = self.sites.iter().map(|s| s.allocations).sum();
         assert_eq!(self.end.allocations, sum + self.end.unattributed);
         assert_eq!(self.end.unattributed, 0);

@@ -1,0 +1,147 @@
+//! `cargo alloc-profile test`: each test's allocations equal what a counting allocator with
+//! thread-local counters saw inside that test's body, whatever the thread count.
+
+use crate::support::{fixture_target_dir, manifest, tool, truths, TempDir};
+
+struct TestRun {
+    code: Option<i32>,
+    stderr: String,
+    report: serde_json::Value,
+    truths: Vec<(String, u64, u64)>,
+}
+
+fn run_tests(name: &str, extra: &[&str], env: &[(&str, &str)]) -> TestRun {
+    let tmp = TempDir::new(name);
+    let report_path = tmp.0.join("report.json");
+    let truth_path = tmp.0.join("truth.txt");
+    let mut cmd = tool();
+    cmd.arg("test")
+        .arg("--manifest-path")
+        .arg(manifest("testsuite"))
+        .arg("--target-dir")
+        .arg(fixture_target_dir())
+        .args(["--format", "json", "--output"])
+        .arg(&report_path)
+        .args(extra)
+        .env("TRUTH_FILE", &truth_path);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run the tool");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = std::fs::read(&report_path)
+        .map(|b| serde_json::from_slice(&b).expect("valid JSON"))
+        .unwrap_or_else(|_| panic!("no report; stderr:\n{stderr}"));
+    let truths = truths(&std::fs::read_to_string(&truth_path).unwrap_or_default());
+    TestRun {
+        code: out.status.code(),
+        stderr,
+        report,
+        truths,
+    }
+}
+
+fn test_entry<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["tests"]
+        .as_array()
+        .expect("tests array")
+        .iter()
+        .find(|t| t["name"] == name)
+        .unwrap_or_else(|| panic!("no test {name} in {:#}", report["tests"]))
+}
+
+/// Every test's allocations equal its ground truth; a test that spawns a thread also gets the
+/// thread's allocations (the truth counts only its own thread).
+fn check_against_truth(run: &TestRun) {
+    assert!(run.truths.len() >= 8, "truths: {:?}\n{}", run.truths, run.stderr);
+    let mut mismatches = Vec::new();
+    for (name, allocations, bytes) in &run.truths {
+        let t = test_entry(&run.report, name);
+        let got = (t["allocations"].as_u64().unwrap(), t["bytes"].as_u64().unwrap());
+        let ok = if name == "tests::spawns_a_thread" {
+            got.0 > *allocations
+        } else {
+            got == (*allocations, *bytes)
+        };
+        if !ok {
+            mismatches.push(format!("{name}: profiled {got:?}, truth ({allocations}, {bytes})"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn per_test_counts_in_parallel() {
+    let run = run_tests("tests-parallel", &[], &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    check_against_truth(&run);
+    let r = &run.report;
+    let zero: Vec<&str> = r["zero_allocation_tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(zero.contains(&"tests::allocates_nothing"), "{zero:?}");
+    assert!(zero.contains(&"integration_zero"), "{zero:?}");
+    assert!(!zero.contains(&"tests::parses_small"));
+    // Two names longer than 15 bytes that share their first 15 stay apart.
+    let long = test_entry(r, "tests::a_test_with_a_name_much_longer_than_fifteen_bytes");
+    let longer = test_entry(r, "tests::a_test_with_a_name_much_longer_than_fifteen_bytes_too");
+    assert_eq!((long["allocations"].as_u64(), longer["allocations"].as_u64()), (Some(106), Some(1)));
+    assert_eq!(test_entry(r, "round_trip")["binary"], "round_trip");
+    assert_eq!(test_entry(r, "tests::parses_small")["binary"], "testsuite");
+    assert_eq!(test_entry(r, "tests::ignored_test")["outcome"], "ignored");
+    assert_eq!(test_entry(r, "tests::ignored_test")["allocations"], 0);
+    // libtest's own bookkeeping is kept apart.
+    let harness = r["harness"].as_array().unwrap();
+    assert!(harness.iter().all(|h| h["allocations"].as_u64() > Some(0)), "{harness:?}");
+    assert!(r["notes"].to_string().contains("doctests"), "{:#}", r["notes"]);
+}
+
+#[test]
+fn per_test_counts_on_one_thread() {
+    let run = run_tests("tests-serial", &["--", "--test-threads=1"], &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    check_against_truth(&run);
+}
+
+#[test]
+fn failing_test_keeps_cargos_status_and_is_reported() {
+    let run = run_tests("tests-failing", &["--no-fail-fast"], &[("TESTSUITE_FAIL", "1")]);
+    assert_eq!(run.code, Some(101), "{}", run.stderr);
+    check_against_truth(&run);
+    assert_eq!(test_entry(&run.report, "tests::fails")["outcome"], "failed");
+    assert_eq!(test_entry(&run.report, "tests::parses_small")["outcome"], "passed");
+    // The integration tests still ran (--no-fail-fast).
+    assert_eq!(test_entry(&run.report, "round_trip")["outcome"], "passed");
+}
+
+#[test]
+fn a_name_filter_profiles_only_the_selected_tests() {
+    let run = run_tests("tests-filter", &["--lib", "parses_small"], &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let names: Vec<&str> = run.report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["tests::parses_small"]);
+    check_against_truth_subset(&run);
+
+    let run = run_tests("tests-pattern", &["--test", "round_trip", "--", "round"], &[]);
+    let names: Vec<&str> = run.report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["round_trip"]);
+}
+
+fn check_against_truth_subset(run: &TestRun) {
+    for (name, allocations, _) in &run.truths {
+        assert_eq!(test_entry(&run.report, name)["allocations"], *allocations, "{name}");
+    }
+}
