@@ -145,3 +145,39 @@ fn check_against_truth_subset(run: &TestRun) {
         assert_eq!(test_entry(&run.report, name)["allocations"], *allocations, "{name}");
     }
 }
+
+#[test]
+fn benchmarks_are_named_by_their_function() {
+    let tmp = TempDir::new("bench");
+    let report_path = tmp.0.join("report.json");
+    let out = tool()
+        .arg("bench")
+        .arg("--manifest-path")
+        .arg(manifest("testsuite"))
+        .arg("--target-dir")
+        .arg(fixture_target_dir())
+        .args(["--bench", "parse", "--bench", "plain", "--format", "json", "--output"])
+        .arg(&report_path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    let words = test_entry(&report, "parse::bench_words");
+    let n = words["allocations"].as_u64().unwrap();
+    // Each call of the routine, `words("a bb ccc dddd")`, makes one Vec and four Strings; the
+    // harness's own statistics are not the benchmark's.
+    assert!(n > 0 && n % 5 == 0, "{n}");
+    let checksum = test_entry(&report, "parse::bench_checksum");
+    assert_eq!(checksum["allocations"], 0);
+    assert_eq!(checksum["binary"], "parse");
+    let harness = report["harness"].as_array().unwrap();
+    let parse_harness = harness.iter().find(|h| h["binary"] == "parse").unwrap();
+    assert!(parse_harness["allocations"].as_u64() > Some(n), "Criterion's statistics");
+    // A harness = false bench without a harness crate is one benchmark.
+    let plain = test_entry(&report, "plain");
+    assert!(plain["allocations"].as_u64() >= Some(3000), "{plain}");
+    // Criterion asked cargo for the target directory: cargo must not have been profiled.
+    let modules = report["modules"].to_string();
+    assert!(!modules.contains("cargo::"), "cargo was profiled: {modules}");
+}
