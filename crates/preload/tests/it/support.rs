@@ -1,5 +1,10 @@
 //! Building the interposer and the fixtures once per test run, running fixtures under it, decoding
 //! what they wrote.
+//!
+//! The interposer is built the way the cli's build.rs builds it (plain rustc, frame pointers,
+//! panic=abort), not taken from cargo's target dir: cargo's build of this crate has no frame pointers
+//! in our own code, so every stack would go through the (correct but slow) DWARF fallback and the
+//! tests would not exercise what ships. Needs `rustc` (or `$RUSTC`) and `cc` on PATH; about 1.5 s.
 
 use std::fs;
 use std::path::{Path, PathBuf};
