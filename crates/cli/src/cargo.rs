@@ -157,7 +157,12 @@ pub struct BuildEnv {
 impl BuildEnv {
     /// `target_dir`: the profiled build's target directory; `raw_dir`: where raw profiles go;
     /// `preload`: the interposer library.
-    pub fn new(target_dir: &Path, args: &CargoArgs, raw_dir: &Path, preload: &Path) -> Result<Self> {
+    pub fn new(
+        target_dir: &Path,
+        args: &CargoArgs,
+        raw_dir: &Path,
+        preload: &Path,
+    ) -> Result<Self> {
         let self_exe = std::env::current_exe().context("while locating this executable")?;
         let self_str = self_exe.to_string_lossy().into_owned();
         if self_str.chars().any(char::is_whitespace) {

@@ -55,7 +55,10 @@ impl Parser {
         let plain = strip_ansi(line);
         let line = plain.as_str();
         if let Some(rest) = line.strip_prefix("running ") {
-            if let Some(n) = rest.strip_suffix(" tests").or_else(|| rest.strip_suffix(" test")) {
+            if let Some(n) = rest
+                .strip_suffix(" tests")
+                .or_else(|| rest.strip_suffix(" test"))
+            {
                 if let Ok(n) = n.parse::<usize>() {
                     self.libtest = true;
                     self.announced += n;
@@ -132,7 +135,12 @@ impl Parser {
         }
     }
 
-    pub fn finish(mut self, exe: String, exit_code: Option<i32>, signal: Option<i32>) -> BinaryOutcome {
+    pub fn finish(
+        mut self,
+        exe: String,
+        exit_code: Option<i32>,
+        signal: Option<i32>,
+    ) -> BinaryOutcome {
         if !self.partial.is_empty() {
             let line = String::from_utf8_lossy(&std::mem::take(&mut self.partial)).into_owned();
             self.line(&line);
@@ -200,11 +208,19 @@ mod tests {
              failures:\n    c\n\ntest result: FAILED. 2 passed; 1 failed; 1 ignored\n",
         );
         assert!(out.libtest && out.names_complete);
-        let got: Vec<(&str, &str)> =
-            out.tests.iter().map(|t| (t.name.as_str(), t.outcome.as_str())).collect();
+        let got: Vec<(&str, &str)> = out
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.outcome.as_str()))
+            .collect();
         assert_eq!(
             got,
-            [("a::b", "passed"), ("c", "failed"), ("d", "ignored"), ("e", "passed")]
+            [
+                ("a::b", "passed"),
+                ("c", "failed"),
+                ("d", "ignored"),
+                ("e", "passed")
+            ]
         );
     }
 

@@ -94,7 +94,8 @@ pub fn runner_main() -> Result<i32> {
         .context("called as a runner without a program")?;
     let args: Vec<OsString> = args.collect();
     let so = std::env::var_os(PRELOAD).context("the runner lost its library path")?;
-    let out = PathBuf::from(std::env::var_os(OUT_DIR).context("the runner lost its output directory")?);
+    let out =
+        PathBuf::from(std::env::var_os(OUT_DIR).context("the runner lost its output directory")?);
     let mode = std::env::var(MODE).unwrap_or_default();
 
     let mut cmd = Command::new(&exe);
@@ -163,7 +164,11 @@ pub fn runner_main() -> Result<i32> {
         .code()
         .or_else(|| status.signal().map(|s| 128 + s))
         .unwrap_or(1);
-    let record = outcomes.finish(real.to_string_lossy().into_owned(), status.code(), status.signal());
+    let record = outcomes.finish(
+        real.to_string_lossy().into_owned(),
+        status.code(),
+        status.signal(),
+    );
     fs_err::write(
         out.join(format!("{pid}.outcome.json")),
         serde_json::to_vec(&record)?,

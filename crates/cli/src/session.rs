@@ -249,7 +249,13 @@ pub fn test(args: TestArgs, kind: TestKind) -> Result<i32> {
         },
         status,
     };
-    report(&prep.ws, &collected, &outcome, &args.report, Some(&binaries))?;
+    report(
+        &prep.ws,
+        &collected,
+        &outcome,
+        &args.report,
+        Some(&binaries),
+    )?;
     Ok(exit_code(status))
 }
 

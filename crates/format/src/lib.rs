@@ -51,6 +51,9 @@ pub mod tag {
     pub const SITE: u8 = 5;
     /// Bytes live from one stack at the moment of the process-wide peak.
     pub const PEAK_SITE: u8 = 6;
+    /// Size histogram of one stack's allocations: stack id, then `(bucket, count)` pairs for the
+    /// non-empty buckets (see [`crate::size_bucket`]).
+    pub const SIZES: u8 = 7;
     /// Last record: how the process ended, and totals to cross-check.
     pub const END: u8 = 0xFF;
 }
@@ -155,6 +158,37 @@ pub struct Site {
     pub live_bytes: u64,
     /// Largest single request.
     pub max_size: u64,
+    // Fields added for lifetimes and growth (still format version 1: older files read as 0).
+    /// Sum over this site's freed blocks of their lifetimes (allocation to release), in ns.
+    pub lifetime_sum_ns: u64,
+    /// Longest lifetime of a freed block, in ns.
+    pub lifetime_max_ns: u64,
+    /// Frees of *temporary* blocks: released by the thread that allocated them before that
+    /// thread made any other allocation (heaptrack's definition).
+    pub temporary: u64,
+    /// Growth chains that ended at this site: blocks that this site reallocated at least once,
+    /// counted when released or at exit. A chain's site is the site of its last realloc.
+    pub growth_chains: u64,
+    /// Reallocs in those chains, summed.
+    pub growth_reallocs: u64,
+    /// Most reallocs in one chain.
+    pub growth_max_reallocs: u64,
+    /// Largest final size (bytes) of a chain.
+    pub growth_max_final: u64,
+}
+
+/// Number of buckets in a [`tag::SIZES`] histogram: bucket `b` counts requests of `n` bytes with
+/// `64 - n.leading_zeros() == b` (0 bytes → 0, 1 → 1, 2–3 → 2, 4–7 → 3, …), capped at the last.
+pub const SIZE_BUCKETS: usize = 40;
+
+/// The histogram bucket of a request of `size` bytes.
+pub const fn size_bucket(size: u64) -> usize {
+    let b = (64 - size.leading_zeros()) as usize;
+    if b < SIZE_BUCKETS {
+        b
+    } else {
+        SIZE_BUCKETS - 1
+    }
 }
 
 /// How the process ended, with totals the reader uses to check the file.

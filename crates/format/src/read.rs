@@ -15,6 +15,8 @@ pub struct RawProfile {
     pub sites: Vec<Site>,
     /// `(stack id, bytes)` live from that stack when the process-wide peak was reached.
     pub peak_sites: Vec<(u32, u64)>,
+    /// Size histograms: stack id → `counts[bucket]` (see [`crate::size_bucket`]).
+    pub sizes: Vec<(u32, [u64; crate::SIZE_BUCKETS])>,
     pub end: End,
 }
 
@@ -235,17 +237,45 @@ pub fn read(data: &[u8]) -> Result<RawProfile, ReadError> {
                     frames,
                 });
             }
-            tag::SITE => profile.sites.push(Site {
-                stack: rec.u32()?,
-                allocations: rec.uint()?,
-                reallocations: rec.uint()?,
-                bytes: rec.uint()?,
-                frees: rec.uint()?,
-                freed_bytes: rec.uint()?,
-                live_allocations: rec.uint()?,
-                live_bytes: rec.uint()?,
-                max_size: rec.uint()?,
-            }),
+            tag::SITE => {
+                let mut site = Site {
+                    stack: rec.u32()?,
+                    allocations: rec.uint()?,
+                    reallocations: rec.uint()?,
+                    bytes: rec.uint()?,
+                    frees: rec.uint()?,
+                    freed_bytes: rec.uint()?,
+                    live_allocations: rec.uint()?,
+                    live_bytes: rec.uint()?,
+                    max_size: rec.uint()?,
+                    ..Site::default()
+                };
+                // Fields appended later in version 1; absent in older files.
+                if rec.pos < rec.data.len() {
+                    site.lifetime_sum_ns = rec.uint()?;
+                    site.lifetime_max_ns = rec.uint()?;
+                    site.temporary = rec.uint()?;
+                    site.growth_chains = rec.uint()?;
+                    site.growth_reallocs = rec.uint()?;
+                    site.growth_max_reallocs = rec.uint()?;
+                    site.growth_max_final = rec.uint()?;
+                }
+                profile.sites.push(site);
+            }
+            tag::SIZES => {
+                let stack = rec.u32()?;
+                let mut counts = [0u64; crate::SIZE_BUCKETS];
+                while rec.pos < rec.data.len() {
+                    let bucket = rec.uint()?;
+                    let count = rec.uint()?;
+                    let slot = usize::try_from(bucket)
+                        .ok()
+                        .and_then(|b| counts.get_mut(b))
+                        .ok_or_else(|| rec.malformed("size bucket out of range"))?;
+                    *slot = count;
+                }
+                profile.sizes.push((stack, counts));
+            }
             tag::PEAK_SITE => profile.peak_sites.push((rec.u32()?, rec.uint()?)),
             tag::END => {
                 profile.end = End {
@@ -358,6 +388,9 @@ impl RawProfile {
         }
         for &(stack, bytes) in &self.peak_sites {
             records::peak_site(&mut enc, stack, bytes);
+        }
+        for (stack, counts) in &self.sizes {
+            records::sizes(&mut enc, *stack, counts);
         }
         records::end(&mut enc, &self.end);
         out

@@ -52,6 +52,9 @@ pub struct Site {
     pub counters: crate::Site,
     /// Bytes live from this site at the moment of the process-wide peak.
     pub peak_bytes: u64,
+    /// Size histogram of this site's requests, `sizes[bucket]` (see [`crate::size_bucket`]);
+    /// empty when the profile has none.
+    pub sizes: Vec<u64>,
     /// The frames came from a DWARF unwind, or were cut at the depth limit (see
     /// [`crate::stack_flags`]).
     pub flags: u32,

@@ -48,8 +48,21 @@ fn sample() -> RawProfile {
             live_allocations: 1,
             live_bytes: 100,
             max_size: 400,
+            lifetime_sum_ns: 12345,
+            lifetime_max_ns: 999,
+            temporary: 4,
+            growth_chains: 1,
+            growth_reallocs: 3,
+            growth_max_reallocs: 3,
+            growth_max_final: 400,
         }],
         peak_sites: vec![(1, 500)],
+        sizes: vec![(1, {
+            let mut c = [0u64; crate::SIZE_BUCKETS];
+            c[crate::size_bucket(100)] = 7;
+            c[crate::SIZE_BUCKETS - 1] = 1;
+            c
+        })],
         end: End {
             reason: crate::end_reason::SIGNAL,
             detail: -11,
@@ -150,4 +163,46 @@ fn dangling_stack_references_are_rejected() {
         read(&p.to_bytes()),
         Err(ReadError::Malformed { .. })
     ));
+}
+
+#[test]
+fn size_buckets() {
+    use crate::size_bucket;
+    assert_eq!(
+        [0, 1, 2, 3, 4, 7, 8, 1024].map(size_bucket),
+        [0, 1, 2, 2, 3, 3, 4, 11]
+    );
+    assert_eq!(size_bucket(u64::MAX), crate::SIZE_BUCKETS - 1);
+}
+
+#[test]
+fn sites_written_before_the_lifetime_fields_still_read() {
+    // A SITE record with only the first nine fields, as the first writers produced.
+    let mut p = sample();
+    p.sites[0] = Site {
+        stack: 1,
+        allocations: 2,
+        ..Site::default()
+    };
+    p.sizes.clear();
+    let full = p.to_bytes();
+    let mut old = Vec::new();
+    let mut e = Encoder::new(&mut old);
+    e.record(crate::tag::SITE, |e| {
+        e.uint(1);
+        e.uint(2);
+        for _ in 0..7 {
+            e.uint(0);
+        }
+    });
+    let mut new_site = Vec::new();
+    records::site(&mut Encoder::new(&mut new_site), &p.sites[0]);
+    let at = full
+        .windows(new_site.len())
+        .position(|w| w == new_site.as_slice())
+        .unwrap();
+    let mut patched = full[..at].to_vec();
+    patched.extend_from_slice(&old);
+    patched.extend_from_slice(&full[at + new_site.len()..]);
+    assert_eq!(read(&patched).unwrap(), p);
 }

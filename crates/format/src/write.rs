@@ -175,6 +175,26 @@ pub mod records {
             e.uint(site.live_allocations);
             e.uint(site.live_bytes);
             e.uint(site.max_size);
+            e.uint(site.lifetime_sum_ns);
+            e.uint(site.lifetime_max_ns);
+            e.uint(site.temporary);
+            e.uint(site.growth_chains);
+            e.uint(site.growth_reallocs);
+            e.uint(site.growth_max_reallocs);
+            e.uint(site.growth_max_final);
+        });
+    }
+
+    /// `counts[b]` is the number of requests in bucket `b`; empty buckets are not written.
+    pub fn sizes(enc: &mut Encoder<'_>, stack: u32, counts: &[u64]) {
+        enc.record(tag::SIZES, |e| {
+            e.uint(u64::from(stack));
+            for (bucket, &count) in counts.iter().enumerate() {
+                if count > 0 {
+                    e.uint(bucket as u64);
+                    e.uint(count);
+                }
+            }
         });
     }
 

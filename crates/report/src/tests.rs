@@ -206,7 +206,11 @@ pub fn analyze_tests(profile: &Profile, binaries: &[TestBinary]) -> TestsAnalysi
         });
     }
     out.tests.sort_by(|a, b| {
-        (Reverse(a.allocations), &a.binary, &a.name).cmp(&(Reverse(b.allocations), &b.binary, &b.name))
+        (Reverse(a.allocations), &a.binary, &a.name).cmp(&(
+            Reverse(b.allocations),
+            &b.binary,
+            &b.name,
+        ))
     });
     out.zero_allocation_tests.sort();
     out.harness = harness
@@ -335,6 +339,7 @@ mod tests {
                     ..Default::default()
                 },
                 peak_bytes: 0,
+                sizes: Vec::new(),
                 flags: 0,
                 libc_internal: false,
                 system_direct: false,
@@ -373,7 +378,10 @@ mod tests {
                 ],
                 3,
             ),
-            (vec![frame("c::tests::short", Workspace), libtest.clone()], 2),
+            (
+                vec![frame("c::tests::short", Workspace), libtest.clone()],
+                2,
+            ),
             (vec![frame("std::thread::spawn", Std), libtest.clone()], 7),
         ]);
         let b = binary(
@@ -400,7 +408,10 @@ mod tests {
                 ("tests::skipped", 0, "ignored"),
             ]
         );
-        assert_eq!(t.zero_allocation_tests, [("t".to_owned(), "tests::nothing".to_owned())]);
+        assert_eq!(
+            t.zero_allocation_tests,
+            [("t".to_owned(), "tests::nothing".to_owned())]
+        );
         assert_eq!(t.harness[0].allocations, 7);
     }
 

@@ -331,6 +331,11 @@ impl Symbolizer {
                 .copied()
                 .ok_or(Error::UnknownStack { pid, stack: id })
         };
+        let sizes: HashMap<u32, &[u64]> = raw
+            .sizes
+            .iter()
+            .map(|(stack, counts)| (*stack, &counts[..]))
+            .collect();
         let peaks: HashMap<u32, u64> = {
             let mut peaks = HashMap::new();
             for &(stack, bytes) in &raw.peak_sites {
@@ -379,6 +384,10 @@ impl Symbolizer {
                 frames,
                 counters: *counters,
                 peak_bytes: peaks.get(&counters.stack).copied().unwrap_or(0),
+                sizes: sizes
+                    .get(&counters.stack)
+                    .map(|c| c.to_vec())
+                    .unwrap_or_default(),
                 flags,
                 libc_internal,
             });

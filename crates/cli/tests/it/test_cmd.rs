@@ -53,18 +53,28 @@ fn test_entry<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::
 /// Every test's allocations equal its ground truth; a test that spawns a thread also gets the
 /// thread's allocations (the truth counts only its own thread).
 fn check_against_truth(run: &TestRun) {
-    assert!(run.truths.len() >= 8, "truths: {:?}\n{}", run.truths, run.stderr);
+    assert!(
+        run.truths.len() >= 8,
+        "truths: {:?}\n{}",
+        run.truths,
+        run.stderr
+    );
     let mut mismatches = Vec::new();
     for (name, allocations, bytes) in &run.truths {
         let t = test_entry(&run.report, name);
-        let got = (t["allocations"].as_u64().unwrap(), t["bytes"].as_u64().unwrap());
+        let got = (
+            t["allocations"].as_u64().unwrap(),
+            t["bytes"].as_u64().unwrap(),
+        );
         let ok = if name == "tests::spawns_a_thread" {
             got.0 > *allocations
         } else {
             got == (*allocations, *bytes)
         };
         if !ok {
-            mismatches.push(format!("{name}: profiled {got:?}, truth ({allocations}, {bytes})"));
+            mismatches.push(format!(
+                "{name}: profiled {got:?}, truth ({allocations}, {bytes})"
+            ));
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
@@ -86,17 +96,33 @@ fn per_test_counts_in_parallel() {
     assert!(zero.contains(&"integration_zero"), "{zero:?}");
     assert!(!zero.contains(&"tests::parses_small"));
     // Two names longer than 15 bytes that share their first 15 stay apart.
-    let long = test_entry(r, "tests::a_test_with_a_name_much_longer_than_fifteen_bytes");
-    let longer = test_entry(r, "tests::a_test_with_a_name_much_longer_than_fifteen_bytes_too");
-    assert_eq!((long["allocations"].as_u64(), longer["allocations"].as_u64()), (Some(106), Some(1)));
+    let long = test_entry(
+        r,
+        "tests::a_test_with_a_name_much_longer_than_fifteen_bytes",
+    );
+    let longer = test_entry(
+        r,
+        "tests::a_test_with_a_name_much_longer_than_fifteen_bytes_too",
+    );
+    assert_eq!(
+        (long["allocations"].as_u64(), longer["allocations"].as_u64()),
+        (Some(106), Some(1))
+    );
     assert_eq!(test_entry(r, "round_trip")["binary"], "round_trip");
     assert_eq!(test_entry(r, "tests::parses_small")["binary"], "testsuite");
     assert_eq!(test_entry(r, "tests::ignored_test")["outcome"], "ignored");
     assert_eq!(test_entry(r, "tests::ignored_test")["allocations"], 0);
     // libtest's own bookkeeping is kept apart.
     let harness = r["harness"].as_array().unwrap();
-    assert!(harness.iter().all(|h| h["allocations"].as_u64() > Some(0)), "{harness:?}");
-    assert!(r["notes"].to_string().contains("doctests"), "{:#}", r["notes"]);
+    assert!(
+        harness.iter().all(|h| h["allocations"].as_u64() > Some(0)),
+        "{harness:?}"
+    );
+    assert!(
+        r["notes"].to_string().contains("doctests"),
+        "{:#}",
+        r["notes"]
+    );
 }
 
 #[test]
@@ -108,11 +134,18 @@ fn per_test_counts_on_one_thread() {
 
 #[test]
 fn failing_test_keeps_cargos_status_and_is_reported() {
-    let run = run_tests("tests-failing", &["--no-fail-fast"], &[("TESTSUITE_FAIL", "1")]);
+    let run = run_tests(
+        "tests-failing",
+        &["--no-fail-fast"],
+        &[("TESTSUITE_FAIL", "1")],
+    );
     assert_eq!(run.code, Some(101), "{}", run.stderr);
     check_against_truth(&run);
     assert_eq!(test_entry(&run.report, "tests::fails")["outcome"], "failed");
-    assert_eq!(test_entry(&run.report, "tests::parses_small")["outcome"], "passed");
+    assert_eq!(
+        test_entry(&run.report, "tests::parses_small")["outcome"],
+        "passed"
+    );
     // The integration tests still ran (--no-fail-fast).
     assert_eq!(test_entry(&run.report, "round_trip")["outcome"], "passed");
 }
@@ -130,7 +163,11 @@ fn a_name_filter_profiles_only_the_selected_tests() {
     assert_eq!(names, ["tests::parses_small"]);
     check_against_truth_subset(&run);
 
-    let run = run_tests("tests-pattern", &["--test", "round_trip", "--", "round"], &[]);
+    let run = run_tests(
+        "tests-pattern",
+        &["--test", "round_trip", "--", "round"],
+        &[],
+    );
     let names: Vec<&str> = run.report["tests"]
         .as_array()
         .unwrap()
@@ -142,7 +179,11 @@ fn a_name_filter_profiles_only_the_selected_tests() {
 
 fn check_against_truth_subset(run: &TestRun) {
     for (name, allocations, _) in &run.truths {
-        assert_eq!(test_entry(&run.report, name)["allocations"], *allocations, "{name}");
+        assert_eq!(
+            test_entry(&run.report, name)["allocations"],
+            *allocations,
+            "{name}"
+        );
     }
 }
 
@@ -156,13 +197,16 @@ fn benchmarks_are_named_by_their_function() {
         .arg(manifest("testsuite"))
         .arg("--target-dir")
         .arg(fixture_target_dir())
-        .args(["--bench", "parse", "--bench", "plain", "--format", "json", "--output"])
+        .args([
+            "--bench", "parse", "--bench", "plain", "--format", "json", "--output",
+        ])
         .arg(&report_path)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
     let words = test_entry(&report, "parse::bench_words");
     let n = words["allocations"].as_u64().unwrap();
     // Each call of the routine, `words("a bb ccc dddd")`, makes one Vec and four Strings; the
@@ -173,11 +217,17 @@ fn benchmarks_are_named_by_their_function() {
     assert_eq!(checksum["binary"], "parse");
     let harness = report["harness"].as_array().unwrap();
     let parse_harness = harness.iter().find(|h| h["binary"] == "parse").unwrap();
-    assert!(parse_harness["allocations"].as_u64() > Some(n), "Criterion's statistics");
+    assert!(
+        parse_harness["allocations"].as_u64() > Some(n),
+        "Criterion's statistics"
+    );
     // A harness = false bench without a harness crate is one benchmark.
     let plain = test_entry(&report, "plain");
     assert!(plain["allocations"].as_u64() >= Some(3000), "{plain}");
     // Criterion asked cargo for the target directory: cargo must not have been profiled.
     let modules = report["modules"].to_string();
-    assert!(!modules.contains("cargo::"), "cargo was profiled: {modules}");
+    assert!(
+        !modules.contains("cargo::"),
+        "cargo was profiled: {modules}"
+    );
 }

@@ -646,7 +646,10 @@ fn tests_section(lines: &mut Lines, tests: &crate::tests::TestsAnalysis, top: us
         .count();
     if ignored > 0 {
         lines.push(
-            format!("  {ignored} ignored {} not run", plural(ignored as u64, what, "tests")),
+            format!(
+                "  {ignored} ignored {} not run",
+                plural(ignored as u64, what, "tests")
+            ),
             Style::Dim,
         );
     }

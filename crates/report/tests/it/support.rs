@@ -158,8 +158,10 @@ impl ProfileBuilder {
                 live_allocations: extra.live_allocations,
                 live_bytes: extra.live_bytes,
                 max_size: bytes,
+                ..Default::default()
             },
             peak_bytes: 0,
+            sizes: Vec::new(),
             flags: extra.flags,
             libc_internal,
             system_direct: false,
