@@ -34,6 +34,9 @@ pub enum Command {
     Test(TestArgs),
     /// Build and profile benchmarks, with a table per benchmark (like `cargo bench`).
     Bench(TestArgs),
+    /// Profile tests run by cargo-nextest (one process per test); other arguments go to
+    /// `cargo nextest run`.
+    Nextest(NextestArgs),
     /// Print the environment that profiles programs run by your own harness.
     ShowEnv(ShowEnvArgs),
 }
@@ -144,6 +147,21 @@ pub struct TestArgs {
     pub filter: Option<String>,
     /// Arguments for the test binaries (e.g. `--test-threads=1`, `--exact`, `--ignored`).
     #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NextestArgs {
+    #[command(flatten)]
+    pub cargo: CargoArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Arguments for `cargo nextest run` (filters, `-E` expressions, `--workspace`, `--`, …).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "NEXTEST ARGS"
+    )]
     pub args: Vec<String>,
 }
 
@@ -295,6 +313,32 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         CargoCli::command().debug_assert();
+    }
+
+    #[test]
+    fn nextest_passes_unknown_options_through() {
+        let CargoCli::AllocProfile(cli) = CargoCli::parse_from([
+            "cargo",
+            "alloc-profile",
+            "nextest",
+            "--release",
+            "--format",
+            "json",
+            "--workspace",
+            "-E",
+            "test(foo)",
+            "--",
+            "--ignored",
+        ]);
+        let Command::Nextest(n) = cli.command else {
+            panic!("parsed as nextest")
+        };
+        assert!(n.cargo.release);
+        assert_eq!(n.report.format, Format::Json);
+        assert_eq!(
+            n.args,
+            ["--workspace", "-E", "test(foo)", "--", "--ignored"]
+        );
     }
 
     #[test]

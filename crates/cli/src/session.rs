@@ -199,6 +199,39 @@ pub fn test(args: TestArgs, kind: TestKind) -> Result<i32> {
     if !args.args.is_empty() {
         cmd.arg("--").args(&args.args);
     }
+    let doctests = args.targets.runs_doctests(kind == TestKind::Bench) && has_lib(&prep.ws);
+    run_tests(&prep, cmd, kind, &args.cargo, &args.report, doctests)
+}
+
+/// `cargo alloc-profile nextest`: cargo-nextest runs every test in a process of its own, each
+/// through the runner.
+pub fn nextest(args: crate::cli::NextestArgs) -> Result<i32> {
+    let probe = ProcessBuilder::new(cargo_program())
+        .args(["nextest", "--version"])
+        .read();
+    if probe.is_err() {
+        anyhow::bail!(
+            "cargo-nextest is not installed (`cargo nextest --version` failed): install it with \
+             `cargo install cargo-nextest --locked`, or use `cargo alloc-profile test`"
+        );
+    }
+    let prep = prepare(&args.cargo)?;
+    let mut cmd = ProcessBuilder::new(cargo_program());
+    cmd.args(["nextest", "run"])
+        .args(args.cargo.to_cargo_args())
+        .args(&args.args);
+    run_tests(&prep, cmd, TestKind::Test, &args.cargo, &args.report, false)
+}
+
+/// Runs a prepared `cargo test`/`bench`/`nextest run` command and reports per test.
+fn run_tests(
+    prep: &Prepared,
+    mut cmd: ProcessBuilder,
+    kind: TestKind,
+    cargo: &CargoArgs,
+    report_args: &ReportArgs,
+    doctests: bool,
+) -> Result<i32> {
     prep.env.apply(&mut cmd);
     cmd.env(
         crate::roles::MODE,
@@ -207,7 +240,7 @@ pub fn test(args: TestArgs, kind: TestKind) -> Result<i32> {
             TestKind::Bench => "bench",
         },
     );
-    if args.cargo.verbose > 0 {
+    if cargo.verbose > 0 {
         eprintln!("     Running {cmd}");
     }
     let status = cmd.status()?;
@@ -216,31 +249,13 @@ pub fn test(args: TestArgs, kind: TestKind) -> Result<i32> {
         eprintln!("error: nothing was profiled: cargo stopped before any test executable started");
         return Ok(exit_code(status));
     }
-    if args.targets.runs_doctests(kind == TestKind::Bench) && has_lib(&prep.ws) {
+    if doctests {
         collected.problems.push(
             "doctests are run by rustdoc, not through cargo's runner, so they were not profiled"
                 .to_owned(),
         );
     }
-    let binaries: Vec<alloc_profile_report::TestBinary> = collected
-        .outcomes
-        .iter()
-        .map(|o| alloc_profile_report::TestBinary {
-            exe: o.exe.clone(),
-            label: binary_label(&o.exe),
-            bench: kind == TestKind::Bench,
-            libtest: o.libtest,
-            names_complete: o.names_complete,
-            exit_ok: Some(o.exit_code == Some(0)),
-            // `cargo bench` also runs libtest binaries, which then skip every plain test.
-            outcomes: o
-                .tests
-                .iter()
-                .filter(|t| kind == TestKind::Test || t.outcome != "ignored")
-                .map(|t| (t.name.clone(), t.outcome.clone()))
-                .collect(),
-        })
-        .collect();
+    let binaries = test_binaries(&collected.outcomes, kind);
     let outcome = Outcome {
         command: std::env::args().collect(),
         label: match kind {
@@ -249,14 +264,49 @@ pub fn test(args: TestArgs, kind: TestKind) -> Result<i32> {
         },
         status,
     };
-    report(
-        &prep.ws,
-        &collected,
-        &outcome,
-        &args.report,
-        Some(&binaries),
-    )?;
+    report(&prep.ws, &collected, &outcome, report_args, Some(&binaries))?;
     Ok(exit_code(status))
+}
+
+/// One entry per test executable, merging the processes that ran it (nextest runs one process
+/// per test).
+fn test_binaries(
+    outcomes: &[crate::outcomes::BinaryOutcome],
+    kind: TestKind,
+) -> Vec<alloc_profile_report::TestBinary> {
+    let mut out: Vec<alloc_profile_report::TestBinary> = Vec::new();
+    for o in outcomes {
+        let tests = o
+            .tests
+            .iter()
+            // `cargo bench` also runs libtest binaries, which then skip every plain test.
+            .filter(|t| kind == TestKind::Test || t.outcome != "ignored")
+            .map(|t| (t.name.clone(), t.outcome.clone()));
+        let ok = o.exit_code == Some(0);
+        match out.iter_mut().find(|b| b.exe == o.exe) {
+            Some(b) => {
+                b.libtest |= o.libtest;
+                b.names_complete &= o.names_complete;
+                b.exit_ok = Some(b.exit_ok == Some(true) && ok);
+                for t in tests {
+                    if !b.outcomes.iter().any(|(n, _)| *n == t.0) {
+                        b.outcomes.push(t);
+                    }
+                }
+            }
+            None => out.push(alloc_profile_report::TestBinary {
+                exe: o.exe.clone(),
+                label: binary_label(&o.exe),
+                bench: kind == TestKind::Bench,
+                libtest: o.libtest,
+                names_complete: o.names_complete,
+                exit_ok: Some(ok),
+                outcomes: tests.collect(),
+            }),
+        }
+    }
+    out.sort_by(|a, b| a.label.cmp(&b.label).then(a.exe.cmp(&b.exe)));
+    out
 }
 
 /// `my_crate` for `.../deps/my_crate-0123456789abcdef`.

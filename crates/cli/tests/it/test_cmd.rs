@@ -231,3 +231,48 @@ fn benchmarks_are_named_by_their_function() {
         "cargo was profiled: {modules}"
     );
 }
+
+#[test]
+fn nextest_runs_each_test_in_its_own_process() {
+    let installed = std::process::Command::new("cargo")
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let tmp = TempDir::new("nextest");
+    let report_path = tmp.0.join("report.json");
+    let truth_path = tmp.0.join("truth.txt");
+    let out = tool()
+        .arg("nextest")
+        .arg("--manifest-path")
+        .arg(manifest("testsuite"))
+        .arg("--target-dir")
+        .arg(fixture_target_dir())
+        .args(["--format", "json", "--output"])
+        .arg(&report_path)
+        .env("TRUTH_FILE", &truth_path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !installed {
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("cargo-nextest is not installed"),
+            "{stderr}"
+        );
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    let run = TestRun {
+        code: out.status.code(),
+        stderr: stderr.into_owned(),
+        report,
+        truths: truths(&std::fs::read_to_string(&truth_path).unwrap()),
+    };
+    check_against_truth(&run);
+    assert!(
+        run.report["processes"].as_array().unwrap().len() >= 9,
+        "one process per test"
+    );
+}
