@@ -15,6 +15,9 @@ pub struct AllocatorInfo {
     pub known: Option<&'static str>,
     /// The executable defines `malloc` itself, so nothing preloaded can interpose it.
     pub defines_malloc: bool,
+    /// The allocator's entry points are wrapped at link time (`__wrap_*` symbols), so its
+    /// allocations are counted.
+    pub wrapped: bool,
     /// A `#[global_allocator]` is set: the compiler's `__rust_alloc` shim exists but std's
     /// default one (`__rdl_alloc`) was not linked in (older compilers named the custom one
     /// `__rg_alloc`).
@@ -48,6 +51,9 @@ pub fn inspect(exe: &Path) -> Option<AllocatorInfo> {
         }
         info.defines_malloc |= name == "malloc" && sym.is_definition();
         default_shim |= name.contains("__rdl_alloc");
+        info.wrapped |= name.starts_with("__wrap__rjem_")
+            || name.starts_with("__wrap_mi_")
+            || name == "__wrap_malloc";
         rust_shim |= name.contains("__rust_alloc") || name.contains("__rg_alloc");
     }
     info.custom_global_allocator = rust_shim && !default_shim;
@@ -58,6 +64,9 @@ pub fn inspect(exe: &Path) -> Option<AllocatorInfo> {
 /// recorded from Rust code in that process.
 pub fn note(exe: &Path, info: &AllocatorInfo, rust_allocations: u64) -> Option<String> {
     let exe = exe.file_name().unwrap_or_default().to_string_lossy();
+    if info.wrapped {
+        return None;
+    }
     if info.defines_malloc {
         return Some(format!(
             "{exe} defines malloc itself{}: calls to it cannot be interposed, so its allocations \

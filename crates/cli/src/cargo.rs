@@ -20,6 +20,19 @@ struct RawMetadata {
     workspace_members: Vec<String>,
     workspace_root: PathBuf,
     target_directory: PathBuf,
+    resolve: Option<RawResolve>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawResolve {
+    nodes: Vec<RawNode>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawNode {
+    id: String,
+    #[serde(default)]
+    features: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +61,8 @@ pub struct Workspace {
     pub dependencies: Vec<(PathBuf, String)>,
     /// Targets of the member packages.
     pub targets: Vec<RawTarget>,
+    /// Global allocator libraries in the dependency graph that need link-time wrappers.
+    pub allocators: Vec<crate::wrap::Allocator>,
 }
 
 impl Workspace {
@@ -92,6 +107,18 @@ impl Workspace {
         let mut members = Vec::new();
         let mut dependencies = Vec::new();
         let mut targets = Vec::new();
+        let features: std::collections::HashMap<&str, &[String]> = raw
+            .resolve
+            .iter()
+            .flat_map(|r| &r.nodes)
+            .map(|n| (n.id.as_str(), &n.features[..]))
+            .collect();
+        let resolved: Vec<(&str, &[String])> = raw
+            .packages
+            .iter()
+            .filter_map(|p| Some((p.name.as_str(), *features.get(p.id.as_str())?)))
+            .collect();
+        let allocators = crate::wrap::detect(resolved);
         for pkg in raw.packages {
             let dir = pkg
                 .manifest_path
@@ -112,6 +139,7 @@ impl Workspace {
             members,
             dependencies,
             targets,
+            allocators,
         })
     }
 
@@ -162,6 +190,7 @@ impl BuildEnv {
         args: &CargoArgs,
         raw_dir: &Path,
         preload: &Path,
+        link_flags: &[String],
     ) -> Result<Self> {
         let self_exe = std::env::current_exe().context("while locating this executable")?;
         let self_str = self_exe.to_string_lossy().into_owned();
@@ -187,6 +216,9 @@ impl BuildEnv {
         if let Some(inner) = std::env::var_os("RUSTC_WRAPPER").filter(|w| !w.is_empty()) {
             vars.push((roles::INNER_WRAPPER.into(), inner));
         }
+        if !link_flags.is_empty() {
+            vars.push((roles::LINK_FLAGS.into(), link_flags.join("\u{1f}").into()));
+        }
         // Line tables and inline info (module paths of inlined closures survive "limited", not
         // "line-tables-only"), and no stripping: release profiles strip by default.
         let mut profiles = vec![
@@ -206,7 +238,9 @@ impl BuildEnv {
         // The profiled program gets back the environment it would have had.
         let restore: Vec<(String, Option<OsString>)> = vars
             .iter()
-            .filter(|(k, _)| k != roles::ROLE && k != roles::PRELOAD && k != roles::OUT_DIR)
+            .filter(|(k, _)| {
+                ![roles::ROLE, roles::PRELOAD, roles::OUT_DIR, roles::LINK_FLAGS].contains(&k.as_str())
+            })
             .map(|(k, _)| (k.clone(), std::env::var_os(k)))
             .collect();
         vars.push((

@@ -234,6 +234,9 @@ pub struct ReportArgs {
     /// How many hot spots the text report lists.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
+    /// Leave the advice section out of the text report.
+    #[arg(long)]
+    pub no_advice: bool,
     /// Colors in the text report: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -16,6 +16,7 @@ mod process;
 mod roles;
 mod runtime_lib;
 mod session;
+mod wrap;
 
 use std::io::Write as _;
 use std::process::ExitCode;

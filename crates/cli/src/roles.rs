@@ -29,6 +29,8 @@ pub const OUT_DIR: &str = "CARGO_ALLOC_PROFILE_OUT";
 /// Variables the front end set for cargo and their original values, restored for the profiled
 /// program so that it sees the environment it would have seen under plain cargo.
 pub const RESTORE: &str = "__CARGO_ALLOC_PROFILE_RESTORE";
+/// Extra rustc flags for crates that link an executable, separated by U+001F (see [`crate::wrap`]).
+pub const LINK_FLAGS: &str = "__CARGO_ALLOC_PROFILE_LINK_FLAGS";
 /// What the runner runs: `run` (default), `test` or `bench`.
 pub const MODE: &str = "__CARGO_ALLOC_PROFILE_MODE";
 /// First argument of the runner role, as configured in the runner setting.
@@ -60,6 +62,9 @@ pub fn wrapper_main() -> Result<()> {
         .next()
         .context("called as a rustc wrapper without a rustc path")?;
     let args: Vec<OsString> = args.collect();
+    if args.len() == 1 && args[0] == "-vV" {
+        return version_with_flags(&rustc);
+    }
     let compiling = args.iter().any(|a| a == "--crate-name");
     let mut cmd = match std::env::var_os(INNER_WRAPPER).filter(|w| !w.is_empty()) {
         Some(inner) => {
@@ -72,10 +77,42 @@ pub fn wrapper_main() -> Result<()> {
     cmd.args(&args);
     if compiling {
         cmd.args(RUSTC_FLAGS);
+        if crate::wrap::links_executable(&args) {
+            if let Some(flags) = std::env::var_os(LINK_FLAGS) {
+                cmd.args(flags.to_string_lossy().split('\u{1f}').filter(|f| !f.is_empty()));
+            }
+        }
     }
     cmd.env_remove(ROLE);
     let err = cmd.exec();
     Err(err).with_context(|| format!("could not run {}", Path::new(&rustc).display()))
+}
+
+/// `rustc -vV` with one more line naming the flags this wrapper adds. Cargo hashes this output
+/// into every fingerprint, so builds made with other added flags (another allocator wrapper, a
+/// newer version of this tool) are rebuilt instead of reused. Cargo ignores lines it does not
+/// know.
+fn version_with_flags(rustc: &std::ffi::OsStr) -> Result<()> {
+    let out = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .with_context(|| format!("could not run {}", Path::new(rustc).display()))?;
+    let link = std::env::var_os(LINK_FLAGS).unwrap_or_default();
+    let hash = RUSTC_FLAGS
+        .iter()
+        .flat_map(|f| f.bytes())
+        .chain(link.as_encoded_bytes().iter().copied())
+        .chain(env!("CARGO_PKG_VERSION").bytes())
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&out.stdout)?;
+    if out.status.success() {
+        writeln!(stdout, "alloc-profile-flags: {hash:016x}")?;
+    }
+    std::io::stderr().write_all(&out.stderr)?;
+    std::process::exit(out.status.code().unwrap_or(1));
 }
 
 /// Runner role: `argv = [self, RUNNER_ARG, executable, args…]`. Records that the executable
@@ -108,7 +145,7 @@ pub fn runner_main() -> Result<i32> {
             };
         }
     }
-    for key in [ROLE, PRELOAD, INNER_WRAPPER, RESTORE, MODE] {
+    for key in [ROLE, PRELOAD, INNER_WRAPPER, RESTORE, MODE, LINK_FLAGS] {
         cmd.env_remove(key);
     }
     if args.iter().any(|a| a == "--list") {

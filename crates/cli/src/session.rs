@@ -335,7 +335,14 @@ fn prepare(args: &CargoArgs) -> Result<Prepared> {
     let tool_dir = ws.tool_dir(args.target_dir.as_deref());
     let preload = runtime_lib::install(&tool_dir.join("lib"))?;
     let raw = RawDir::create(&tool_dir)?;
-    let env = BuildEnv::new(&tool_dir, args, raw.path(), &preload)?;
+    let mut link_flags = Vec::new();
+    for &allocator in &ws.allocators {
+        link_flags.extend(crate::wrap::link_flags(allocator, &tool_dir.join("wrap"))?);
+    }
+    let env = BuildEnv::new(&tool_dir, args, raw.path(), &preload, &link_flags)?;
+    // Cargo caches `rustc -vV` here; the wrapper's answer names the added flags and must be asked
+    // again (see `roles::wrapper_main`).
+    let _ = std::fs::remove_file(tool_dir.join(".rustc_info.json"));
     Ok(Prepared { ws, env, raw })
 }
 
@@ -425,6 +432,12 @@ fn report(
     let mut notes: Vec<String> = collected.problems.clone();
     notes.extend(warnings.iter().map(ToString::to_string));
     notes.extend(allocator_notes(&profile, collected));
+    for allocator in &ws.allocators {
+        notes.push(format!(
+            "global allocator {}: counted through link-time wrappers of its entry points",
+            allocator.name()
+        ));
+    }
     let ctx = alloc_profile_report::Context {
         command: display_command(&outcome.command),
         target_label: outcome.label.clone(),
@@ -456,6 +469,7 @@ fn report(
             let text_opts = alloc_profile_report::TextOptions {
                 top: opts.top,
                 color,
+                advice: !opts.no_advice,
             };
             alloc_profile_report::write_text(&mut buf, &analysis, &ctx, &text_opts)?;
         }

@@ -12,12 +12,21 @@
 //!   thread's stack (between the current stack pointer and the stack's top, the stack pointer at most
 //!   1 GiB below the top), at most 16 MiB above the previous one; a return address must be >= 4096
 //!   and not point into the stack. The walk stops after the first return address outside the
-//!   executable's text (for a Rust program's main thread: into glibc's `__libc_start_call_main`),
-//!   because code outside the executable (glibc above all) keeps no frame pointers, so the chain
-//!   beyond it is garbage.
+//!   executable's text, because code outside the executable (glibc above all) keeps no frame
+//!   pointers, so the chain beyond it is garbage.
+//! - Every thread started through our `pthread_create` hook runs on top of our thread trampoline, and
+//!   the main thread on top of our `main` trampoline (we interpose `__libc_start_main`): such a
+//!   thread has a *known bottom*, and a complete walk ends at a frame of ours (or is TRUNCATED). A
+//!   walk that ends anywhere else stopped early, in code without frame pointers (a C function that
+//!   called back into the program: `qsort`, `dl_iterate_phdr`, `_Unwind_Backtrace` while std prints
+//!   a panic's backtrace), and the stack is taken again with `_Unwind_Backtrace` (flag DWARF). Telling
+//!   the two apart costs one comparison per stack: the walk already classifies every return address.
+//!   Threads without a known bottom (started by `clone` directly, or the main thread before `main`:
+//!   constructors) keep their frame-pointer stacks, which may end in glibc.
 //! - When `frames[0]` itself lies outside the executable's text (glibc calling malloc, a shared
 //!   library, a C callback), or the walk found nothing, the stack is taken again with
-//!   `_Unwind_Backtrace` (flag DWARF). DWARF stacks go on through glibc to `_start` or `clone3`.
+//!   `_Unwind_Backtrace` (flag DWARF). DWARF stacks end at our trampolines too, or go on through
+//!   glibc to `_start` or `clone3` on threads without a known bottom.
 //! - At most [`MAX_FRAMES`]; a deeper stack keeps its innermost frames and gets flag TRUNCATED.
 //! - Return addresses point just past the call: symbolize `address - 1`.
 
@@ -177,15 +186,24 @@ impl FrameBuf {
 
 /// Captures the calling thread's stack (see the module docs). `top` is the top of the thread's
 /// stack. Returns the frames and the stack flags (DWARF, TRUNCATED).
-#[inline(always)]
 ///
 /// `in_spawn`: the caller is inside our `pthread_create` hook (glibc allocating for the new thread),
-/// whose own frames are then skipped instead of ending the walk.
-pub fn capture(top: usize, in_spawn: bool, buf: &mut FrameBuf) -> (&[u64], u32) {
+/// whose own frames are then skipped instead of ending the walk. `bottom_known`: the thread runs on
+/// top of one of our trampolines, so a walk that does not reach it stopped early.
+#[inline(always)]
+pub fn capture(
+    top: usize,
+    in_spawn: bool,
+    bottom_known: bool,
+    buf: &mut FrameBuf,
+) -> (&[u64], u32) {
     if OWN_FRAME_POINTERS.load(Ordering::Relaxed) {
-        let (n, flags) = walk_frame_pointers(top, buf);
-        // SAFETY: `n >= 1` means slot 0 was written.
-        if n > 0 && in_exe_text(unsafe { buf.0[0].assume_init() } as usize) {
+        let (n, flags, complete) = walk_frame_pointers(top, buf);
+        if n > 0
+            && (complete || !bottom_known)
+            // SAFETY: `n >= 1` means slot 0 was written.
+            && in_exe_text(unsafe { buf.0[0].assume_init() } as usize)
+        {
             return (buf.frames(n), flags);
         }
     }
@@ -193,18 +211,21 @@ pub fn capture(top: usize, in_spawn: bool, buf: &mut FrameBuf) -> (&[u64], u32) 
     (buf.frames(n), flags | stack_flags::DWARF)
 }
 
+/// The frame-pointer walk: (frames written, flags, complete). Complete means the walk reached a
+/// frame of ours after the program's frames (a trampoline), or was cut at [`MAX_FRAMES`].
 #[inline(always)]
-fn walk_frame_pointers(top: usize, buf: &mut FrameBuf) -> (usize, u32) {
+fn walk_frame_pointers(top: usize, buf: &mut FrameBuf) -> (usize, u32, bool) {
     let sp = stack_pointer();
     if top.wrapping_sub(sp) > MAX_STACK_SPAN {
         // Not on the stack we know (a coroutine or alternate signal stack): the range up to `top`
         // may have holes, so leave this stack to the DWARF unwinder.
-        return (0, 0);
+        return (0, 0, false);
     }
     let mut fp = frame_pointer();
     let mut n = 0;
     let mut flags = 0;
     let mut leading = true;
+    let mut complete = false;
     loop {
         if fp % 8 != 0 || fp < sp || fp.saturating_add(16) > top {
             break;
@@ -217,12 +238,14 @@ fn walk_frame_pointers(top: usize, buf: &mut FrameBuf) -> (usize, u32) {
         }
         if in_own_text(ret) {
             if !leading {
+                complete = true;
                 break;
             }
         } else {
             leading = false;
             if n == MAX_FRAMES {
                 flags |= stack_flags::TRUNCATED;
+                complete = true;
                 break;
             }
             buf.0[n] = MaybeUninit::new(ret as u64);
@@ -236,7 +259,7 @@ fn walk_frame_pointers(top: usize, buf: &mut FrameBuf) -> (usize, u32) {
         }
         fp = next;
     }
-    (n, flags)
+    (n, flags, complete)
 }
 
 struct DwarfWalk<'a> {

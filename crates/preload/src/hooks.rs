@@ -240,6 +240,67 @@ pub unsafe fn pthread_setname_np(thread: usize, name: *const c_char) -> c_int {
     rc
 }
 
+/// The program's `main`, as `__libc_start_main` received it.
+pub type MainFn = unsafe extern "C" fn(c_int, *mut *mut c_char, *mut *mut c_char) -> c_int;
+type StartMainFn = unsafe extern "C" fn(
+    MainFn,
+    c_int,
+    *mut *mut c_char,
+    usize,
+    usize,
+    usize,
+    *mut c_void,
+) -> c_int;
+
+static REAL_START_MAIN: AtomicUsize = AtomicUsize::new(0);
+static REAL_MAIN: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs the program's `main` on top of [`main_trampoline`], so that the main thread has a known
+/// bottom frame (see `capture`). The arguments after `main` pass through untouched.
+pub unsafe fn libc_start_main(
+    main: MainFn,
+    argc: c_int,
+    argv: *mut *mut c_char,
+    init: usize,
+    fini: usize,
+    rtld_fini: usize,
+    stack_end: *mut c_void,
+) -> c_int {
+    let real = next_symbol(&REAL_START_MAIN, c"__libc_start_main");
+    if real == 0 {
+        // No glibc behind us: nothing sensible can run.
+        sys::exit_group(127);
+    }
+    // SAFETY: the address dlsym gave for __libc_start_main, whose signature this is.
+    let real: StartMainFn = unsafe { core::mem::transmute::<usize, StartMainFn>(real) };
+    let main = if runtime::STATE.load(Ordering::Acquire) == runtime::ACTIVE {
+        REAL_MAIN.store(main as usize, Ordering::Relaxed);
+        main_trampoline as MainFn
+    } else {
+        main
+    };
+    // SAFETY: the real function with the program's arguments (and possibly our trampoline as main).
+    unsafe { real(main, argc, argv, init, fini, rtld_fini, stack_end) }
+}
+
+/// The `main` glibc calls while we record: marks the main thread's bottom as known, then runs the
+/// program's `main`. Frame walks on the main thread stop at this frame.
+unsafe extern "C" fn main_trampoline(
+    argc: c_int,
+    argv: *mut *mut c_char,
+    envp: *mut *mut c_char,
+) -> c_int {
+    let real = REAL_MAIN.load(Ordering::Relaxed);
+    // SAFETY: stored by `libc_start_main` from the program's `main` pointer just before glibc calls
+    // this function.
+    let real: MainFn = unsafe { core::mem::transmute::<usize, MainFn>(real) };
+    runtime::tls().bottom.set(true);
+    // SAFETY: the program's main with the arguments glibc prepared for it.
+    let rc = unsafe { real(argc, argv, envp) };
+    // Not a tail call: keeps this frame on the stack while `main` runs, so walks stop here.
+    core::hint::black_box(rc)
+}
+
 /// Remembers the status for the END record; the profile itself is written by our `atexit` handler.
 pub unsafe fn exit(status: c_int) -> ! {
     runtime::EXIT_STATUS.store(status, Ordering::Relaxed);

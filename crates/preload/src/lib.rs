@@ -51,6 +51,7 @@ mod arena;
 mod capture;
 mod counters;
 mod dir;
+mod env;
 mod hooks;
 mod intern;
 mod live;
@@ -59,6 +60,7 @@ mod runtime;
 mod sync;
 mod sys;
 mod threads;
+mod wrapped;
 
 use core::ffi::{c_char, c_int, c_void};
 
@@ -207,6 +209,24 @@ pub unsafe extern "C" fn pthread_create(
 pub unsafe extern "C" fn pthread_setname_np(thread: usize, name: *const c_char) -> c_int {
     // SAFETY: forwards the caller's contract unchanged.
     unsafe { hooks::pthread_setname_np(thread, name) }
+}
+
+/// Interposes `__libc_start_main`, to run `main` on top of a frame of ours (see `capture`).
+///
+/// # Safety
+/// `__libc_start_main` contract (called by the program's `_start`).
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn __libc_start_main(
+    main: hooks::MainFn,
+    argc: c_int,
+    argv: *mut *mut c_char,
+    init: usize,
+    fini: usize,
+    rtld_fini: usize,
+    stack_end: *mut c_void,
+) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::libc_start_main(main, argc, argv, init, fini, rtld_fini, stack_end) }
 }
 
 /// Interposes `exit`, to record the exit status.

@@ -94,6 +94,9 @@ pub struct Tls {
     pub top: Cell<usize>,
     /// Set while the real `pthread_create` runs under our hook.
     pub in_spawn: Cell<bool>,
+    /// Set while this thread runs on top of one of our trampolines (thread start, `main`): a complete
+    /// frame-pointer walk then ends at our frame (see `capture`).
+    pub bottom: Cell<bool>,
     /// `guard` as it was when a `fork` began.
     fork_guard: Cell<bool>,
 }
@@ -107,6 +110,7 @@ thread_local! {
             parent: Cell::new(NO_STACK),
             top: Cell::new(0),
             in_spawn: Cell::new(false),
+            bottom: Cell::new(false),
             fork_guard: Cell::new(false),
         }
     };
@@ -216,7 +220,12 @@ fn own_counters(tls: &'static Tls) -> Option<&'static Counters> {
 pub fn record_alloc(tls: &'static Tls, addr: usize, size: usize, realloc: bool) {
     let counters = own_counters(tls);
     let mut buf = FrameBuf::new();
-    let (frames, flags) = capture::capture(tls.top.get(), tls.in_spawn.get(), &mut buf);
+    let (frames, flags) = capture::capture(
+        tls.top.get(),
+        tls.in_spawn.get(),
+        tls.bottom.get(),
+        &mut buf,
+    );
     let key = StackKey::new(frames, tls.parent.get(), flags);
     let recorded = match counters {
         Some(c) => match c.entry_for_key(&key, &STACKS) {
@@ -274,7 +283,12 @@ pub fn spawn_stack(tls: &'static Tls) -> u32 {
     // Registration sets the stack top the walk needs.
     let _ = own_counters(tls);
     let mut buf = FrameBuf::new();
-    let (frames, flags) = capture::capture(tls.top.get(), tls.in_spawn.get(), &mut buf);
+    let (frames, flags) = capture::capture(
+        tls.top.get(),
+        tls.in_spawn.get(),
+        tls.bottom.get(),
+        &mut buf,
+    );
     let key = StackKey::new(frames, tls.parent.get(), flags | stack_flags::SPAWN);
     STACKS.intern(&key).map_or(NO_STACK, |rec| rec.id)
 }
@@ -375,7 +389,10 @@ pub unsafe extern "C" fn init(
         return;
     }
     let forced = Forced::new();
-    if !read_out_dir() {
+    if env_is(c"CARGO_ALLOC_PROFILE_FOLLOW_CHILDREN", b"0") {
+        crate::env::remove_self_from_ld_preload();
+    }
+    if crate::env::is_toolchain() || !read_out_dir() {
         return;
     }
     let top = main_stack_top();
@@ -394,6 +411,14 @@ pub unsafe extern "C" fn init(
         sys::atexit(at_exit);
     }
     STATE.store(ACTIVE, Ordering::Release);
+}
+
+/// Whether the environment variable `name` is set to exactly `value`.
+fn env_is(name: &core::ffi::CStr, value: &[u8]) -> bool {
+    // SAFETY: getenv with a NUL-terminated name; the result is a NUL-terminated string or null.
+    let v = unsafe { sys::getenv(name.as_ptr()) };
+    // SAFETY: as above.
+    !v.is_null() && unsafe { capture::object_name(v) } == value
 }
 
 fn start_clock() {

@@ -65,6 +65,15 @@ pub struct DlPhdrInfo {
     pub phnum: u16,
 }
 
+/// glibc's `Dl_info`, filled by `dladdr`.
+#[repr(C)]
+pub struct DlInfo {
+    pub dli_fname: *const c_char,
+    pub dli_fbase: *mut c_void,
+    pub dli_sname: *const c_char,
+    pub dli_saddr: *mut c_void,
+}
+
 pub type DlIterateCallback = unsafe extern "C" fn(*mut DlPhdrInfo, usize, *mut c_void) -> c_int;
 pub type UnwindTraceFn = unsafe extern "C" fn(*mut c_void, *mut c_void) -> c_int;
 
@@ -107,6 +116,8 @@ extern "C" {
     pub fn atexit(f: extern "C" fn()) -> c_int;
     pub fn dl_iterate_phdr(cb: Option<DlIterateCallback>, data: *mut c_void) -> c_int;
     pub fn dlsym(handle: *mut c_void, name: *const c_char) -> *mut c_void;
+    pub fn dladdr(addr: *const c_void, info: *mut DlInfo) -> c_int;
+    pub fn stat(path: *const c_char, buf: *mut c_void) -> c_int;
     pub fn pthread_self() -> usize;
     pub fn pthread_atfork(
         prepare: Option<extern "C" fn()>,

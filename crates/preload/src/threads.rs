@@ -258,6 +258,7 @@ pub unsafe extern "C" fn trampoline(arg: *mut c_void) -> *mut c_void {
         if STATE.load(Ordering::Acquire) == ACTIVE {
             register(tls, stack, sys::thread_pointer());
         }
+        tls.bottom.set(true);
     }
     let Some(start) = start else {
         return ptr::null_mut();

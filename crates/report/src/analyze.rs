@@ -43,6 +43,37 @@
 //!   totals are sums over sites. **Peak** is the largest `peak_bytes` of any single process: processes
 //!   profiled together (test binaries, children) mostly run one after another, so their peaks do not
 //!   add up, and the largest peak is the memory the run needed at least.
+//! - The **peak** happened in one process (the first with the largest peak): its **position** is
+//!   `peak_time_ns / elapsed_ns` of that process, in whole percent, both counted from the
+//!   interposer's start. A function's **peak bytes** are the bytes live, at that moment, from the
+//!   sites whose self function it is ([`Site::peak_bytes`] summed, that process only), so the
+//!   functions' peak bytes add up to at most the peak; the rest was held by sites without a
+//!   workspace frame, the C library or std's direct `System` use.
+//! - **Leaks** are the blocks still live at exit ([`Analysis::leaks`]). Those of sites with a self
+//!   function are that function's; every other one is the runtime's own and is kept apart, under
+//!   its module as in the module table: [`LIBC_MODULE`], a dependency module, or [`RUNTIME_MODULE`]
+//!   (no workspace or dependency frame: the stdout buffer, thread-locals, thread handles; std's
+//!   direct use of `System` counts here too). Being live at exit is a fact, not a verdict:
+//!   statics and `Box::leak` are deliberate.
+//! - A **temporary** allocation (heaptrack's definition) is a block freed by the thread that
+//!   allocated it before that thread made any other allocation. A function's temporary
+//!   allocations are those of its self sites; its **temporary share** is that count divided by its
+//!   self allocations.
+//! - The **lifetime** of a freed block runs from its allocation to its release (by `free` or by a
+//!   realloc that replaced it). A function's **mean lifetime** is the sum of the lifetimes of its
+//!   self sites' freed blocks divided by the number of those frees (rounded down; none without
+//!   frees), its **max lifetime** the longest one. Lifetimes are timings: the JSON report has them,
+//!   the text report does not, so that two runs' texts compare equal.
+//! - A **growth chain** is one block reallocated at least once, counted once when it is released
+//!   or at exit, at the site of its last realloc: a vector or string regrown in place. A function's
+//!   chains are those of its self sites, with their reallocs summed, the most reallocs of one
+//!   chain, and the largest final size of one chain.
+//! - The **size histogram** counts requests (realloc: the new size) per power-of-two bucket: bucket
+//!   `b` holds sizes from `2^(b-1)` to `2^b - 1` bytes (bucket 0: zero bytes), see
+//!   [`size_bucket`](alloc_profile_format::size_bucket). Per function over its self sites; the
+//!   totals over all sites.
+//! - **Advice** ([`Analysis::insights`]) follows the rules in the [`insights`](crate::insights)
+//!   module documentation.
 //! - **Zero-allocation functions** are the profile's [`Profile::workspace_functions`] minus every
 //!   function with a non-zero total. Since calls are not recorded, such a function either ran without
 //!   allocating or did not run at all.
@@ -56,7 +87,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 use alloc_profile_format::symbolized::{function_key, module_of, Frame, FrameKind, Profile, Site};
-use alloc_profile_format::{end_reason, stack_flags};
+use alloc_profile_format::{end_reason, stack_flags, SIZE_BUCKETS};
 
 use crate::via::api_name;
 
@@ -82,6 +113,11 @@ pub struct Analysis {
     pub processes: Vec<ProcessSummary>,
     /// Per-test (or per-benchmark) tables, for `test` and `bench` runs.
     pub tests: Option<crate::tests::TestsAnalysis>,
+    /// Allocations still live at exit, grouped: your functions first, then the rest (see
+    /// [`Leak`]).
+    pub leaks: Vec<Leak>,
+    /// Advice backed by the profile, most avoidable allocations first (see [`crate::insights`]).
+    pub insights: Vec<crate::insights::Insight>,
 }
 
 /// Whole-run numbers.
@@ -107,6 +143,35 @@ pub struct Totals {
     /// Allocations whose stack was cut at the capture depth limit: outer frames are missing, so
     /// they may be blamed on no function or on an inner one only.
     pub truncated_allocations: u64,
+    /// Frees of temporary blocks (see the definitions).
+    pub temporary_allocations: u64,
+    /// Growth chains and the reallocs in them, summed over all sites.
+    pub growth_chains: u64,
+    pub growth_reallocs: u64,
+    /// Requests per power-of-two size bucket, `size_histogram[b]` counting requests of `n` bytes
+    /// with [`size_bucket`](alloc_profile_format::size_bucket)`(n) == b`; empty when the profile
+    /// has no histograms.
+    pub size_histogram: Vec<u64>,
+    /// The process that reached [`Totals::peak_bytes`] (index into [`Analysis::processes`]):
+    /// the first one with the largest peak; `None` without processes.
+    pub peak_process: Option<usize>,
+    /// When that process reached its peak, and how long it ran, in nanoseconds from its start.
+    pub peak_time_ns: u64,
+    pub peak_elapsed_ns: u64,
+}
+
+impl Totals {
+    /// Where in its process's run the peak happened, in whole percent (rounded); `None` when
+    /// there was no peak or the run's length is unknown.
+    #[must_use]
+    pub fn peak_percent(&self) -> Option<u64> {
+        if self.peak_bytes == 0 || self.peak_elapsed_ns == 0 {
+            return None;
+        }
+        let t = u128::from(self.peak_time_ns.min(self.peak_elapsed_ns));
+        let e = u128::from(self.peak_elapsed_ns);
+        u64::try_from((t * 100 + e / 2) / e).ok()
+    }
 }
 
 /// One workspace function.
@@ -134,6 +199,48 @@ pub struct FunctionStats {
     pub line: Option<u32>,
     /// Shortened name of the API called at `file:line`, e.g. `Vec::push`.
     pub via: Option<String>,
+    /// Self bytes live at the moment of the run's peak.
+    pub peak_bytes: u64,
+    /// Self allocations freed before the profile was written.
+    pub self_frees: u64,
+    /// Of those, the temporary ones.
+    pub temporary_allocations: u64,
+    /// Sum and maximum of the lifetimes of the freed self allocations, in nanoseconds.
+    pub lifetime_sum_ns: u64,
+    pub max_lifetime_ns: u64,
+    /// Growth chains that ended in a self site, their reallocs, the most reallocs of one chain
+    /// and the largest final size of one chain (bytes).
+    pub growth_chains: u64,
+    pub growth_reallocs: u64,
+    pub growth_max_reallocs: u64,
+    pub growth_max_final: u64,
+    /// Size histogram of the self allocations, as [`Totals::size_histogram`].
+    pub size_histogram: Vec<u64>,
+}
+
+impl FunctionStats {
+    /// Mean lifetime of the freed self allocations, `lifetime_sum_ns / self_frees` rounded down;
+    /// `None` when none was freed.
+    #[must_use]
+    pub fn mean_lifetime_ns(&self) -> Option<u64> {
+        self.lifetime_sum_ns.checked_div(self.self_frees)
+    }
+}
+
+/// Allocations still live at exit from one function of yours, or from one part of the program
+/// that is not yours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leak {
+    /// The self function ([`ModuleKind::Workspace`]); otherwise the module as in
+    /// [`Analysis::modules`]: a dependency module, [`RUNTIME_MODULE`] or [`LIBC_MODULE`].
+    pub function: String,
+    pub kind: ModuleKind,
+    pub allocations: u64,
+    pub bytes: u64,
+    /// For your functions: the line of the function with the most live allocations (ties as for
+    /// locations).
+    pub file: Option<String>,
+    pub line: Option<u32>,
 }
 
 /// What a module row stands for.
@@ -201,6 +308,9 @@ pub struct ProcessSummary {
     pub bytes: u64,
     pub peak_bytes: u64,
     pub unattributed_allocations: u64,
+    /// Nanoseconds from the interposer's start to the peak, and to the end of the profile.
+    pub peak_time_ns: u64,
+    pub elapsed_ns: u64,
 }
 
 impl Analysis {
@@ -256,6 +366,23 @@ struct FunctionAcc {
     total_bytes: u64,
     self_locations: BTreeMap<Location, LocationAcc>,
     total_locations: BTreeMap<Location, u64>,
+    peak_bytes: u64,
+    frees: u64,
+    temporary: u64,
+    lifetime_sum_ns: u64,
+    lifetime_max_ns: u64,
+    growth_chains: u64,
+    growth_reallocs: u64,
+    growth_max_reallocs: u64,
+    growth_max_final: u64,
+    sizes: Vec<u64>,
+}
+
+#[derive(Default)]
+struct LeakAcc {
+    allocations: u64,
+    bytes: u64,
+    locations: BTreeMap<Location, u64>,
 }
 
 #[derive(Default)]
@@ -276,6 +403,14 @@ pub fn analyze(profile: &Profile) -> Analysis {
     let mut functions: BTreeMap<String, FunctionAcc> = BTreeMap::new();
     let mut modules: BTreeMap<(ModuleKind, String), ModuleAcc> = BTreeMap::new();
     let mut processes: Vec<ProcessSummary> = profile.processes.iter().map(summarize).collect();
+    let mut leaks: BTreeMap<(ModuleKind, String), LeakAcc> = BTreeMap::new();
+    // The first process with the largest peak.
+    let peak_process = profile
+        .processes
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, p)| (Reverse(p.end.peak_bytes), *i))
+        .map(|(i, _)| i);
 
     for site in &profile.sites {
         let c = &site.counters;
@@ -294,6 +429,9 @@ pub fn analyze(profile: &Profile) -> Analysis {
             .iter()
             .filter_map(|&i| profile.frames.get(i as usize))
             .collect();
+        if c.live_allocations > 0 {
+            add_leak(&mut leaks, &frames, site);
+        }
         if site.libc_internal {
             add_module(
                 &mut modules,
@@ -316,16 +454,18 @@ pub fn analyze(profile: &Profile) -> Analysis {
             continue;
         }
         attribute_to_module(&mut modules, &frames, site);
-        attribute_to_functions(&mut functions, &frames, site);
+        let at_peak = peak_process == Some(site.process);
+        attribute_to_functions(&mut functions, &frames, site, at_peak);
     }
     totals.unattributed_allocations = profile.processes.iter().map(|p| p.end.unattributed).sum();
     totals.allocations += totals.unattributed_allocations;
-    totals.peak_bytes = profile
-        .processes
-        .iter()
-        .map(|p| p.end.peak_bytes)
-        .max()
-        .unwrap_or(0);
+    if let Some(i) = peak_process {
+        let end = &profile.processes[i].end;
+        totals.peak_process = Some(i);
+        totals.peak_bytes = end.peak_bytes;
+        totals.peak_time_ns = end.peak_time_ns;
+        totals.peak_elapsed_ns = end.elapsed_ns;
+    }
 
     let mut functions: Vec<FunctionStats> = functions
         .into_iter()
@@ -366,7 +506,7 @@ pub fn analyze(profile: &Profile) -> Analysis {
         .collect();
     let zero_allocation_functions = zero.into_iter().cloned().collect();
 
-    Analysis {
+    let mut analysis = Analysis {
         totals,
         functions,
         modules,
@@ -374,7 +514,11 @@ pub fn analyze(profile: &Profile) -> Analysis {
         workspace_function_count: profile.workspace_functions.len(),
         processes,
         tests: None,
-    }
+        leaks: finish_leaks(leaks),
+        insights: Vec::new(),
+    };
+    analysis.insights = crate::insights::insights(profile);
+    analysis
 }
 
 impl Totals {
@@ -394,7 +538,89 @@ impl Totals {
             self.libc_internal_allocations += c.allocations;
             self.libc_internal_bytes += c.bytes;
         }
+        self.temporary_allocations += c.temporary;
+        self.growth_chains += c.growth_chains;
+        self.growth_reallocs += c.growth_reallocs;
+        add_sizes(&mut self.size_histogram, &site.sizes);
     }
+}
+
+/// Adds a site's histogram into `into`, which becomes [`SIZE_BUCKETS`] long when there is
+/// anything to add.
+fn add_sizes(into: &mut Vec<u64>, sizes: &[u64]) {
+    if sizes.iter().all(|&n| n == 0) {
+        return;
+    }
+    into.resize(SIZE_BUCKETS, 0);
+    for (b, &n) in sizes.iter().enumerate() {
+        into[b.min(SIZE_BUCKETS - 1)] += n;
+    }
+}
+
+/// Where a site's blocks still live at exit belong: its self function, or else the module that
+/// [`analyze`] counts it in.
+fn add_leak(leaks: &mut BTreeMap<(ModuleKind, String), LeakAcc>, frames: &[&Frame], site: &Site) {
+    let c = &site.counters;
+    let (key, location) = if site.libc_internal {
+        ((ModuleKind::LibcInternal, LIBC_MODULE.to_owned()), None)
+    } else if site.system_direct {
+        ((ModuleKind::Runtime, RUNTIME_MODULE.to_owned()), None)
+    } else if let Some(frame) = frames.iter().find(|f| f.kind == FrameKind::Workspace) {
+        (
+            (ModuleKind::Workspace, function_key(&frame.function)),
+            Some((frame.file.clone(), frame.line)),
+        )
+    } else if let Some(frame) = frames.iter().find(|f| f.kind == FrameKind::Dependency) {
+        let mut name = module_of(&frame.function);
+        if name.is_empty() {
+            name = crate_of(frame).unwrap_or_else(|| "(unnamed)".to_owned());
+        }
+        ((ModuleKind::Dependency, name), None)
+    } else {
+        ((ModuleKind::Runtime, RUNTIME_MODULE.to_owned()), None)
+    };
+    let acc = leaks.entry(key).or_default();
+    acc.allocations += c.live_allocations;
+    acc.bytes += c.live_bytes;
+    if let Some(location) = location {
+        *acc.locations.entry(location).or_default() += c.live_allocations;
+    }
+}
+
+/// Your functions first, then the rest; each by bytes, then allocations, descending, then name.
+fn finish_leaks(leaks: BTreeMap<(ModuleKind, String), LeakAcc>) -> Vec<Leak> {
+    let mut out: Vec<Leak> = leaks
+        .into_iter()
+        .map(|((kind, function), acc)| {
+            let (file, line) = best_location(&acc.locations, |n| *n)
+                .map_or((None, None), |((file, line), _)| (file.clone(), *line));
+            Leak {
+                function,
+                kind,
+                allocations: acc.allocations,
+                bytes: acc.bytes,
+                file,
+                line,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (
+            a.kind != ModuleKind::Workspace,
+            Reverse(a.bytes),
+            Reverse(a.allocations),
+            &a.function,
+            a.kind,
+        )
+            .cmp(&(
+                b.kind != ModuleKind::Workspace,
+                Reverse(b.bytes),
+                Reverse(b.allocations),
+                &b.function,
+                b.kind,
+            ))
+    });
+    out
 }
 
 fn attribute_to_module(
@@ -438,6 +664,8 @@ fn summarize(p: &alloc_profile_format::symbolized::Process) -> ProcessSummary {
         bytes: 0,
         peak_bytes: p.end.peak_bytes,
         unattributed_allocations: p.end.unattributed,
+        peak_time_ns: p.end.peak_time_ns,
+        elapsed_ns: p.end.elapsed_ns,
     }
 }
 
@@ -476,6 +704,7 @@ fn attribute_to_functions(
     functions: &mut BTreeMap<String, FunctionAcc>,
     frames: &[&Frame],
     site: &Site,
+    at_peak: bool,
 ) {
     let c = &site.counters;
     let Some(self_index) = frames.iter().position(|f| f.kind == FrameKind::Workspace) else {
@@ -490,6 +719,18 @@ fn attribute_to_functions(
     acc.self_bytes += c.bytes;
     acc.self_leaked_allocations += c.live_allocations;
     acc.self_leaked_bytes += c.live_bytes;
+    if at_peak {
+        acc.peak_bytes += site.peak_bytes;
+    }
+    acc.frees += c.frees;
+    acc.temporary += c.temporary;
+    acc.lifetime_sum_ns += c.lifetime_sum_ns;
+    acc.lifetime_max_ns = acc.lifetime_max_ns.max(c.lifetime_max_ns);
+    acc.growth_chains += c.growth_chains;
+    acc.growth_reallocs += c.growth_reallocs;
+    acc.growth_max_reallocs = acc.growth_max_reallocs.max(c.growth_max_reallocs);
+    acc.growth_max_final = acc.growth_max_final.max(c.growth_max_final);
+    add_sizes(&mut acc.sizes, &site.sizes);
     let via = self_index
         .checked_sub(1)
         .and_then(|inner| api_name(frames[inner]));
@@ -563,5 +804,15 @@ fn finish_function(name: String, acc: FunctionAcc) -> FunctionStats {
         line,
         via,
         name,
+        peak_bytes: acc.peak_bytes,
+        self_frees: acc.frees,
+        temporary_allocations: acc.temporary,
+        lifetime_sum_ns: acc.lifetime_sum_ns,
+        max_lifetime_ns: acc.lifetime_max_ns,
+        growth_chains: acc.growth_chains,
+        growth_reallocs: acc.growth_reallocs,
+        growth_max_reallocs: acc.growth_max_reallocs,
+        growth_max_final: acc.growth_max_final,
+        size_histogram: acc.sizes,
     }
 }

@@ -13,19 +13,26 @@
 //! - [`render`] writes an [`Analysis`] as the text report a person reads first, or as the stable
 //!   JSON report (format `cargo-alloc-profile`, version 1) that tools read.
 //!
+//! - [`insights`] finds allocations that follow a pattern with a known cure (regrown vectors,
+//!   string concatenation, clones) and says how many the cure saves, from evidence in the profile
+//!   only.
+//!
 //! Not here: reading raw profiles and symbolization (the `alloc-profile-symbolize` crate),
 //! deciding on color, terminal width or exit codes (the command-line tool). Comparing two profiles
-//! (`diff`), budget gates (`budget`), per-test tables and advice (`insights`) are planned as modules
-//! of this crate; the renderers leave a place for them.
+//! (`diff`) and budget gates (`budget`) are planned as modules of this crate.
 #![forbid(unsafe_code)]
 
 pub mod analyze;
+pub mod insights;
 pub mod render;
+// `tests` (per-test tables) has unit tests in a `mod tests` of its own.
+#[allow(clippy::module_inception)]
 pub mod tests;
 mod via;
 
 pub use analyze::{
-    analyze, Analysis, FunctionStats, ModuleKind, ModuleStats, ProcessSummary, Totals,
+    analyze, Analysis, FunctionStats, Leak, ModuleKind, ModuleStats, ProcessSummary, Totals,
 };
+pub use insights::{Insight, InsightKind};
 pub use render::{write_json, write_text, Context, TextOptions};
 pub use tests::{analyze_tests, TestBinary, TestsAnalysis};

@@ -35,6 +35,12 @@ pub(crate) fn api_name(frame: &Frame) -> Option<String> {
     }
 }
 
+/// The readable name of a standard-library style path, as for a std frame: `String::clone`,
+/// `BigStruct::clone` for `<app::BigStruct as core::clone::Clone>::clone`.
+pub(crate) fn short_api_name(function: &str) -> String {
+    short_name(function).render()
+}
+
 /// A shortened name: `owner::name`, where `owner` is a type, trait or module.
 struct Short {
     owner: Option<String>,

@@ -119,3 +119,147 @@ fn a_named_thread_is_linked_to_its_spawner() {
     assert_eq!(stack.parent, worker.spawn_stack);
     assert!(p.in_exe(stack.frames[0]));
 }
+
+/// Size of a symbol of the (unstripped) fixture, from `nm -S`.
+fn symbol_size(program: &std::path::Path, name: &str) -> u64 {
+    let out = std::process::Command::new("nm")
+        .args(["-S", "--defined-only"])
+        .arg(program)
+        .output()
+        .expect("nm");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() == 4 && f[3] == name).then(|| u64::from_str_radix(f[1], 16).unwrap())
+        })
+        .unwrap_or_else(|| panic!("no symbol {name} in {program:?}"))
+}
+
+/// Rust code called back by C code without frame pointers (std printing a panic's backtrace inside
+/// `_Unwind_Backtrace`, `dl_iterate_phdr` callbacks, a qsort comparator): the frame-pointer walk stops
+/// in the C frame, which is not a frame of ours, so the stack is taken again by DWARF and still
+/// reaches the function that called the C code.
+#[test]
+fn callbacks_from_c_keep_the_callers_frames() {
+    let dir = fresh_dir("rust_callbacks");
+    let program = &built().rust_program;
+    let run = run(program, &["callbacks"], Out::Dir(&dir), &dir);
+    assert!(run.status.success(), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("expected panic 7") && run.stderr.contains("stack backtrace"),
+        "{}",
+        run.stderr
+    );
+    let p = run.only_profile();
+    p.check_totals();
+    let sites = p.exe_sites();
+    for name in ["fixture_panics", "fixture_backtrace", "fixture_qsort"] {
+        let start = address(&run, name);
+        let end = start + symbol_size(program, name);
+        let made: u64 = run.value(&format!("{name}_allocations")).parse().unwrap();
+        assert!(made > 0, "{name}");
+        let under: Vec<_> = sites
+            .iter()
+            .filter(|s| {
+                p.stack_of(s.stack)
+                    .frames
+                    .iter()
+                    .any(|&f| f > start && f <= end)
+            })
+            .collect();
+        let counted: u64 = under.iter().map(|s| s.allocations).sum();
+        assert_eq!(
+            counted, made,
+            "{name}: allocations whose stack holds {name} vs. the counting allocator"
+        );
+        if name != "fixture_backtrace" {
+            assert!(
+                under
+                    .iter()
+                    .any(|s| p.stack_of(s.stack).flags & stack_flags::DWARF != 0),
+                "{name}: some stacks needed the DWARF unwinder"
+            );
+        }
+    }
+    // The qsort comparator's boxes: one per comparison, from as many stacks as qsort's merge sort
+    // has recursion paths, each one taken by DWARF.
+    let boxes = p.sites_of_size(47);
+    assert!(boxes.len() > 1);
+    for s in boxes {
+        assert_eq!(s.allocations, s.frees);
+        assert_ne!(p.stack_of(s.stack).flags & stack_flags::DWARF, 0);
+    }
+}
+
+/// cargo, rustc, rustdoc, build scripts and anything rustup installed are never profiled, even when
+/// a profiled program runs them (children inherit `LD_PRELOAD`).
+#[test]
+fn the_toolchain_is_never_profiled() {
+    let dir = fresh_dir("toolchain");
+    let bin = dir.join("bin");
+    let rustup = dir.join(".rustup/toolchains/stable-x86_64-unknown-linux-gnu/bin");
+    std::fs::create_dir_all(&rustup).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut programs = vec![rustup.join("some-tool")];
+    for name in [
+        "cargo",
+        "rustc",
+        "rustdoc",
+        "build-script-build",
+        "build_script_main-1f2e",
+    ] {
+        programs.push(bin.join(name));
+    }
+    for program in &programs {
+        std::fs::copy(&built().rust_program, program).unwrap();
+        let run = run(program, &["counts"], Out::Dir(&out), &out);
+        assert!(run.status.success(), "{program:?}: {}", run.stderr);
+        assert!(run.files.is_empty(), "{program:?} wrote {:?}", run.files);
+    }
+    // The same program under another name is profiled.
+    let other = bin.join("cargo-like");
+    std::fs::copy(&built().rust_program, &other).unwrap();
+    assert_eq!(
+        run(&other, &["counts"], Out::Dir(&out), &out).files.len(),
+        1
+    );
+}
+
+/// `CARGO_ALLOC_PROFILE_FOLLOW_CHILDREN=0`: the library takes itself out of the process's own
+/// `LD_PRELOAD` (other entries stay), so children run unprofiled.
+#[test]
+fn children_can_be_left_unprofiled() {
+    let preload = built().preload.to_str().unwrap().to_owned();
+    let list = format!("libm.so.6 {preload}");
+    for (follow, files, seen) in [
+        (None, 2, format!("libm.so.6 {preload}")),
+        (Some("1"), 2, format!("libm.so.6 {preload}")),
+        (Some("0"), 1, "libm.so.6".to_owned()),
+    ] {
+        let dir = fresh_dir("follow_children");
+        let mut env = vec![("LD_PRELOAD", std::ffi::OsStr::new(&list))];
+        if let Some(v) = follow {
+            env.push((
+                "CARGO_ALLOC_PROFILE_FOLLOW_CHILDREN",
+                std::ffi::OsStr::new(v),
+            ));
+        }
+        let run = crate::support::run_with(
+            &built().rust_program,
+            &["spawn"],
+            &env,
+            Out::Dir(&dir),
+            &dir,
+        );
+        assert!(run.status.success(), "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("ld_preload=[{seen}]")),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(run.files.len(), files, "{follow:?}: {:?}", run.files);
+    }
+}

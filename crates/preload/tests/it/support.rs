@@ -169,10 +169,23 @@ pub enum Out<'a> {
 
 /// Runs `program args` with the interposer preloaded; kills it after 30 s.
 pub fn run(program: &Path, args: &[&str], out: Out<'_>, listing: &Path) -> Run {
+    run_with(program, args, &[], out, listing)
+}
+
+/// [`run`] with extra environment variables (which may replace `LD_PRELOAD`).
+pub fn run_with(
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+    out: Out<'_>,
+    listing: &Path,
+) -> Run {
     let mut cmd = Command::new(program);
     cmd.args(args)
         .env("LD_PRELOAD", &built().preload)
         .env_remove("CARGO_ALLOC_PROFILE_OUT")
+        .env_remove("CARGO_ALLOC_PROFILE_FOLLOW_CHILDREN")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

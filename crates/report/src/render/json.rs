@@ -15,11 +15,35 @@
 //!  "zero_allocation_functions": ["name", ..], ..}
 //! ```
 //!
+//! Fields added in version 1 after its first release (tools must not require them):
+//! - `totals`: `peak_time_ns`, `peak_process_elapsed_ns`, `peak_percent` (when the peak happened in
+//!   the process that had it, and where in its run, in whole percent), `temporary_allocations`,
+//!   `growth_chains`, `growth_reallocs`, `size_histogram`.
+//! - `functions[]`: `peak_bytes` (self bytes live at the peak), `self_frees`,
+//!   `temporary_allocations`, `mean_lifetime_ns` (null without frees), `max_lifetime_ns`,
+//!   `growth_chains`, `growth_reallocs`, `growth_max_reallocs`, `growth_max_final_bytes`,
+//!   `size_histogram`.
+//! - `processes[]`: `peak_time_ns`, `elapsed_ns`.
+//! - `size_histogram` (in `totals` and `functions[]`): the non-empty power-of-two buckets, smallest
+//!   first, as `{"min_bytes", "max_bytes", "allocations"}`; `max_bytes` is null for the last,
+//!   open-ended bucket; empty when the profile has no histograms.
+//! - `leaks`: `[{"function", "kind", "allocations", "bytes", "file", "line"}]`, blocks still live at
+//!   exit. `kind` `workspace`: `function` is your function (the self function of the sites). Other
+//!   kinds are the runtime's own, listed after yours under their module (`(runtime)`,
+//!   `(C library internal)`, a dependency module) with null `file` and `line`.
+//! - `insights`: `[{"kind", "function", "file", "line", "allocations", "avoidable", "message",
+//!   "via"}]`, advice most avoidable first; `kind` is `preallocate`, `string-building`, `clone` or
+//!   `borrow`; following it leaves `allocations - avoidable` of the `allocations`.
+//!
+//! All of these are defined in the `analyze` and `insights` module documentation.
+//!
 //! `functions` lists every workspace function with a non-zero total, by total allocations
 //! descending, then name; dependencies are reported as modules only (a dependency function's
 //! allocations are already in the self and total of the workspace function that called it).
 
 use serde::Serialize;
+
+use alloc_profile_format::SIZE_BUCKETS;
 
 use super::{relative_path, Context};
 use crate::analyze::{FunctionStats, ModuleStats, ProcessSummary, Totals};
@@ -57,6 +81,48 @@ pub struct Report {
     /// For `test` and `bench`: allocations in each binary that belong to no test.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub harness: Option<Vec<JsonHarness>>,
+    /// Blocks still live at exit: your functions first, then the runtime's own.
+    pub leaks: Vec<JsonLeak>,
+    /// Advice, most avoidable allocations first.
+    pub insights: Vec<JsonInsight>,
+}
+
+/// One power-of-two bucket of a size histogram; only non-empty buckets are listed, smallest
+/// first.
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonBucket {
+    /// Smallest and largest request size of the bucket; `max_bytes` is null for the last bucket,
+    /// which holds everything larger.
+    pub min_bytes: u64,
+    pub max_bytes: Option<u64>,
+    pub allocations: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonLeak {
+    /// Your function, or for `kind` other than `workspace` the module as in `modules`.
+    pub function: String,
+    /// `workspace`, `dependency`, `runtime` or `libc_internal`.
+    pub kind: &'static str,
+    pub allocations: u64,
+    pub bytes: u64,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonInsight {
+    /// `preallocate`, `string-building`, `clone` or `borrow`.
+    pub kind: &'static str,
+    pub function: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    /// Allocations the advice is about, and how many of them it saves.
+    pub allocations: u64,
+    pub avoidable: u64,
+    pub message: String,
+    /// The API the evidence is about.
+    pub via: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -100,6 +166,15 @@ pub struct JsonTotals {
     pub libc_internal_bytes: u64,
     pub unattributed_allocations: u64,
     pub truncated_stack_allocations: u64,
+    /// When the process with the largest peak reached it and how long that process ran, in ns
+    /// from its start; `peak_percent` is their ratio in whole percent (null without a peak).
+    pub peak_time_ns: u64,
+    pub peak_process_elapsed_ns: u64,
+    pub peak_percent: Option<u64>,
+    pub temporary_allocations: u64,
+    pub growth_chains: u64,
+    pub growth_reallocs: u64,
+    pub size_histogram: Vec<JsonBucket>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -120,6 +195,18 @@ pub struct JsonFunction {
     pub self_reallocations: u64,
     pub self_leaked_allocations: u64,
     pub self_leaked_bytes: u64,
+    /// Self bytes live at the run's peak.
+    pub peak_bytes: u64,
+    pub self_frees: u64,
+    pub temporary_allocations: u64,
+    /// Null when no self allocation was freed.
+    pub mean_lifetime_ns: Option<u64>,
+    pub max_lifetime_ns: u64,
+    pub growth_chains: u64,
+    pub growth_reallocs: u64,
+    pub growth_max_reallocs: u64,
+    pub growth_max_final_bytes: u64,
+    pub size_histogram: Vec<JsonBucket>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -149,6 +236,9 @@ pub struct JsonProcess {
     pub allocations: u64,
     pub bytes: u64,
     pub peak_bytes: u64,
+    /// Nanoseconds from the interposer's start to the peak, and to the end of the profile.
+    pub peak_time_ns: u64,
+    pub elapsed_ns: u64,
 }
 
 impl Report {
@@ -206,7 +296,60 @@ impl Report {
                     })
                     .collect()
             }),
+            leaks: analysis
+                .leaks
+                .iter()
+                .map(|l| JsonLeak {
+                    function: l.function.clone(),
+                    kind: l.kind.as_str(),
+                    allocations: l.allocations,
+                    bytes: l.bytes,
+                    file: l.file.as_deref().map(|f| relative_path(f, root)),
+                    line: l.line,
+                })
+                .collect(),
+            insights: analysis
+                .insights
+                .iter()
+                .map(|i| JsonInsight {
+                    kind: i.kind.as_str(),
+                    function: i.function.clone(),
+                    file: i.file.as_deref().map(|f| relative_path(f, root)),
+                    line: i.line,
+                    allocations: i.allocations,
+                    avoidable: i.avoidable,
+                    message: i.message.clone(),
+                    via: i.via.clone(),
+                })
+                .collect(),
         }
+    }
+}
+
+/// The non-empty buckets of a histogram.
+fn histogram(counts: &[u64]) -> Vec<JsonBucket> {
+    counts
+        .iter()
+        .enumerate()
+        .filter(|(_, &n)| n > 0)
+        .map(|(b, &n)| {
+            let (min_bytes, max_bytes) = bucket_range(b);
+            JsonBucket {
+                min_bytes,
+                max_bytes,
+                allocations: n,
+            }
+        })
+        .collect()
+}
+
+/// Smallest and largest size of bucket `b` (see [`alloc_profile_format::size_bucket`]); the last
+/// bucket has no upper end.
+pub(crate) fn bucket_range(b: usize) -> (u64, Option<u64>) {
+    match b {
+        0 => (0, Some(0)),
+        _ if b >= SIZE_BUCKETS - 1 => (1 << (SIZE_BUCKETS - 2), None),
+        _ => (1 << (b - 1), Some((1 << b) - 1)),
     }
 }
 
@@ -224,6 +367,13 @@ fn totals(t: &Totals) -> JsonTotals {
         libc_internal_bytes: t.libc_internal_bytes,
         unattributed_allocations: t.unattributed_allocations,
         truncated_stack_allocations: t.truncated_allocations,
+        peak_time_ns: t.peak_time_ns,
+        peak_process_elapsed_ns: t.peak_elapsed_ns,
+        peak_percent: t.peak_percent(),
+        temporary_allocations: t.temporary_allocations,
+        growth_chains: t.growth_chains,
+        growth_reallocs: t.growth_reallocs,
+        size_histogram: histogram(&t.size_histogram),
     }
 }
 
@@ -246,6 +396,16 @@ fn function(f: &FunctionStats, context: &Context) -> JsonFunction {
         self_reallocations: f.self_reallocations,
         self_leaked_allocations: f.self_leaked_allocations,
         self_leaked_bytes: f.self_leaked_bytes,
+        peak_bytes: f.peak_bytes,
+        self_frees: f.self_frees,
+        temporary_allocations: f.temporary_allocations,
+        mean_lifetime_ns: f.mean_lifetime_ns(),
+        max_lifetime_ns: f.max_lifetime_ns,
+        growth_chains: f.growth_chains,
+        growth_reallocs: f.growth_reallocs,
+        growth_max_reallocs: f.growth_max_reallocs,
+        growth_max_final_bytes: f.growth_max_final,
+        size_histogram: histogram(&f.size_histogram),
     }
 }
 
@@ -272,5 +432,7 @@ fn process(p: &ProcessSummary) -> JsonProcess {
         allocations: p.allocations,
         bytes: p.bytes,
         peak_bytes: p.peak_bytes,
+        peak_time_ns: p.peak_time_ns,
+        elapsed_ns: p.elapsed_ns,
     }
 }

@@ -6,6 +6,8 @@
 //!
 //! The text report is deterministic: no addresses, process ids or timings, explicit tie-breakers
 //! everywhere, at most [`TEXT_WIDTH`] columns, and escape codes only with [`TextOptions::color`].
+//! The one figure that comes from a clock is the peak's position in the run, rounded to whole
+//! percent, so two runs of the same program can differ there.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -46,6 +48,8 @@ pub struct TextOptions {
     pub top: usize,
     /// Use ANSI escape codes. Off means no escape code at all.
     pub color: bool,
+    /// Show the "Advice" section (the JSON report always has `insights`).
+    pub advice: bool,
 }
 
 impl Default for TextOptions {
@@ -53,6 +57,7 @@ impl Default for TextOptions {
         TextOptions {
             top: 10,
             color: false,
+            advice: true,
         }
     }
 }

@@ -1,13 +1,18 @@
 //! The text report: the first screen answers "which of my functions allocate, how much, where".
 //!
 //! Sections, in order: header (command, target, how it ended, totals, notes), Hot spots (the
-//! user's functions by self allocations), Per-module breakdown, Advice (reserved for the insights
-//! module), Zero-allocation functions. Lines are built uncolored, fitted to [`TEXT_WIDTH`], and
+//! user's functions by self allocations), Per-module breakdown, Advice (the insights, unless
+//! [`TextOptions::advice`] is off), Peak live heap (who held it), Still live at exit (your
+//! functions' leaks), Sizes and temporaries, Zero-allocation functions. Sections about data an
+//! older profile does not have (peak holders, sizes, temporaries) are left out when it is all
+//! zero. Lines are built uncolored, fitted to [`TEXT_WIDTH`], and
 //! painted last, so color never changes the layout.
 
 use super::format::{
     fit_end, fit_location, fit_path, human_bytes, percent, thousands, width, wrap, wrap_prose,
 };
+use std::cmp::Reverse;
+
 use super::{relative_path, Context, TextOptions, TEXT_WIDTH};
 use crate::analyze::{FunctionStats, ModuleKind, ModuleStats, LIBC_MODULE, RUNTIME_MODULE};
 use crate::Analysis;
@@ -70,8 +75,28 @@ pub(super) fn render(analysis: &Analysis, context: &Context, options: &TextOptio
         hot_spots(&mut lines, analysis, context, options.top);
         lines.blank();
         modules(&mut lines, analysis, options.top);
-        // Advice (insights module, a later issue) goes here: after the tables that show the
-        // numbers, before the list of functions that need no advice.
+        // Advice after the tables that show the numbers, before the details.
+        if options.advice {
+            lines.blank();
+            advice(&mut lines, analysis, context, options.top);
+        }
+        if analysis.functions.iter().any(|f| f.peak_bytes > 0) {
+            lines.blank();
+            peak(&mut lines, analysis, context, options.top);
+        }
+        if analysis
+            .leaks
+            .iter()
+            .any(|l| l.kind == ModuleKind::Workspace)
+        {
+            lines.blank();
+            leaks(&mut lines, analysis, context, options.top);
+        }
+        let t = &analysis.totals;
+        if !t.size_histogram.is_empty() || t.temporary_allocations > 0 {
+            lines.blank();
+            sizes(&mut lines, analysis, options.top);
+        }
     }
     if !analysis.processes.is_empty() {
         lines.blank();
@@ -160,7 +185,10 @@ fn header(lines: &mut Lines, analysis: &Analysis, context: &Context) {
             thousands(t.frees),
             plural(t.frees, "free", "frees")
         ));
-        parts.push(format!("peak live {}", human_bytes(t.peak_bytes)));
+        parts.push(match t.peak_percent() {
+            Some(p) => format!("peak live {} at {p}% of run", human_bytes(t.peak_bytes)),
+            None => format!("peak live {}", human_bytes(t.peak_bytes)),
+        });
         for line in wrap_joined(&parts, "  ", " · ") {
             lines.push(line, Style::Plain);
         }
@@ -398,16 +426,7 @@ fn more_line(lines: &mut Lines, hidden: usize, one: &str, many: &str) {
 }
 
 fn location(f: &FunctionStats, context: &Context) -> String {
-    match (&f.file, f.line) {
-        (Some(file), Some(line)) => {
-            format!(
-                "{}:{line}",
-                relative_path(file, context.workspace_root.as_ref())
-            )
-        }
-        (Some(file), None) => relative_path(file, context.workspace_root.as_ref()),
-        (None, _) => "?".to_owned(),
-    }
+    file_line(f.file.as_deref(), f.line, context)
 }
 
 fn hot_spots(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) {
@@ -683,4 +702,332 @@ fn tests_section(lines: &mut Lines, tests: &crate::tests::TestsAnalysis, top: us
             );
         }
     }
+}
+
+/// Advice rows: the function, where, allocations before → after; the message below each.
+fn advice(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) {
+    lines.push(
+        "Advice: allocations your code could avoid, most first",
+        Style::Heading,
+    );
+    let insights = &analysis.insights;
+    if insights.is_empty() {
+        for line in wrap_prose(
+            "none: no allocation of yours matched a pattern with a known cure (regrown vectors, \
+             string concatenation, copies)",
+            "  ",
+            "  ",
+            TEXT_WIDTH,
+        ) {
+            lines.push(line, Style::Dim);
+        }
+        return;
+    }
+    let shown: Vec<&crate::insights::Insight> = insights.iter().take(top).collect();
+    let columns = [
+        Column::text("function", Fit::Path, 40),
+        Column::text("where", Fit::Location, 40),
+        Column::number("allocations"),
+        Column::text("advice", Fit::Keep, 16),
+    ];
+    let rows: Vec<Vec<String>> = shown
+        .iter()
+        .map(|i| {
+            vec![
+                i.function.clone(),
+                file_line(i.file.as_deref(), i.line, context),
+                format!(
+                    "{} → {}",
+                    thousands(i.allocations),
+                    thousands(i.remaining())
+                ),
+                i.kind.as_str().to_owned(),
+            ]
+        })
+        .collect();
+    let mut table_lines = Lines { lines: Vec::new() };
+    table(&mut table_lines, &columns, &rows, &[(0, 24), (1, 16)]);
+    let mut table_lines = table_lines.lines.into_iter();
+    if let Some((header, style)) = table_lines.next() {
+        lines.push(header, style);
+    }
+    for (insight, (row, style)) in shown.iter().zip(table_lines) {
+        lines.push(row, style);
+        for line in wrap_prose(&insight.message, "      ", "      ", TEXT_WIDTH) {
+            lines.push(line, Style::Dim);
+        }
+    }
+    more_line(
+        lines,
+        insights.len().saturating_sub(top),
+        "insight",
+        "insights",
+    );
+}
+
+fn file_line(file: Option<&str>, line: Option<u32>, context: &Context) -> String {
+    match (file, line) {
+        (Some(file), Some(line)) => format!(
+            "{}:{line}",
+            relative_path(file, context.workspace_root.as_ref())
+        ),
+        (Some(file), None) => relative_path(file, context.workspace_root.as_ref()),
+        (None, _) => "?".to_owned(),
+    }
+}
+
+/// The functions holding the most bytes at the peak.
+fn peak(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) {
+    let t = &analysis.totals;
+    let when = t
+        .peak_percent()
+        .map_or(String::new(), |p| format!(" at {p}% of run"));
+    lines.push(
+        format!(
+            "Peak live heap: {}{when}, held by your functions",
+            human_bytes(t.peak_bytes)
+        ),
+        Style::Heading,
+    );
+    let mut holders: Vec<&FunctionStats> = analysis
+        .functions
+        .iter()
+        .filter(|f| f.peak_bytes > 0)
+        .collect();
+    holders.sort_by(|a, b| (Reverse(a.peak_bytes), &a.name).cmp(&(Reverse(b.peak_bytes), &b.name)));
+    let columns = [
+        Column::text("function", Fit::Path, 48),
+        Column::number("at peak"),
+        Column::number("share"),
+        Column::text("where", Fit::Location, 40),
+    ];
+    let rows: Vec<Vec<String>> = holders
+        .iter()
+        .take(top)
+        .map(|f| {
+            vec![
+                f.name.clone(),
+                human_bytes(f.peak_bytes),
+                percent(f.peak_bytes, t.peak_bytes),
+                location(f, context),
+            ]
+        })
+        .collect();
+    table(lines, &columns, &rows, &[(0, 24), (3, 16)]);
+    more_line(
+        lines,
+        holders.len().saturating_sub(top),
+        "function",
+        "functions",
+    );
+    let yours: u64 = holders.iter().map(|f| f.peak_bytes).sum();
+    let rest = t.peak_bytes.saturating_sub(yours);
+    if rest > 0 {
+        lines.push(
+            format!(
+                "  the other {} were held by the runtime, dependencies on their own or the C \
+                 library",
+                human_bytes(rest)
+            ),
+            Style::Dim,
+        );
+    }
+}
+
+/// Your functions' blocks still live at exit, and one line for the runtime's own.
+fn leaks(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) {
+    lines.push(
+        "Still live at exit: blocks your functions allocated and never freed",
+        Style::Heading,
+    );
+    let (yours, theirs): (Vec<&crate::Leak>, Vec<&crate::Leak>) = analysis
+        .leaks
+        .iter()
+        .partition(|l| l.kind == ModuleKind::Workspace);
+    let columns = [
+        Column::text("function", Fit::Path, 48),
+        Column::number("allocs"),
+        Column::number("bytes"),
+        Column::text("where", Fit::Location, 40),
+    ];
+    let rows: Vec<Vec<String>> = yours
+        .iter()
+        .take(top)
+        .map(|l| {
+            vec![
+                l.function.clone(),
+                thousands(l.allocations),
+                human_bytes(l.bytes),
+                file_line(l.file.as_deref(), l.line, context),
+            ]
+        })
+        .collect();
+    table(lines, &columns, &rows, &[(0, 24), (3, 16)]);
+    more_line(
+        lines,
+        yours.len().saturating_sub(top),
+        "function",
+        "functions",
+    );
+    if !theirs.is_empty() {
+        let allocations: u64 = theirs.iter().map(|l| l.allocations).sum();
+        let bytes: u64 = theirs.iter().map(|l| l.bytes).sum();
+        let names: Vec<&str> = theirs.iter().map(|l| l.function.as_str()).collect();
+        for line in wrap_prose(
+            &format!(
+                "the runtime's own, not yours: {} {}, {} in {}",
+                thousands(allocations),
+                plural(allocations, "allocation", "allocations"),
+                human_bytes(bytes),
+                names.join(", ")
+            ),
+            "  ",
+            "  ",
+            TEXT_WIDTH,
+        ) {
+            lines.push(line, Style::Dim);
+        }
+    }
+}
+
+/// Marks of a sparkline, by height.
+const MARKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+/// Most buckets a sparkline shows; smaller sizes fold into its first mark.
+const MAX_MARKS: usize = 24;
+
+/// Request sizes and temporary allocations, overall and for the top hot spots.
+fn sizes(lines: &mut Lines, analysis: &Analysis, top: usize) {
+    let t = &analysis.totals;
+    lines.push(
+        "Sizes and temporaries: requests by power-of-two size, blocks freed at once",
+        Style::Heading,
+    );
+    let range = bucket_span(&t.size_histogram);
+    if let Some((lo, hi)) = range {
+        lines.push(
+            format!(
+                "  sizes: one mark per power of two, {} (left) to {} (right); most: the commonest",
+                bucket_label(lo),
+                bucket_label(hi)
+            ),
+            Style::Dim,
+        );
+    }
+    lines.push(
+        "  temporary: freed by the allocating thread before it allocated anything else",
+        Style::Dim,
+    );
+    let columns = [
+        Column::text("function", Fit::Path, 40),
+        Column::number("allocs"),
+        Column::number("temporary"),
+        Column::text("sizes", Fit::Keep, MAX_MARKS),
+        Column::text("most", Fit::Keep, 16),
+    ];
+    let row = |name: String, allocations: u64, temporary: u64, histogram: &[u64]| {
+        vec![
+            name,
+            thousands(allocations),
+            percent(temporary, allocations),
+            range.map_or(String::new(), |r| sparkline(histogram, r)),
+            commonest(histogram).map_or(String::new(), bucket_label),
+        ]
+    };
+    let mut rows = vec![row(
+        "(all)".to_owned(),
+        t.allocations,
+        t.temporary_allocations,
+        &t.size_histogram,
+    )];
+    let spots = analysis.hot_spots();
+    rows.extend(spots.iter().take(top).map(|f| {
+        row(
+            f.name.clone(),
+            f.self_allocations,
+            f.temporary_allocations,
+            &f.size_histogram,
+        )
+    }));
+    table(lines, &columns, &rows, &[(0, 24)]);
+    more_line(
+        lines,
+        spots.len().saturating_sub(top),
+        "function",
+        "functions",
+    );
+}
+
+/// First and last non-empty bucket, at most [`MAX_MARKS`] apart.
+fn bucket_span(histogram: &[u64]) -> Option<(usize, usize)> {
+    let lo = histogram.iter().position(|&n| n > 0)?;
+    let hi = histogram.iter().rposition(|&n| n > 0)?;
+    Some((lo.max((hi + 1).saturating_sub(MAX_MARKS)), hi))
+}
+
+/// The most frequent bucket (ties: the smaller).
+fn commonest(histogram: &[u64]) -> Option<usize> {
+    let (b, n) = histogram
+        .iter()
+        .enumerate()
+        .max_by_key(|(b, &n)| (n, Reverse(*b)))?;
+    (*n > 0).then_some(b)
+}
+
+/// One mark per bucket of `lo..=hi` (buckets below `lo` fold into the first), scaled to the
+/// fullest; `·` for an empty one.
+fn sparkline(histogram: &[u64], (lo, hi): (usize, usize)) -> String {
+    if histogram.iter().all(|&n| n == 0) {
+        return String::new();
+    }
+    let count = |b: usize| -> u64 {
+        if b == lo {
+            histogram.iter().take(lo + 1).sum()
+        } else {
+            histogram.get(b).copied().unwrap_or(0)
+        }
+    };
+    let max = (lo..=hi).map(count).max().unwrap_or(0).max(1);
+    (lo..=hi)
+        .map(|b| match count(b) {
+            0 => '·',
+            n => {
+                let level = (u128::from(n) * 8).div_ceil(u128::from(max));
+                MARKS[usize::try_from(level).unwrap_or(8).clamp(1, 8) - 1]
+            }
+        })
+        .collect()
+}
+
+/// A bucket as a size range: `32–63 B`, `1–2 KiB` (from 1 KiB up to, not including, 2 KiB).
+fn bucket_label(b: usize) -> String {
+    let (min, max) = super::json::bucket_range(b);
+    match max {
+        Some(0) => "0 B".to_owned(),
+        Some(max) if max < 1024 => format!("{min}–{max} B"),
+        Some(max) => {
+            let (lo, lo_unit) = power_of_two(min);
+            let (hi, hi_unit) = power_of_two(max + 1);
+            if lo_unit == hi_unit {
+                format!("{lo}–{hi} {hi_unit}")
+            } else {
+                format!("{lo} {lo_unit}–{hi} {hi_unit}")
+            }
+        }
+        None => {
+            let (lo, unit) = power_of_two(min);
+            format!("≥{lo} {unit}")
+        }
+    }
+}
+
+/// A power of two in the largest binary unit that keeps it whole.
+fn power_of_two(n: u64) -> (u64, &'static str) {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut n = n;
+    let mut unit = 0;
+    while unit + 1 < UNITS.len() && n >= 1024 && n % 1024 == 0 {
+        n /= 1024;
+        unit += 1;
+    }
+    (n, UNITS[unit])
 }

@@ -8,7 +8,7 @@ use alloc_profile_format::symbolized::Profile;
 use alloc_profile_format::{end_reason, stack_flags};
 use alloc_profile_report::{analyze, write_json, write_text, Context, TextOptions};
 
-use crate::support::{dep, libc, rust_alloc, std, ws, Extra, ProfileBuilder};
+use crate::support::{dep, libc, rust_alloc, sizes, std, ws, Extra, ProfileBuilder};
 
 pub struct Fixture {
     pub name: &'static str,
@@ -33,12 +33,15 @@ fn demo_context() -> Context {
 }
 
 /// The README's demo: before/after pairs of common patterns, a dependency, threads, the runtime.
+/// Site peaks add up to the process's peak, as in a real profile.
 pub fn demo_profile() -> Profile {
     const FILE: &str = "/work/demo/examples/demo.rs";
     let main = ws("demo::main", FILE, 120);
     let mut b = ProfileBuilder::new();
     b.profile.processes[0].exe = "/work/demo/target/debug/examples/demo".to_owned();
     b.profile.processes[0].end.peak_bytes = 42_188;
+    b.profile.processes[0].end.elapsed_ns = 80_000_000;
+    b.profile.processes[0].end.peak_time_ns = 50_400_000;
 
     let lang_start = std("std::rt::lang_start_internal");
     let call = |function: &str, line: u32, caller_line: u32| {
@@ -63,6 +66,11 @@ pub fn demo_profile() -> Profile {
         1000,
         64_000,
     );
+    let site = b.last();
+    site.counters.temporary = 1000;
+    site.counters.lifetime_sum_ns = 2_500_000;
+    site.counters.lifetime_max_ns = 9_000;
+    site.sizes = sizes(&[(7, 1000)]);
     b.site_with(
         &with(
             &[
@@ -78,6 +86,13 @@ pub fn demo_profile() -> Profile {
             ..Extra::default()
         },
     );
+    let site = b.last();
+    site.counters.growth_chains = 206;
+    site.counters.growth_reallocs = 206;
+    site.counters.growth_max_reallocs = 1;
+    site.counters.growth_max_final = 64;
+    site.sizes = sizes(&[(5, 206), (6, 206)]);
+    site.peak_bytes = 16_384;
     b.site(
         &with(
             &["<T as alloc::string::ToString>::to_string"],
@@ -86,6 +101,8 @@ pub fn demo_profile() -> Profile {
         100,
         800,
     );
+    b.last().counters.temporary = 94;
+    b.last().sizes = sizes(&[(4, 100)]);
     b.site(
         &with(
             &["alloc::str::<impl str>::to_uppercase"],
@@ -107,6 +124,7 @@ pub fn demo_profile() -> Profile {
         1,
         4_800,
     );
+    b.last().peak_bytes = 4_800;
     b.site(
         &with(
             &["alloc::str::<impl str>::to_uppercase"],
@@ -115,21 +133,46 @@ pub fn demo_profile() -> Profile {
         100,
         2_400,
     );
+    b.last().peak_bytes = 2_400;
+    // `Vec<u64>` pushed to 1,000 elements: one malloc of 4 elements, then 8 reallocs.
+    let grow = [
+        "alloc::raw_vec::finish_grow",
+        "alloc::raw_vec::RawVec<u64>::grow_one",
+        "<alloc::vec::Vec<u64>>::push",
+    ];
+    b.site(
+        &with(&grow, call("demo::preallocate::before", 18, 125)),
+        1,
+        32,
+    );
+    b.last().sizes = sizes(&[(6, 1)]);
+    let mut realloc_frames = vec![std("alloc::alloc::realloc")];
+    realloc_frames.extend(with(&grow, call("demo::preallocate::before", 18, 125)));
     b.site_with(
-        &with(
-            &[
-                "alloc::raw_vec::RawVec<T,A>::grow_one",
-                "alloc::vec::Vec<T,A>::push",
-            ],
-            call("demo::preallocate::before", 18, 125),
-        ),
-        9,
-        16_376,
+        &realloc_frames,
+        8,
+        16_352,
         Extra {
             reallocations: 8,
             ..Extra::default()
         },
     );
+    let site = b.last();
+    site.counters.growth_chains = 1;
+    site.counters.growth_reallocs = 8;
+    site.counters.growth_max_reallocs = 8;
+    site.counters.growth_max_final = 8_192;
+    site.sizes = sizes(&[
+        (7, 1),
+        (8, 1),
+        (9, 1),
+        (10, 1),
+        (11, 1),
+        (12, 1),
+        (13, 1),
+        (14, 1),
+    ]);
+    site.peak_bytes = 8_192;
     b.site(
         &with(
             &["alloc::vec::Vec<T>::with_capacity"],
@@ -138,6 +181,7 @@ pub fn demo_profile() -> Profile {
         1,
         8_000,
     );
+    b.last().sizes = sizes(&[(13, 1)]);
     b.site(
         &with(
             &["alloc::vec::Vec<T,A>::reserve"],
@@ -151,6 +195,7 @@ pub fn demo_profile() -> Profile {
         91,
         2_150,
     );
+    b.last().peak_bytes = 1_000;
     b.site_with(
         &with(
             &[
@@ -168,6 +213,7 @@ pub fn demo_profile() -> Profile {
             ..Extra::default()
         },
     );
+    b.last().peak_bytes = 2_048;
     b.site(
         &with(
             &["alloc::alloc::exchange_malloc"],
@@ -180,6 +226,7 @@ pub fn demo_profile() -> Profile {
         11,
         1_408,
     );
+    b.last().peak_bytes = 1_204;
     b.site(
         &with(
             &["alloc::fmt::format::format_inner"],
@@ -188,6 +235,7 @@ pub fn demo_profile() -> Profile {
         2,
         64,
     );
+    b.last().peak_bytes = 64;
     // A worker thread: its stack continues through the spawning one.
     b.site(
         &with(
@@ -206,6 +254,7 @@ pub fn demo_profile() -> Profile {
         40,
         2_560,
     );
+    b.last().peak_bytes = 2_560;
     // The runtime on its own: the stdout buffer (still live) and thread bookkeeping.
     b.site_with(
         &with(
@@ -223,6 +272,7 @@ pub fn demo_profile() -> Profile {
             ..Extra::default()
         },
     );
+    b.last().peak_bytes = 1_024;
     b.site(
         &with(
             &[
@@ -234,6 +284,7 @@ pub fn demo_profile() -> Profile {
         25,
         1_600,
     );
+    b.last().peak_bytes = 1_600;
     b.libc_site(
         &[
             libc("_dl_allocate_tls"),
@@ -243,6 +294,7 @@ pub fn demo_profile() -> Profile {
         3,
         912,
     );
+    b.last().peak_bytes = 912;
     b.workspace_functions(&[
         "demo::avoid_clones::after",
         "demo::avoid_clones::before",
@@ -407,7 +459,7 @@ fn crashed_and_crowded() -> Fixture {
             ],
             workspace_root: None,
         },
-        options: TextOptions { top: 5, color: false },
+        options: TextOptions { top: 5, ..TextOptions::default() },
     }
 }
 
@@ -426,6 +478,7 @@ pub fn fixtures() -> Vec<Fixture> {
             options: TextOptions {
                 top: 3,
                 color: true,
+                advice: true,
             },
         },
         no_allocations(),

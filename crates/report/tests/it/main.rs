@@ -3,5 +3,6 @@
 
 mod analyze;
 mod golden;
+mod insights;
 mod json;
 mod support;

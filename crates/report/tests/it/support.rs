@@ -179,7 +179,22 @@ impl ProfileBuilder {
         self
     }
 
+    /// The site added last, to set the counters the builders leave at zero (peak bytes,
+    /// temporaries, lifetimes, growth chains, sizes).
+    pub fn last(&mut self) -> &mut Site {
+        self.profile.sites.last_mut().expect("a site was added")
+    }
+
     pub fn build(&self) -> Profile {
         self.profile.clone()
     }
+}
+
+/// A size histogram from `(bucket, count)` pairs.
+pub fn sizes(pairs: &[(usize, u64)]) -> Vec<u64> {
+    let mut h = vec![0; alloc_profile_format::SIZE_BUCKETS];
+    for &(b, n) in pairs {
+        h[b] += n;
+    }
+    h
 }

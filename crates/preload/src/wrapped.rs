@@ -1,0 +1,144 @@
+//! The second door into the same runtime: allocator libraries that never call malloc.
+//!
+//! A Rust program whose `#[global_allocator]` is jemalloc or mimalloc allocates through that
+//! library's own entry points (`_rjem_mallocx`, `mi_malloc_aligned`, ...). The front end links such
+//! programs with small wrappers (`-Wl,--wrap=<symbol>`, see the cli's `wrap/alloc_wrap.c`) that call
+//! the functions below around the real call. They feed the same per-stack aggregation and live table
+//! as the malloc hooks, so a program is counted the same way whichever door its allocations use.
+//!
+//! Protocol, per wrapped call (all on the calling thread):
+//! 1. `alloc_profile_wrap_begin()` enters the runtime like a hook does (sets this thread's guard) and
+//!    returns a token, or 0 when nothing is to be recorded (not profiling, or already inside our
+//!    code or inside another wrapped call: an allocator that calls its own wrapped entry points
+//!    internally, as mimalloc's realloc calls `mi_free` under lld, is counted once).
+//! 2. For a release, `alloc_profile_wrap_free(token, p)` BEFORE the real release; for a realloc,
+//!    `alloc_profile_wrap_take(token, old, out)` before the real call and
+//!    `alloc_profile_wrap_realloc(token, out, new, size)` after it; for an allocation,
+//!    `alloc_profile_wrap_alloc(token, p, size)` after the real call. Each of these last calls
+//!    leaves the runtime (clears the guard); `alloc_profile_wrap_take` does not.
+//!
+//! Releases are recorded before the real release, as in the free hook, so that no other thread can
+//! be handed the same address while the live table still holds it.
+
+use core::ffi::c_void;
+
+use crate::runtime::{enter, record_alloc, record_free, Tls, LIVE_BLOCKS};
+
+/// What `alloc_profile_wrap_take` removed from the live table, held by the caller across the
+/// real realloc.
+#[repr(C)]
+pub struct Taken {
+    rec: *const c_void,
+    size: usize,
+}
+
+/// The thread state behind a token.
+fn tls_of(token: usize) -> &'static Tls {
+    // SAFETY: a non-zero token is the address of the calling thread's `Tls`, handed out by
+    // `alloc_profile_wrap_begin` on this thread; thread-locals live as long as their thread.
+    unsafe { &*(token as *const Tls) }
+}
+
+/// Step 1: 0 when this call is not to be recorded.
+#[cfg_attr(not(test), no_mangle)]
+pub extern "C" fn alloc_profile_wrap_begin() -> usize {
+    match enter() {
+        Some(e) => {
+            let token = core::ptr::from_ref(e.tls) as usize;
+            // The guard stays set until the matching end call.
+            core::mem::forget(e);
+            token
+        }
+        None => 0,
+    }
+}
+
+/// After a successful or failed allocation of `size` bytes at `p`; ends the call.
+#[cfg_attr(not(test), no_mangle)]
+pub extern "C" fn alloc_profile_wrap_alloc(token: usize, p: *mut c_void, size: usize) {
+    if token == 0 {
+        return;
+    }
+    let tls = tls_of(token);
+    if !p.is_null() {
+        record_alloc(tls, p as usize, size, false);
+    }
+    tls.guard.set(false);
+}
+
+/// Before releasing `p`; ends the call.
+#[cfg_attr(not(test), no_mangle)]
+pub extern "C" fn alloc_profile_wrap_free(token: usize, p: *mut c_void) {
+    if token == 0 {
+        return;
+    }
+    let tls = tls_of(token);
+    if !p.is_null() {
+        if let Some((rec, size)) = LIVE_BLOCKS.remove(p as usize) {
+            record_free(tls, rec, size);
+        }
+    }
+    tls.guard.set(false);
+}
+
+/// Before reallocating `old`: takes its live-table entry into `out` (a null `rec` when untracked).
+/// The call goes on.
+///
+/// # Safety
+/// `out` must point to writable memory for a `Taken`.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn alloc_profile_wrap_take(token: usize, old: *mut c_void, out: *mut Taken) {
+    let taken = if token == 0 || old.is_null() {
+        None
+    } else {
+        LIVE_BLOCKS.remove(old as usize)
+    };
+    let value = match taken {
+        Some((rec, size)) => Taken {
+            rec: core::ptr::from_ref(rec).cast(),
+            size,
+        },
+        None => Taken {
+            rec: core::ptr::null(),
+            size: 0,
+        },
+    };
+    // SAFETY: the caller passes a pointer to its own `Taken`.
+    unsafe { out.write(value) };
+}
+
+/// After the real realloc of `old` (taken into `taken`) returned `new` for `size` bytes; ends the
+/// call. A failed realloc (`new` null, `size` non-zero) leaves the old block live and tracked.
+///
+/// # Safety
+/// `taken` must be what `alloc_profile_wrap_take` wrote for this call.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn alloc_profile_wrap_realloc(
+    token: usize,
+    old: *mut c_void,
+    taken: *const Taken,
+    new: *mut c_void,
+    size: usize,
+) {
+    if token == 0 {
+        return;
+    }
+    let tls = tls_of(token);
+    // SAFETY: the caller passes back the `Taken` filled for this call.
+    let taken = unsafe { &*taken };
+    // SAFETY: a non-null `rec` came from the live table, whose records live for the whole process.
+    let rec = unsafe { taken.rec.cast::<crate::intern::StackRec>().as_ref() };
+    if new.is_null() && size != 0 {
+        if let Some(rec) = rec {
+            LIVE_BLOCKS.insert(old as usize, taken.size, rec);
+        }
+    } else {
+        if let Some(rec) = rec {
+            record_free(tls, rec, taken.size);
+        }
+        if !new.is_null() {
+            record_alloc(tls, new as usize, size, !old.is_null());
+        }
+    }
+    tls.guard.set(false);
+}

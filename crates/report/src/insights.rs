@@ -1,0 +1,642 @@
+//! Advice: allocations your code could avoid, each one backed by what the profile recorded.
+//!
+//! The tables say where allocations happen; this module says which of them follow a pattern with
+//! a known cure (the four of the usage guide) and how many allocations the cure saves. It only
+//! speaks when the profile shows the pattern: every figure in a message is a count, a size or a
+//! ratio of counts from the profile, never an estimate. When the evidence is weaker than the
+//! pattern needs, it says nothing.
+//!
+//! # Evidence
+//! Sites are read as in [`analyze`](mod@crate::analyze): C-library-internal sites, std's direct use of
+//! `System` and sites without a workspace frame are never advised on. A site's *function* is its
+//! self function and its *via* the API the function called (both as defined there), with one
+//! exception: when the self function is an implementation of `Clone::clone` in your workspace
+//! (usually a `#[derive(Clone)]`), the site counts for the next workspace function outwards that
+//! is not one, with the via `Type::clone`: the call you wrote is `x.clone()`, not the derive.
+//!
+//! - **`preallocate`**: sites whose via grows a `Vec`, `VecDeque` or `String` in place
+//!   (`Vec::push`, `Vec::extend`, `Vec::extend_from_slice`, `Vec::insert`, `Vec::append`,
+//!   `Vec::resize`, `Vec::reserve`, `RawVec::grow_one`, `VecDeque::push_back`, `String::push`,
+//!   `String::push_str`, `String += &str`, ...) and that ended *growth chains* (a block reallocated
+//!   at least once). Grouped by function and source line. A chain is its first allocation plus
+//!   its reallocs; with the final capacity reserved up front it is one allocation, so
+//!   `allocations = chains + reallocs` and `avoidable = reallocs`. The message gives the final
+//!   size of the largest chain as a capacity: in elements when the element type appears in a
+//!   standard-library frame of the site (`RawVec<u64>::grow_one`, `<Vec<u32>>::push`) and its size
+//!   is known (primitives, `String`, `&str`; 64-bit targets), in bytes for `String`, otherwise in
+//!   bytes only. It is the capacity the vector reached, not its length.
+//! - **`string-building`**: a function with a site whose via is `String + &str` and that ended
+//!   growth chains (`s = s + &x` regrows one string), or with a `String` growth site as above and
+//!   at least [`MIN_AVOIDABLE`] *temporary* allocations via `format!` or `to_string` (strings made
+//!   only to be appended). One insight per function, at the line of its largest growing site;
+//!   `allocations` = the chains and reallocs of its `String` growth sites plus those temporary
+//!   allocations, `avoidable` = the reallocs plus the temporaries (`write!` into a string reserved
+//!   once makes neither). It replaces `preallocate` for those sites.
+//! - **`clone`**: sites whose via copies a value: `Clone::clone`, any `Type::clone`,
+//!   `ToOwned::to_owned`, `str::to_owned`, `slice::to_owned`, `slice::to_vec`. Grouped by
+//!   function, line and via; `avoidable` = all of them (borrowing allocates nothing), which holds
+//!   only if the copy is never modified, as the message says.
+//! - **`borrow`**: a `clone` group whose line is also the call site, in the same function, of
+//!   another workspace function seen on an allocation stack (`g(items.to_vec())`): the copy exists
+//!   to be handed over by value. Reported instead of `clone`, naming the callee.
+//!
+//! Insights with fewer than [`MIN_AVOIDABLE`] avoidable allocations are dropped. Order: avoidable
+//! allocations descending, then function, line and kind.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+
+use alloc_profile_format::symbolized::{function_key, Frame, FrameKind, Profile, Site};
+
+use crate::render::{human_bytes, thousands};
+use crate::via::{api_name, short_api_name};
+
+/// Insights that would save fewer allocations than this are not worth a line.
+pub const MIN_AVOIDABLE: u64 = 2;
+
+/// Which pattern an insight is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum InsightKind {
+    /// A collection regrown in place: reserve its final capacity once.
+    Preallocate,
+    /// A string built by concatenation or from temporary strings.
+    StringBuilding,
+    /// A copy that a reference could replace.
+    Clone,
+    /// A copy made only to pass ownership to a callee.
+    Borrow,
+}
+
+impl InsightKind {
+    /// The name used in the JSON report.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InsightKind::Preallocate => "preallocate",
+            InsightKind::StringBuilding => "string-building",
+            InsightKind::Clone => "clone",
+            InsightKind::Borrow => "borrow",
+        }
+    }
+}
+
+/// One piece of advice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Insight {
+    pub kind: InsightKind,
+    /// The function to change ([`function_key`]).
+    pub function: String,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    /// The API the evidence is about, e.g. `Vec::push`, `String + &str`, `BigStruct::clone`.
+    pub via: String,
+    /// Allocations the advice is about.
+    pub allocations: u64,
+    /// How many of them the advice saves.
+    pub avoidable: u64,
+    /// One sentence for people, every figure from the profile.
+    pub message: String,
+}
+
+impl Insight {
+    /// Allocations left after following the advice.
+    #[must_use]
+    pub fn remaining(&self) -> u64 {
+        self.allocations - self.avoidable
+    }
+}
+
+type Location = (Option<String>, Option<u32>);
+
+/// Growth-chain counters of the sites of one group.
+#[derive(Default)]
+struct Growth {
+    chains: u64,
+    reallocs: u64,
+    max_reallocs: u64,
+    max_final: u64,
+    /// Element type and size; `Some(None)` once two sites disagree.
+    element: Option<Option<(String, u64)>>,
+}
+
+impl Growth {
+    fn add(&mut self, site: &Site, element: Option<(String, u64)>) {
+        let c = &site.counters;
+        self.chains += c.growth_chains;
+        self.reallocs += c.growth_reallocs;
+        self.max_reallocs = self.max_reallocs.max(c.growth_max_reallocs);
+        self.max_final = self.max_final.max(c.growth_max_final);
+        self.element = match self.element.take() {
+            None => Some(element),
+            Some(known) if known == element => Some(known),
+            Some(_) => Some(None),
+        };
+    }
+
+    fn element(&self) -> Option<&(String, u64)> {
+        self.element.as_ref().and_then(Option::as_ref)
+    }
+}
+
+#[derive(Default)]
+struct Copies {
+    allocations: u64,
+    bytes: u64,
+}
+
+#[derive(Default)]
+struct FunctionEvidence {
+    /// (location, via) → growth of a collection in place.
+    growth: BTreeMap<(Location, String), Growth>,
+    /// (location, via) → copies.
+    copies: BTreeMap<(Location, String), Copies>,
+    /// Temporary allocations via `format!` / `to_string`, and the vias seen.
+    temporary_strings: u64,
+    string_vias: BTreeSet<String>,
+}
+
+/// Finds the insights of a profile. See the module documentation for the rules.
+#[must_use]
+pub fn insights(profile: &Profile) -> Vec<Insight> {
+    let mut evidence: BTreeMap<String, FunctionEvidence> = BTreeMap::new();
+    // (caller, call line) → workspace callees seen called from there.
+    let mut calls: BTreeMap<(String, Location), BTreeSet<String>> = BTreeMap::new();
+
+    for site in &profile.sites {
+        if site.counters.allocations == 0 || site.libc_internal || site.system_direct {
+            continue;
+        }
+        let frames: Vec<&Frame> = site
+            .frames
+            .iter()
+            .filter_map(|&i| profile.frames.get(i as usize))
+            .collect();
+        record_calls(&mut calls, &frames);
+        let Some(self_index) = frames.iter().position(|f| f.kind == FrameKind::Workspace) else {
+            continue;
+        };
+        let self_key = function_key(&frames[self_index].function);
+        let (target, via) = if is_clone_impl(&self_key) {
+            let outer = frames[self_index + 1..]
+                .iter()
+                .find(|f| f.kind == FrameKind::Workspace && !is_clone_impl(&f.function));
+            match outer {
+                Some(frame) => (*frame, short_api_name(&self_key)),
+                None => continue,
+            }
+        } else {
+            let via = self_index
+                .checked_sub(1)
+                .and_then(|inner| api_name(frames[inner]));
+            match via {
+                Some(via) => (frames[self_index], via),
+                None => continue,
+            }
+        };
+        let c = &site.counters;
+        let function = function_key(&target.function);
+        let location = (target.file.clone(), target.line);
+        let acc = evidence.entry(function).or_default();
+        if is_copy(&via) {
+            let copies = acc.copies.entry((location, via)).or_default();
+            copies.allocations += c.allocations;
+            copies.bytes += c.bytes;
+        } else if is_string_making(&via) {
+            acc.temporary_strings += c.temporary;
+            if c.temporary > 0 {
+                acc.string_vias.insert(via);
+            }
+        } else if c.growth_chains > 0 && (via == STRING_ADD || growth_container(&via).is_some()) {
+            let element = if growth_container(&via) == Some("String") || via == STRING_ADD {
+                Some(("u8".to_owned(), 1))
+            } else {
+                element_type(&frames[..self_index])
+            };
+            acc.growth
+                .entry((location, via))
+                .or_default()
+                .add(site, element);
+        }
+    }
+
+    let mut out = Vec::new();
+    for (function, acc) in evidence {
+        emit(&mut out, &function, acc, &calls);
+    }
+    out.retain(|i| i.avoidable >= MIN_AVOIDABLE);
+    out.sort_by(|a, b| {
+        (Reverse(a.avoidable), &a.function, a.line, a.kind, &a.via).cmp(&(
+            Reverse(b.avoidable),
+            &b.function,
+            b.line,
+            b.kind,
+            &b.via,
+        ))
+    });
+    out
+}
+
+const STRING_ADD: &str = "String + &str";
+
+/// Pairs (caller, call line) → callee for adjacent workspace frames of different functions.
+fn record_calls(calls: &mut BTreeMap<(String, Location), BTreeSet<String>>, frames: &[&Frame]) {
+    let workspace: Vec<&&Frame> = frames
+        .iter()
+        .filter(|f| f.kind == FrameKind::Workspace)
+        .collect();
+    for pair in workspace.windows(2) {
+        let (callee, caller) = (
+            function_key(&pair[0].function),
+            function_key(&pair[1].function),
+        );
+        if callee != caller && !is_clone_impl(&callee) {
+            calls
+                .entry((caller, (pair[1].file.clone(), pair[1].line)))
+                .or_default()
+                .insert(callee);
+        }
+    }
+}
+
+fn emit(
+    out: &mut Vec<Insight>,
+    function: &str,
+    acc: FunctionEvidence,
+    calls: &BTreeMap<(String, Location), BTreeSet<String>>,
+) {
+    let FunctionEvidence {
+        growth,
+        copies,
+        temporary_strings,
+        string_vias,
+    } = acc;
+    let (strings, others): (Vec<_>, Vec<_>) = growth
+        .into_iter()
+        .partition(|((_, via), _)| via == STRING_ADD || growth_container(via) == Some("String"));
+    let concatenates = strings.iter().any(|((_, via), _)| via == STRING_ADD);
+    let temporaries = if temporary_strings >= MIN_AVOIDABLE {
+        temporary_strings
+    } else {
+        0
+    };
+    let building = !strings.is_empty() && (concatenates || temporaries > 0);
+    if building {
+        out.push(string_building(
+            function,
+            &strings,
+            temporaries,
+            &string_vias,
+        ));
+    }
+    let growth_groups = if building {
+        others
+    } else {
+        others.into_iter().chain(strings).collect()
+    };
+    for ((location, via), g) in growth_groups {
+        out.push(preallocate(function, location, via, &g));
+    }
+    for ((location, via), c) in copies {
+        let callee = calls
+            .get(&(function.to_owned(), location.clone()))
+            .and_then(|callees| callees.iter().next());
+        let figures = format!(
+            "`{via}` allocated {} {} here ({})",
+            thousands(c.allocations),
+            times(c.allocations),
+            human_bytes(c.bytes)
+        );
+        let (kind, message) = match callee {
+            Some(callee) => (
+                InsightKind::Borrow,
+                format!(
+                    "{figures} to hand an owned copy to `{callee}`: if it only reads it, let it \
+                     take a reference (`&[T]`, `&str`, `&T`)"
+                ),
+            ),
+            None => (
+                InsightKind::Clone,
+                format!("{figures}: if the copy is only read, borrow the original instead"),
+            ),
+        };
+        out.push(Insight {
+            kind,
+            function: function.to_owned(),
+            file: location.0,
+            line: location.1,
+            via,
+            allocations: c.allocations,
+            avoidable: c.allocations,
+            message,
+        });
+    }
+}
+
+fn times(n: u64) -> &'static str {
+    if n == 1 {
+        "time"
+    } else {
+        "times"
+    }
+}
+
+fn string_building(
+    function: &str,
+    strings: &[((Location, String), Growth)],
+    temporaries: u64,
+    string_vias: &BTreeSet<String>,
+) -> Insight {
+    let chains: u64 = strings.iter().map(|(_, g)| g.chains).sum();
+    let reallocs: u64 = strings.iter().map(|(_, g)| g.reallocs).sum();
+    // The largest growing site gives the location: most chains + reallocs, then lowest line.
+    let ((location, via), _) = strings
+        .iter()
+        .min_by_key(|((location, _), g)| (Reverse(g.chains + g.reallocs), location.1, &location.0))
+        .expect("string building needs a growing string");
+    let mut message = if chains == 1 {
+        format!("string regrown {}x by `{via}`", thousands(reallocs))
+    } else {
+        format!(
+            "{} strings regrown {}x in all by `{via}`",
+            thousands(chains),
+            thousands(reallocs)
+        )
+    };
+    if temporaries > 0 {
+        let vias: Vec<String> = string_vias.iter().map(|v| format!("`{v}`")).collect();
+        message.push_str(&format!(
+            ", plus {} temporary {} from {}",
+            thousands(temporaries),
+            if temporaries == 1 {
+                "string"
+            } else {
+                "strings"
+            },
+            vias.join(" and ")
+        ));
+        message.push_str(": `write!` into one `String::with_capacity` (`std::fmt::Write`)");
+    } else {
+        message.push_str(": `push_str` into one `String::with_capacity`");
+    }
+    Insight {
+        kind: InsightKind::StringBuilding,
+        function: function.to_owned(),
+        file: location.0.clone(),
+        line: location.1,
+        via: via.clone(),
+        allocations: chains + reallocs + temporaries,
+        avoidable: reallocs + temporaries,
+        message,
+    }
+}
+
+fn preallocate(function: &str, location: Location, via: String, g: &Growth) -> Insight {
+    let container = growth_container(&via).unwrap_or("String");
+    let typed = match g.element() {
+        Some((ty, _)) if container != "String" => format!("{container}<{ty}>"),
+        _ => container.to_owned(),
+    };
+    // The final capacity, in elements when the element size is known.
+    let capacity = match g.element() {
+        Some((_, size)) if *size > 0 && g.max_final % size == 0 => {
+            let n = g.max_final / size;
+            let unit = if container == "String" {
+                if n == 1 {
+                    "byte"
+                } else {
+                    "bytes"
+                }
+            } else if n == 1 {
+                "element"
+            } else {
+                "elements"
+            };
+            Some((n, unit))
+        }
+        _ => None,
+    };
+    let reserve = match capacity {
+        Some((n, _)) if g.chains == 1 => format!("`{container}::with_capacity({n})`"),
+        _ => format!("`{container}::with_capacity`"),
+    };
+    let reached = match capacity {
+        Some((n, unit)) => format!("a capacity of {} {unit}", thousands(n)),
+        None => human_bytes(g.max_final),
+    };
+    let message = if g.chains == 1 {
+        format!(
+            "`{typed}` regrown {}x to {reached}: reserve it once with {reserve}",
+            thousands(g.reallocs)
+        )
+    } else {
+        format!(
+            "{} `{typed}`s regrown {}x in all (up to {}x, to {reached}): reserve each once \
+             with {reserve}",
+            thousands(g.chains),
+            thousands(g.reallocs),
+            thousands(g.max_reallocs)
+        )
+    };
+    Insight {
+        kind: InsightKind::Preallocate,
+        function: function.to_owned(),
+        file: location.0,
+        line: location.1,
+        via,
+        allocations: g.chains + g.reallocs,
+        avoidable: g.reallocs,
+        message,
+    }
+}
+
+/// `<x::T as core::clone::Clone>::clone`: an implementation of `Clone` (derived or written).
+fn is_clone_impl(function: &str) -> bool {
+    let key = function_key(function);
+    key.starts_with('<') && key.ends_with(" as core::clone::Clone>::clone")
+}
+
+fn is_copy(via: &str) -> bool {
+    via.ends_with("::clone")
+        || matches!(
+            via,
+            "ToOwned::to_owned" | "str::to_owned" | "slice::to_owned" | "slice::to_vec"
+        )
+}
+
+fn is_string_making(via: &str) -> bool {
+    via == "format!" || via.ends_with("::to_string")
+}
+
+/// The collection a via grows in place, if it is one that does.
+fn growth_container(via: &str) -> Option<&'static str> {
+    Some(match via {
+        "Vec::push"
+        | "Vec::push_within_capacity"
+        | "Vec::extend"
+        | "Vec::extend_from_slice"
+        | "Vec::extend_trusted"
+        | "Vec::extend_desugared"
+        | "Vec::insert"
+        | "Vec::append"
+        | "Vec::resize"
+        | "Vec::resize_with"
+        | "Vec::reserve"
+        | "RawVec::grow_one"
+        | "RawVec::reserve"
+        | "RawVec::grow_amortized"
+        | "RawVecInner::grow_one"
+        | "RawVecInner::grow_amortized"
+        | "RawVecInner::reserve" => "Vec",
+        "VecDeque::push_back"
+        | "VecDeque::push_front"
+        | "VecDeque::extend"
+        | "VecDeque::insert"
+        | "VecDeque::reserve" => "VecDeque",
+        "String::push" | "String::push_str" | "String::extend" | "String::insert"
+        | "String::insert_str" | "String::reserve" | "String += &str" => "String",
+        _ => return None,
+    })
+}
+
+/// The element type of the vector a site grows, from the generic arguments of its standard-library
+/// frames (`alloc::raw_vec::RawVec<u64>::grow_one`, `<alloc::vec::Vec<u32>>::push`), with its size
+/// when that is known; `None` when no frame names a concrete type of known size, or frames
+/// disagree.
+fn element_type(frames: &[&Frame]) -> Option<(String, u64)> {
+    let mut found: Option<(String, u64)> = None;
+    for frame in frames.iter().filter(|f| f.kind == FrameKind::Std) {
+        let name = &frame.function;
+        for (i, _) in name.match_indices('<') {
+            let before = name[..i].trim_end_matches("::");
+            let ident_start = before
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(0, |j| j + 1);
+            if !matches!(&before[ident_start..], "Vec" | "RawVec" | "VecDeque") {
+                continue;
+            }
+            let Some(arg) = first_generic_arg(&name[i..]) else {
+                continue;
+            };
+            let Some(size) = known_size(arg) else {
+                continue;
+            };
+            let ty = short_type(arg);
+            match &found {
+                None => found = Some((ty, size)),
+                Some((t, s)) if *t == ty && *s == size => {}
+                Some(_) => return None,
+            }
+        }
+    }
+    found
+}
+
+/// The first argument of the `<...>` list `s` starts with.
+fn first_generic_arg(s: &str) -> Option<&str> {
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(s[1..i].trim());
+                }
+            }
+            ',' if depth == 1 => return Some(s[1..i].trim()),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Sizes on 64-bit targets (the interposer's only platform) of the types whose size a name
+/// gives away.
+fn known_size(ty: &str) -> Option<u64> {
+    Some(match ty {
+        "u8" | "i8" | "bool" => 1,
+        "u16" | "i16" => 2,
+        "u32" | "i32" | "f32" | "char" => 4,
+        "u64" | "i64" | "f64" | "usize" | "isize" => 8,
+        "u128" | "i128" => 16,
+        "&str" | "&[u8]" => 16,
+        "alloc::string::String" | "String" => 24,
+        _ => return None,
+    })
+}
+
+fn short_type(ty: &str) -> String {
+    match ty {
+        "alloc::string::String" => "String".to_owned(),
+        _ => ty.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn std_frame(function: &str) -> Frame {
+        Frame {
+            function: function.to_owned(),
+            file: None,
+            line: None,
+            kind: FrameKind::Std,
+            crate_name: None,
+            inlined: true,
+            object: "app".to_owned(),
+        }
+    }
+
+    #[test]
+    fn element_types() {
+        let of = |names: &[&str]| {
+            let frames: Vec<Frame> = names.iter().map(|n| std_frame(n)).collect();
+            let refs: Vec<&Frame> = frames.iter().collect();
+            element_type(&refs)
+        };
+        assert_eq!(
+            of(&["alloc::raw_vec::RawVec<u64>::grow_one"]),
+            Some(("u64".to_owned(), 8))
+        );
+        assert_eq!(
+            of(&["<alloc::vec::Vec<u32>>::push"]),
+            Some(("u32".to_owned(), 4))
+        );
+        assert_eq!(
+            of(&["alloc::vec::Vec::<u16>::push"]),
+            Some(("u16".to_owned(), 2))
+        );
+        assert_eq!(
+            of(&["<alloc::vec::Vec<alloc::string::String, alloc::alloc::Global>>::push"]),
+            Some(("String".to_owned(), 24))
+        );
+        assert_eq!(of(&["alloc::raw_vec::RawVec<T,A>::grow_one"]), None);
+        assert_eq!(of(&["<alloc::vec::Vec<app::Point>>::push"]), None);
+        assert_eq!(
+            of(&[
+                "alloc::raw_vec::RawVec<u64>::grow_one",
+                "<alloc::vec::Vec<u32>>::push"
+            ]),
+            None
+        );
+        assert_eq!(of(&["alloc::raw_vec::RawVecInner<A>::grow_one"]), None);
+    }
+
+    #[test]
+    fn clone_impls_and_vias() {
+        assert!(is_clone_impl(
+            "<app::BigStruct as core::clone::Clone>::clone"
+        ));
+        assert!(!is_clone_impl("app::BigStruct::clone_into_new"));
+        assert!(is_copy("String::clone"));
+        assert!(is_copy("Clone::clone"));
+        assert!(is_copy("slice::to_vec"));
+        assert!(!is_copy("Vec::push"));
+        assert!(is_string_making("ToString::to_string"));
+        assert!(is_string_making("format!"));
+        assert_eq!(growth_container("Vec::push"), Some("Vec"));
+        assert_eq!(growth_container("String += &str"), Some("String"));
+        assert_eq!(growth_container("Vec::with_capacity"), None);
+    }
+}
