@@ -187,7 +187,6 @@ impl BuildEnv {
     /// `preload`: the interposer library.
     pub fn new(
         target_dir: &Path,
-        args: &CargoArgs,
         raw_dir: &Path,
         preload: &Path,
         link_flags: &[String],
@@ -221,17 +220,9 @@ impl BuildEnv {
         }
         // Line tables and inline info (module paths of inlined closures survive "limited", not
         // "line-tables-only"), and no stripping: release profiles strip by default.
-        let mut profiles = vec![
-            "DEV".to_owned(),
-            "RELEASE".into(),
-            "TEST".into(),
-            "BENCH".into(),
-        ];
-        if let Some(p) = &args.profile {
-            profiles.push(p.to_uppercase().replace('-', "_"));
-        }
-        profiles.dedup();
-        for p in profiles {
+        // A custom profile gets the same through `--config` (see `CargoArgs::to_cargo_args`): the
+        // environment form is ambiguous for names with dashes (`release-lto`).
+        for p in ["DEV", "RELEASE", "TEST", "BENCH"] {
             vars.push((format!("CARGO_PROFILE_{p}_DEBUG"), "limited".into()));
             vars.push((format!("CARGO_PROFILE_{p}_STRIP"), "false".into()));
         }
@@ -239,7 +230,13 @@ impl BuildEnv {
         let restore: Vec<(String, Option<OsString>)> = vars
             .iter()
             .filter(|(k, _)| {
-                ![roles::ROLE, roles::PRELOAD, roles::OUT_DIR, roles::LINK_FLAGS].contains(&k.as_str())
+                ![
+                    roles::ROLE,
+                    roles::PRELOAD,
+                    roles::OUT_DIR,
+                    roles::LINK_FLAGS,
+                ]
+                .contains(&k.as_str())
             })
             .map(|(k, _)| (k.clone(), std::env::var_os(k)))
             .collect();

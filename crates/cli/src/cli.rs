@@ -294,6 +294,16 @@ impl CargoArgs {
         out.extend(flags.iter().filter(|f| f.0).map(|f| f.1.to_owned()));
         if let Some(profile) = &self.profile {
             out.extend(["--profile".to_owned(), profile.clone()]);
+            // Line tables and no stripping, as for the built-in profiles (which get them from
+            // `CARGO_PROFILE_<NAME>_*`, a form that is ambiguous for names with dashes).
+            if !["dev", "release", "test", "bench"].contains(&profile.as_str()) {
+                out.extend([
+                    "--config".to_owned(),
+                    format!("profile.{profile}.debug=\"limited\""),
+                    "--config".to_owned(),
+                    format!("profile.{profile}.strip=false"),
+                ]);
+            }
         }
         if let Some(path) = &self.manifest_path {
             out.extend(["--manifest-path".to_owned(), path.display().to_string()]);

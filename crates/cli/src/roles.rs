@@ -79,7 +79,12 @@ pub fn wrapper_main() -> Result<()> {
         cmd.args(RUSTC_FLAGS);
         if crate::wrap::links_executable(&args) {
             if let Some(flags) = std::env::var_os(LINK_FLAGS) {
-                cmd.args(flags.to_string_lossy().split('\u{1f}').filter(|f| !f.is_empty()));
+                cmd.args(
+                    flags
+                        .to_string_lossy()
+                        .split('\u{1f}')
+                        .filter(|f| !f.is_empty()),
+                );
             }
         }
     }

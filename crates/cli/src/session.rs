@@ -339,7 +339,7 @@ fn prepare(args: &CargoArgs) -> Result<Prepared> {
     for &allocator in &ws.allocators {
         link_flags.extend(crate::wrap::link_flags(allocator, &tool_dir.join("wrap"))?);
     }
-    let env = BuildEnv::new(&tool_dir, args, raw.path(), &preload, &link_flags)?;
+    let env = BuildEnv::new(&tool_dir, raw.path(), &preload, &link_flags)?;
     // Cargo caches `rustc -vV` here; the wrapper's answer names the added flags and must be asked
     // again (see `roles::wrapper_main`).
     let _ = std::fs::remove_file(tool_dir.join(".rustc_info.json"));

@@ -180,13 +180,21 @@ mod tests {
 
     #[test]
     fn executables_only() {
-        assert!(links_executable(&args("--crate-name app --crate-type bin src/main.rs")));
-        assert!(links_executable(&args("--crate-name app --test src/lib.rs")));
-        assert!(!links_executable(&args("--crate-name app --crate-type lib src/lib.rs")));
+        assert!(links_executable(&args(
+            "--crate-name app --crate-type bin src/main.rs"
+        )));
+        assert!(links_executable(&args(
+            "--crate-name app --test src/lib.rs"
+        )));
+        assert!(!links_executable(&args(
+            "--crate-name app --crate-type lib src/lib.rs"
+        )));
         assert!(!links_executable(&args(
             "--crate-name build_script_build --crate-type bin build.rs"
         )));
-        assert!(!links_executable(&args("--crate-name m --crate-type proc-macro src/lib.rs")));
+        assert!(!links_executable(&args(
+            "--crate-name m --crate-type proc-macro src/lib.rs"
+        )));
     }
 
     #[test]
@@ -194,7 +202,10 @@ mod tests {
         let none: Vec<String> = Vec::new();
         let unprefixed = vec!["unprefixed_malloc_on_supported_platforms".to_owned()];
         assert_eq!(
-            detect([("tikv-jemallocator", &none[..]), ("tikv-jemalloc-sys", &none[..])]),
+            detect([
+                ("tikv-jemallocator", &none[..]),
+                ("tikv-jemalloc-sys", &none[..])
+            ]),
             [Allocator::Jemalloc]
         );
         assert_eq!(
@@ -216,9 +227,12 @@ mod tests {
             Allocator::Mimalloc,
         ] {
             for s in a.symbols() {
-                assert!(SOURCE.contains(&format!("WRAP_ALLOC({s},"))
-                    || SOURCE.contains(&format!("WRAP_REALLOC({s},"))
-                    || SOURCE.contains(&format!("WRAP_FREE({s},")), "{s}");
+                assert!(
+                    SOURCE.contains(&format!("WRAP_ALLOC({s},"))
+                        || SOURCE.contains(&format!("WRAP_REALLOC({s},"))
+                        || SOURCE.contains(&format!("WRAP_FREE({s},")),
+                    "{s}"
+                );
             }
         }
     }

@@ -19,23 +19,44 @@
 use core::ptr;
 use core::sync::atomic::{AtomicI64, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
+use alloc_profile_format::{size_bucket, SIZE_BUCKETS};
+
 use crate::intern::{Interner, StackKey, StackRec};
 use crate::sys;
 
 /// A thread's unflushed live-bytes delta is published once it passes this many bytes either way.
 pub const FLUSH_BYTES: i64 = 16 * 1024;
 
-/// One stack's counters within one thread. 64 bytes: one cache line.
+/// Indices of an entry's counters.
+mod c {
+    pub const ALLOCATIONS: usize = 0;
+    pub const REALLOCATIONS: usize = 1;
+    pub const BYTES: usize = 2;
+    pub const FREES: usize = 3;
+    pub const FREED_BYTES: usize = 4;
+    pub const MAX_SIZE: usize = 5;
+    // Second cache line: what a free adds besides the two above.
+    pub const LIFETIME_SUM: usize = 6;
+    pub const LIFETIME_MAX: usize = 7;
+    pub const TEMPORARY: usize = 8;
+    pub const GROWTH_CHAINS: usize = 9;
+    pub const GROWTH_REALLOCS: usize = 10;
+    pub const GROWTH_MAX_REALLOCS: usize = 11;
+    pub const GROWTH_MAX_FINAL: usize = 12;
+    /// `BYTES - FREED_BYTES` (this thread's share of the site's live bytes) at the last peak snapshot.
+    pub const AT_PEAK: usize = 13;
+    pub const COUNT: usize = 14;
+}
+
+/// One stack's counters within one thread. The first cache line holds what every allocation and
+/// free touches; lifetimes, temporaries and growth chains follow; then the size histogram (an
+/// allocation touches one more line for its bucket).
 #[repr(C, align(64))]
 pub struct Entry {
     hash: AtomicU64,
     rec: AtomicPtr<StackRec>,
-    allocations: AtomicU64,
-    reallocations: AtomicU64,
-    bytes: AtomicU64,
-    frees: AtomicU64,
-    freed_bytes: AtomicU64,
-    max_size: AtomicU64,
+    counters: [AtomicU64; c::COUNT],
+    sizes: [AtomicU64; SIZE_BUCKETS],
 }
 
 #[inline(always)]
@@ -47,6 +68,13 @@ fn bump(counter: &AtomicU64, by: u64) {
     );
 }
 
+#[inline(always)]
+fn raise(counter: &AtomicU64, to: u64) {
+    if to > counter.load(Ordering::Relaxed) {
+        counter.store(to, Ordering::Relaxed);
+    }
+}
+
 impl Entry {
     pub fn stack(&self) -> &'static StackRec {
         // SAFETY: only occupied entries are handed out; their record is immutable and never freed.
@@ -55,36 +83,87 @@ impl Entry {
 
     #[inline]
     pub fn add_alloc(&self, size: usize, realloc: bool) {
-        bump(&self.allocations, 1);
+        let k = &self.counters;
+        bump(&k[c::ALLOCATIONS], 1);
         if realloc {
-            bump(&self.reallocations, 1);
+            bump(&k[c::REALLOCATIONS], 1);
         }
-        bump(&self.bytes, size as u64);
-        if size as u64 > self.max_size.load(Ordering::Relaxed) {
-            self.max_size.store(size as u64, Ordering::Relaxed);
+        bump(&k[c::BYTES], size as u64);
+        raise(&k[c::MAX_SIZE], size as u64);
+        bump(&self.sizes[size_bucket(size as u64)], 1);
+    }
+
+    /// A block of `size` bytes released after `lifetime` time-stamp-counter ticks; `temporary` per
+    /// heaptrack's definition (see `runtime::record_free`).
+    #[inline]
+    pub fn add_free(&self, size: usize, lifetime: u64, temporary: bool) {
+        let k = &self.counters;
+        bump(&k[c::FREES], 1);
+        bump(&k[c::FREED_BYTES], size as u64);
+        bump(&k[c::LIFETIME_SUM], lifetime);
+        raise(&k[c::LIFETIME_MAX], lifetime);
+        if temporary {
+            bump(&k[c::TEMPORARY], 1);
         }
     }
 
+    /// A growth chain (a block reallocated `reallocs` times, `final_size` bytes at the end) that ended.
     #[inline]
-    pub fn add_free(&self, size: usize) {
-        bump(&self.frees, 1);
-        bump(&self.freed_bytes, size as u64);
+    pub fn add_chain(&self, reallocs: u32, final_size: usize) {
+        let k = &self.counters;
+        bump(&k[c::GROWTH_CHAINS], 1);
+        bump(&k[c::GROWTH_REALLOCS], u64::from(reallocs));
+        raise(&k[c::GROWTH_MAX_REALLOCS], u64::from(reallocs));
+        raise(&k[c::GROWTH_MAX_FINAL], final_size as u64);
+    }
+
+    /// Records this entry's live bytes as those of the peak.
+    fn snapshot(&self) {
+        let k = &self.counters;
+        let live = k[c::BYTES]
+            .load(Ordering::Relaxed)
+            .wrapping_sub(k[c::FREED_BYTES].load(Ordering::Relaxed));
+        k[c::AT_PEAK].store(live, Ordering::Relaxed);
     }
 
     fn totals(&self) -> Totals {
+        let k = |i: usize| self.counters[i].load(Ordering::Relaxed);
+        let mut sizes = [0u64; SIZE_BUCKETS];
+        for (dst, src) in sizes.iter_mut().zip(&self.sizes) {
+            *dst = src.load(Ordering::Relaxed);
+        }
         Totals {
-            allocations: self.allocations.load(Ordering::Relaxed),
-            reallocations: self.reallocations.load(Ordering::Relaxed),
-            bytes: self.bytes.load(Ordering::Relaxed),
-            frees: self.frees.load(Ordering::Relaxed),
-            freed_bytes: self.freed_bytes.load(Ordering::Relaxed),
-            max_size: self.max_size.load(Ordering::Relaxed),
+            allocations: k(c::ALLOCATIONS),
+            reallocations: k(c::REALLOCATIONS),
+            bytes: k(c::BYTES),
+            frees: k(c::FREES),
+            freed_bytes: k(c::FREED_BYTES),
+            max_size: k(c::MAX_SIZE),
+            lifetime_sum: k(c::LIFETIME_SUM),
+            lifetime_max: k(c::LIFETIME_MAX),
+            temporary: k(c::TEMPORARY),
+            growth_chains: k(c::GROWTH_CHAINS),
+            growth_reallocs: k(c::GROWTH_REALLOCS),
+            growth_max_reallocs: k(c::GROWTH_MAX_REALLOCS),
+            growth_max_final: k(c::GROWTH_MAX_FINAL),
+            at_peak: k(c::AT_PEAK) as i64,
+            sizes,
+        }
+    }
+
+    /// Copies every counter of `other` (table growth, by the owner).
+    fn copy_from(&self, other: &Entry) {
+        for (dst, src) in self.counters.iter().zip(&other.counters) {
+            dst.store(src.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        for (dst, src) in self.sizes.iter().zip(&other.sizes) {
+            dst.store(src.load(Ordering::Relaxed), Ordering::Relaxed);
         }
     }
 }
 
-/// A snapshot of one entry, for merging.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// A snapshot of one entry, for merging. Lifetimes are in time-stamp-counter ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Totals {
     pub allocations: u64,
     pub reallocations: u64,
@@ -92,6 +171,39 @@ pub struct Totals {
     pub frees: u64,
     pub freed_bytes: u64,
     pub max_size: u64,
+    pub lifetime_sum: u64,
+    pub lifetime_max: u64,
+    pub temporary: u64,
+    pub growth_chains: u64,
+    pub growth_reallocs: u64,
+    pub growth_max_reallocs: u64,
+    pub growth_max_final: u64,
+    /// This thread's share of the site's live bytes at the peak snapshot (negative when the thread
+    /// freed more of the site's blocks than it allocated).
+    pub at_peak: i64,
+    pub sizes: [u64; SIZE_BUCKETS],
+}
+
+impl Default for Totals {
+    fn default() -> Self {
+        Self {
+            allocations: 0,
+            reallocations: 0,
+            bytes: 0,
+            frees: 0,
+            freed_bytes: 0,
+            max_size: 0,
+            lifetime_sum: 0,
+            lifetime_max: 0,
+            temporary: 0,
+            growth_chains: 0,
+            growth_reallocs: 0,
+            growth_max_reallocs: 0,
+            growth_max_final: 0,
+            at_peak: 0,
+            sizes: [0; SIZE_BUCKETS],
+        }
+    }
 }
 
 impl Totals {
@@ -103,6 +215,13 @@ impl Totals {
         self.frees += other.frees;
         self.freed_bytes += other.freed_bytes;
         self.max_size = self.max_size.max(other.max_size);
+        self.lifetime_sum += other.lifetime_sum;
+        self.lifetime_max = self.lifetime_max.max(other.lifetime_max);
+        self.temporary += other.temporary;
+        self.at_peak += other.at_peak;
+        for (a, b) in self.sizes.iter_mut().zip(&other.sizes) {
+            *a += b;
+        }
     }
 }
 
@@ -160,7 +279,13 @@ pub struct Counters {
     /// within 1/64 (1.6%) of the peak, while the peak's size stays exact.
     stamped: AtomicU64,
     peak_tsc: AtomicU64,
+    /// A peak (this block's view) newer than the last peak snapshot, waiting for the snapshot that
+    /// the next free on this thread takes; 0 when none.
+    pending: AtomicU64,
 }
+
+/// Live bytes at the last peak snapshot (see `runtime::snapshot_peak`).
+pub static SNAPPED_PEAK: AtomicU64 = AtomicU64::new(0);
 
 impl Counters {
     pub const fn new() -> Self {
@@ -173,6 +298,7 @@ impl Counters {
             peak: AtomicU64::new(0),
             stamped: AtomicU64::new(0),
             peak_tsc: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
         }
     }
 
@@ -285,13 +411,7 @@ impl Counters {
                 let new = unsafe { Table::entry(fresh, j) };
                 if new.rec.load(Ordering::Relaxed).is_null() {
                     new.hash.store(hash, Ordering::Relaxed);
-                    let t = old.totals();
-                    new.allocations.store(t.allocations, Ordering::Relaxed);
-                    new.reallocations.store(t.reallocations, Ordering::Relaxed);
-                    new.bytes.store(t.bytes, Ordering::Relaxed);
-                    new.frees.store(t.frees, Ordering::Relaxed);
-                    new.freed_bytes.store(t.freed_bytes, Ordering::Relaxed);
-                    new.max_size.store(t.max_size, Ordering::Relaxed);
+                    new.copy_from(old);
                     new.rec.store(rec, Ordering::Relaxed);
                     break;
                 }
@@ -306,7 +426,7 @@ impl Counters {
 
     /// Calls `f` for every stack this block counted. May run while the owner still writes: the
     /// values are then a moment's snapshot.
-    pub fn for_each(&self, mut f: impl FnMut(&'static StackRec, Totals)) {
+    pub fn for_each(&self, mut f: impl FnMut(&'static StackRec, &Totals)) {
         let table = self.table.load(Ordering::Acquire);
         if table.is_null() {
             return;
@@ -319,7 +439,7 @@ impl Counters {
             let rec = e.rec.load(Ordering::Acquire);
             if !rec.is_null() {
                 // SAFETY: published record.
-                f(unsafe { &*rec }, e.totals());
+                f(unsafe { &*rec }, &e.totals());
             }
         }
     }
@@ -378,10 +498,41 @@ impl Counters {
     #[inline(always)]
     fn new_peak(&self, bytes: u64) {
         self.peak.store(bytes, Ordering::Relaxed);
+        if bytes > SNAPPED_PEAK.load(Ordering::Relaxed) {
+            self.pending.store(bytes, Ordering::Relaxed);
+        }
         let stamped = self.stamped.load(Ordering::Relaxed);
         if bytes > stamped + stamped / 64 {
             self.stamped.store(bytes, Ordering::Relaxed);
             self.peak_tsc.store(sys::rdtsc(), Ordering::Relaxed);
+        }
+    }
+
+    /// The peak waiting for a snapshot (0: none), cleared. Called before a free changes anything.
+    #[inline(always)]
+    pub fn take_pending(&self) -> u64 {
+        let p = self.pending.load(Ordering::Relaxed);
+        if p != 0 {
+            self.pending.store(0, Ordering::Relaxed);
+        }
+        p
+    }
+
+    /// Records every entry's live bytes as those of the peak (see `runtime::snapshot_peak`). Reads
+    /// another thread's block racily: its entries are a moment's values.
+    pub fn snapshot(&self) {
+        let table = self.table.load(Ordering::Acquire);
+        if table.is_null() {
+            return;
+        }
+        // SAFETY: tables stay mapped while the process runs (except in a fork child's reset).
+        let cap = unsafe { (*table).cap };
+        for i in 0..cap {
+            // SAFETY: i < cap.
+            let e = unsafe { Table::entry(table, i) };
+            if !e.rec.load(Ordering::Acquire).is_null() {
+                e.snapshot();
+            }
         }
     }
 
@@ -406,6 +557,7 @@ impl Counters {
         self.peak.store(0, Ordering::Relaxed);
         self.stamped.store(0, Ordering::Relaxed);
         self.peak_tsc.store(0, Ordering::Relaxed);
+        self.pending.store(0, Ordering::Relaxed);
     }
 }
 
@@ -439,7 +591,11 @@ mod tests {
                             e.add_alloc((s + round) as usize, t == 1);
                             if t == 1 {
                                 let rec = interner.lookup(&key(&frames)).unwrap();
-                                c.entry_for_stack(rec).unwrap().add_free(s as usize);
+                                c.entry_for_stack(rec).unwrap().add_free(
+                                    s as usize,
+                                    10,
+                                    s % 2 == 0,
+                                );
                             }
                         }
                     }
@@ -451,7 +607,7 @@ mod tests {
         }
         let mut merged: HashMap<u32, Totals> = HashMap::new();
         for c in [a, b] {
-            c.for_each(|rec, t| merged.entry(rec.id).or_default().merge(&t));
+            c.for_each(|rec, t| merged.entry(rec.id).or_default().merge(t));
         }
         assert_eq!(merged.len(), 300);
         for s in 0..300u64 {
@@ -462,6 +618,10 @@ mod tests {
             assert_eq!(t.bytes, 2 * (3 * s + 3));
             assert_eq!((t.frees, t.freed_bytes), (3, 3 * s));
             assert_eq!(t.max_size, s + 2);
+            assert_eq!((t.lifetime_sum, t.lifetime_max), (30, 10));
+            assert_eq!(t.temporary, if s % 2 == 0 { 3 } else { 0 });
+            assert_eq!(t.sizes.iter().sum::<u64>(), 6);
+            assert!(t.sizes[size_bucket(s + 2)] >= 2);
         }
     }
 

@@ -10,7 +10,9 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use alloc_profile_format::end_reason;
 
-use crate::runtime::{self, enter, record_alloc, record_free, Forced, LIVE_BLOCKS};
+use crate::runtime::{
+    self, enter, record_alloc, record_alloc_at, record_free, Forced, LIVE_BLOCKS,
+};
 use crate::sys::{
     self, __libc_calloc, __libc_free, __libc_malloc, __libc_memalign, __libc_pvalloc,
     __libc_realloc, __libc_valloc,
@@ -67,16 +69,19 @@ pub unsafe fn realloc(old: *mut c_void, size: usize) -> *mut c_void {
     let p = unsafe { __libc_realloc(old, size) };
     if p.is_null() && size != 0 {
         // Failed: the old block is untouched and still the program's.
-        if let Some((rec, old_size)) = previous {
-            LIVE_BLOCKS.insert(old as usize, old_size, rec);
+        if let Some(b) = previous {
+            LIVE_BLOCKS.insert(old as usize, &b);
         }
         return p;
     }
-    if let Some((rec, old_size)) = previous {
-        record_free(e.tls, rec, old_size);
+    let now = sys::rdtsc();
+    if let Some(b) = &previous {
+        // realloc(p, 0) released the block for good; otherwise its growth chain goes on.
+        record_free(e.tls, b, now, p.is_null());
     }
     if !p.is_null() {
-        record_alloc(e.tls, p as usize, size, true);
+        let reallocs = previous.map_or(1, |b| b.reallocs.saturating_add(1));
+        record_alloc_at(e.tls, p as usize, size, true, reallocs, now);
     }
     p
 }
@@ -98,8 +103,8 @@ pub unsafe fn free(p: *mut c_void) {
         return;
     }
     if let Some(e) = enter() {
-        if let Some((rec, size)) = LIVE_BLOCKS.remove(p as usize) {
-            record_free(e.tls, rec, size);
+        if let Some(b) = LIVE_BLOCKS.remove(p as usize) {
+            record_free(e.tls, &b, sys::rdtsc(), true);
         }
     }
     // SAFETY: glibc's free with the program's pointer.
@@ -319,4 +324,158 @@ pub unsafe fn exit(status: c_int) -> ! {
 pub fn underscore_exit(status: c_int) -> ! {
     crate::profile::write(end_reason::UNDERSCORE_EXIT, status);
     sys::exit_group(status)
+}
+
+type ExecveFn =
+    unsafe extern "C" fn(*const c_char, *const *const c_char, *const *const c_char) -> c_int;
+type ExecvFn = unsafe extern "C" fn(*const c_char, *const *const c_char) -> c_int;
+type FexecveFn = unsafe extern "C" fn(c_int, *const *const c_char, *const *const c_char) -> c_int;
+
+static REAL_EXECVE: AtomicUsize = AtomicUsize::new(0);
+static REAL_EXECV: AtomicUsize = AtomicUsize::new(0);
+static REAL_EXECVP: AtomicUsize = AtomicUsize::new(0);
+static REAL_EXECVPE: AtomicUsize = AtomicUsize::new(0);
+static REAL_FEXECVE: AtomicUsize = AtomicUsize::new(0);
+
+/// Writes the profile (END reason EXEC) before the real exec runs; if it returns (it failed), removes
+/// that file and goes on recording.
+fn around_exec(cache: &AtomicUsize, name: &CStr, call: impl FnOnce(usize) -> c_int) -> c_int {
+    let real = next_symbol(cache, name);
+    if real == 0 {
+        sys::set_errno(sys::ENOSYS);
+        return -1;
+    }
+    let written = crate::profile::write_for_exec();
+    let rc = call(real);
+    if written {
+        crate::profile::undo_for_failed_exec();
+    }
+    rc
+}
+
+pub unsafe fn execve(
+    path: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    around_exec(&REAL_EXECVE, c"execve", |real| {
+        // SAFETY: the address dlsym gave for execve, with the program's arguments.
+        unsafe { core::mem::transmute::<usize, ExecveFn>(real)(path, argv, envp) }
+    })
+}
+
+/// `execv` and `execvp` (glibc calls its internal execve, not ours).
+pub unsafe fn execv(path: *const c_char, argv: *const *const c_char, search: bool) -> c_int {
+    let (cache, name) = if search {
+        (&REAL_EXECVP, c"execvp")
+    } else {
+        (&REAL_EXECV, c"execv")
+    };
+    around_exec(cache, name, |real| {
+        // SAFETY: the address dlsym gave for execv/execvp, with the program's arguments.
+        unsafe { core::mem::transmute::<usize, ExecvFn>(real)(path, argv) }
+    })
+}
+
+pub unsafe fn execvpe(
+    file: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    around_exec(&REAL_EXECVPE, c"execvpe", |real| {
+        // SAFETY: the address dlsym gave for execvpe, with the program's arguments.
+        unsafe { core::mem::transmute::<usize, ExecveFn>(real)(file, argv, envp) }
+    })
+}
+
+pub unsafe fn fexecve(fd: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+    around_exec(&REAL_FEXECVE, c"fexecve", |real| {
+        // SAFETY: the address dlsym gave for fexecve, with the program's arguments.
+        unsafe { core::mem::transmute::<usize, FexecveFn>(real)(fd, argv, envp) }
+    })
+}
+
+/// How many of the variadic `execl*` arguments past the registers we can read.
+pub const STACK_ARGS: usize = 58;
+
+/// The stack-passed part of a variadic `execl*` call. In the x86_64 System V ABI a struct this large
+/// is passed in memory, at exactly the place where the caller put the variadic arguments that did
+/// not fit in registers, so a non-variadic function can read them (stable Rust cannot define a
+/// variadic one). Slots past the caller's last argument hold whatever its frame holds there; they
+/// are only read up to the first null, as the C function would.
+#[repr(C)]
+pub struct StackArgs(pub [*const c_char; STACK_ARGS]);
+
+/// Which `execl*` function: what follows the argument list and what it becomes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ExeclKind {
+    /// `execl`: `execve(path, argv, environ)`.
+    Plain,
+    /// `execlp`: `execvp(file, argv)`.
+    Path,
+    /// `execle`: the environment pointer follows the null; `execve(path, argv, envp)`.
+    Env,
+}
+
+/// `execl`, `execlp`, `execle` rebuilt on top of our `execve`/`execvp` hooks, as glibc builds them on
+/// its internal ones. More than `5 + STACK_ARGS` arguments: E2BIG.
+pub unsafe fn execl(
+    kind: ExeclKind,
+    path: *const c_char,
+    regs: [*const c_char; 5],
+    rest: &StackArgs,
+) -> c_int {
+    let mut argv = [core::ptr::null::<c_char>(); 5 + STACK_ARGS];
+    let all = regs.iter().chain(rest.0.iter());
+    let mut end = None;
+    for (i, &arg) in all.clone().enumerate() {
+        argv[i] = arg;
+        if arg.is_null() {
+            end = Some(i);
+            break;
+        }
+    }
+    let envp = match (end, kind) {
+        (None, _) => None,
+        (Some(i), ExeclKind::Env) => all.clone().nth(i + 1).map(|&p| p.cast::<*const c_char>()),
+        // SAFETY: glibc's environment pointer, read once.
+        (Some(_), _) => Some(unsafe { sys::environ }),
+    };
+    let Some(envp) = envp else {
+        sys::set_errno(sys::E2BIG);
+        return -1;
+    };
+    // SAFETY: the program's path and a NULL-terminated argument vector of its own strings.
+    unsafe {
+        if kind == ExeclKind::Path {
+            execv(path, argv.as_ptr(), true)
+        } else {
+            execve(path, argv.as_ptr(), envp)
+        }
+    }
+}
+
+static REAL_SIGNAL: AtomicUsize = AtomicUsize::new(0);
+static REAL_SYSV_SIGNAL: AtomicUsize = AtomicUsize::new(0);
+type SignalFn = unsafe extern "C" fn(c_int, usize) -> usize;
+
+/// `signal`, `bsd_signal` (`sysv == false`) and `sysv_signal`: managed signals go through the virtual
+/// table (see `signals`), others to glibc.
+pub unsafe fn signal(sig: c_int, handler: usize, sysv: bool) -> usize {
+    if let Some(previous) = crate::signals::signal(sig, handler, sysv) {
+        return previous;
+    }
+    // glibc's `bsd_signal` is `signal` under another name.
+    let (cache, name) = if sysv {
+        (&REAL_SYSV_SIGNAL, c"sysv_signal")
+    } else {
+        (&REAL_SIGNAL, c"signal")
+    };
+    let real = next_symbol(cache, name);
+    if real == 0 {
+        sys::set_errno(sys::EINVAL);
+        return crate::signals::SIG_ERR;
+    }
+    // SAFETY: the address dlsym gave for this function, with the program's arguments.
+    unsafe { core::mem::transmute::<usize, SignalFn>(real)(sig, handler) }
 }

@@ -21,23 +21,39 @@
 //! | Environment variable      | Meaning |
 //! |---------------------------|---------|
 //! | `CARGO_ALLOC_PROFILE_OUT` | Directory for profiles, read once at load. Unset or empty: a pure pass-through that records and writes nothing. A relative path is taken against the working directory at load. Inherited by child processes, which are profiled too. |
+//! | `CARGO_ALLOC_PROFILE_FOLLOW_CHILDREN` | `0`: the library removes itself from the process's own `LD_PRELOAD` at load (other entries stay), so child processes are not profiled. Anything else: they are. |
+//!
+//! The Rust toolchain is never profiled: in a process whose executable is `cargo`, `rustc`,
+//! `rustdoc`, `clippy-driver`, `cargo-clippy`, `rustfmt`, `cargo-fmt` or `rustup`, a build script
+//! (`build-script-*`, `build_script_*`), or anything under a rustup `toolchains/` directory, the
+//! library is a pure pass-through.
 //!
 //! Each process writes `<dir>/<exe-basename>-<pid>.aprof` (created as
 //! `<dir>/.<exe-basename>-<pid>.aprof.tmp`, mode 0600, then renamed) when it calls `exit` or returns
-//! from `main` (END reason `EXIT`, detail = the status given to `exit` through the PLT, else 0), or
-//! calls `_exit`/`_Exit` (reason `UNDERSCORE_EXIT`, detail = the status). A fork child writes its own
-//! file, counting only what it did after the fork.
+//! from `main` (END reason `EXIT`, detail = the status given to `exit` through the PLT, else 0),
+//! calls `_exit`/`_Exit` (reason `UNDERSCORE_EXIT`, detail = the status), dies of SIGHUP, SIGINT,
+//! SIGQUIT, SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGSEGV or SIGTERM with the default disposition (reason
+//! `SIGNAL`, detail = the signal; the process then dies of it as before, see `signals`), or calls
+//! an `exec` function (reason `EXEC`; removed again if the exec fails, and not written by a process
+//! that recorded nothing, such as a fork child that only execs). A fork child writes its own file,
+//! counting only what it did after the fork.
 //!
 //! Hooked: `malloc`, `calloc`, `realloc`, `reallocarray`, `free`, `cfree`, `posix_memalign`,
-//! `aligned_alloc`, `memalign`, `valloc`, `pvalloc`, `pthread_create`, `pthread_setname_np`, `exit`,
-//! `_exit`, `_Exit`.
+//! `aligned_alloc`, `memalign`, `valloc`, `pvalloc`, `pthread_create`, `pthread_setname_np`,
+//! `__libc_start_main` (to run `main` on top of a frame of ours, see `capture`), `sigaction`,
+//! `signal`, `bsd_signal`, `sysv_signal`, `execve`, `execv`, `execvp`, `execvpe`, `execl`, `execlp`,
+//! `execle`, `fexecve`, `exit`, `_exit`, `_Exit`.
 //!
 //! # Limits
 //! - x86_64 Linux with glibc (built against 2.36), loaded with `LD_PRELOAD` (the fast thread-local
 //!   access relies on being in the static TLS block).
 //! - Frame-pointer stacks are only as good as the program's frame pointers: build with
 //!   `-C force-frame-pointers=yes`. C code without them gives wrong outer frames.
-//! - Nothing is written for a process killed by a signal, one that `exec`s, or `quick_exit`.
+//! - Nothing is written for a process killed by SIGKILL (or another signal not listed above), or one
+//!   that calls `quick_exit`. A process that execs a program with the same executable name writes
+//!   its second profile over the first (same name, same pid).
+//! - Allocations other threads make while the profile is being written before an exec that then
+//!   fails are not recorded. `execl*` take at most 63 arguments after the path (E2BIG beyond).
 //! - With several threads the peak of live bytes is approximate (about 16 KiB per thread, see
 //!   `counters`); its time is when live bytes first came within 1/64 of the peak.
 //! - Blocks freed while recording is impossible (inside a signal handler that interrupted a hook, or
@@ -57,6 +73,7 @@ mod intern;
 mod live;
 mod profile;
 mod runtime;
+mod signals;
 mod sync;
 mod sys;
 mod threads;
@@ -227,6 +244,167 @@ pub unsafe extern "C" fn __libc_start_main(
 ) -> c_int {
     // SAFETY: forwards the caller's contract unchanged.
     unsafe { hooks::libc_start_main(main, argc, argv, init, fini, rtld_fini, stack_end) }
+}
+
+/// Interposes `sigaction`: managed signals get a virtual disposition (see `signals`).
+///
+/// # Safety
+/// `sigaction` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn sigaction(
+    sig: c_int,
+    act: *const signals::SigAction,
+    old: *mut signals::SigAction,
+) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { signals::sigaction(sig, act, old) }
+}
+
+/// Interposes `signal` (BSD semantics, as glibc's).
+///
+/// # Safety
+/// `signal` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn signal(sig: c_int, handler: usize) -> usize {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::signal(sig, handler, false) }
+}
+
+/// Interposes `bsd_signal` (glibc's other name for `signal`).
+///
+/// # Safety
+/// `signal` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn bsd_signal(sig: c_int, handler: usize) -> usize {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::signal(sig, handler, false) }
+}
+
+/// Interposes `sysv_signal`.
+///
+/// # Safety
+/// `sysv_signal` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn sysv_signal(sig: c_int, handler: usize) -> usize {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::signal(sig, handler, true) }
+}
+
+/// Interposes `execve`: the profile is written first (END reason EXEC), and removed again if the
+/// exec fails.
+///
+/// # Safety
+/// `execve` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn execve(
+    path: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::execve(path, argv, envp) }
+}
+
+/// Interposes `execv` (glibc's calls its internal execve).
+///
+/// # Safety
+/// `execv` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn execv(path: *const c_char, argv: *const *const c_char) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::execv(path, argv, false) }
+}
+
+/// Interposes `execvp`.
+///
+/// # Safety
+/// `execvp` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn execvp(file: *const c_char, argv: *const *const c_char) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::execv(file, argv, true) }
+}
+
+/// Interposes `execvpe`.
+///
+/// # Safety
+/// `execvpe` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn execvpe(
+    file: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::execvpe(file, argv, envp) }
+}
+
+/// Interposes `fexecve`.
+///
+/// # Safety
+/// `fexecve` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn fexecve(
+    fd: c_int,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::fexecve(fd, argv, envp) }
+}
+
+/// Interposes the variadic `execl(path, arg0, ..., NULL)` (see `hooks::StackArgs`).
+///
+/// # Safety
+/// `execl` contract, with at most `5 + STACK_ARGS` arguments after `path` (else E2BIG).
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn execl(
+    path: *const c_char,
+    a0: *const c_char,
+    a1: *const c_char,
+    a2: *const c_char,
+    a3: *const c_char,
+    a4: *const c_char,
+    rest: hooks::StackArgs,
+) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::execl(hooks::ExeclKind::Plain, path, [a0, a1, a2, a3, a4], &rest) }
+}
+
+/// Interposes the variadic `execlp(file, arg0, ..., NULL)`.
+///
+/// # Safety
+/// As [`execl`].
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn execlp(
+    file: *const c_char,
+    a0: *const c_char,
+    a1: *const c_char,
+    a2: *const c_char,
+    a3: *const c_char,
+    a4: *const c_char,
+    rest: hooks::StackArgs,
+) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::execl(hooks::ExeclKind::Path, file, [a0, a1, a2, a3, a4], &rest) }
+}
+
+/// Interposes the variadic `execle(path, arg0, ..., NULL, envp)`.
+///
+/// # Safety
+/// As [`execl`].
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn execle(
+    path: *const c_char,
+    a0: *const c_char,
+    a1: *const c_char,
+    a2: *const c_char,
+    a3: *const c_char,
+    a4: *const c_char,
+    rest: hooks::StackArgs,
+) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::execl(hooks::ExeclKind::Env, path, [a0, a1, a2, a3, a4], &rest) }
 }
 
 /// Interposes `exit`, to record the exit status.

@@ -1,5 +1,6 @@
-//! The live table: address → (stack, requested size) for every tracked block, so a `free` (from any
-//! thread) finds the site to credit, and the exit writer can count what is still live.
+//! The live table: address → (stack, requested size, allocation time, realloc count) for every
+//! tracked block, so a `free` (from any thread) finds the site to credit and the block's lifetime and
+//! growth, and the exit writer can count what is still live.
 //!
 //! Blocks are never touched: no header of ours inside glibc's chunks, so `malloc_usable_size` and
 //! friends keep working. The table is sharded by the 64 MiB region an address falls in, each shard
@@ -19,13 +20,55 @@ const REGION_SHIFT: u32 = 26;
 const FIRST_CAPACITY: usize = 1024;
 const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
 
+/// Realloc counts are kept in the top bits of a slot's size word (sizes stay below 2^48 bytes on
+/// x86_64), saturating.
+const REALLOC_SHIFT: u32 = 48;
+const MAX_REALLOCS: u32 = 0xFFFF;
+
+/// 32 bytes: two slots per cache line.
 #[repr(C)]
 #[derive(Clone, Copy)]
 struct Slot {
     /// 0: empty.
     addr: usize,
-    size: usize,
+    /// Requested size, with the realloc count in the top 16 bits.
+    size_reallocs: u64,
     rec: *const StackRec,
+    /// Time-stamp counter when the block was allocated.
+    tsc: u64,
+}
+
+/// A tracked block, as the hooks see it.
+#[derive(Clone, Copy)]
+pub struct Block {
+    pub rec: &'static StackRec,
+    pub size: usize,
+    /// Time-stamp counter at allocation.
+    pub tsc: u64,
+    /// How many reallocs made this block from the chain's first allocation (0: never reallocated).
+    pub reallocs: u32,
+}
+
+impl Slot {
+    fn new(addr: usize, b: &Block) -> Self {
+        Slot {
+            addr,
+            size_reallocs: (b.size as u64 & ((1 << REALLOC_SHIFT) - 1))
+                | (u64::from(b.reallocs.min(MAX_REALLOCS)) << REALLOC_SHIFT),
+            rec: ptr::from_ref(b.rec),
+            tsc: b.tsc,
+        }
+    }
+
+    fn block(&self) -> Block {
+        Block {
+            // SAFETY: tracked records are published and never freed.
+            rec: unsafe { &*self.rec },
+            size: (self.size_reallocs & ((1 << REALLOC_SHIFT) - 1)) as usize,
+            tsc: self.tsc,
+            reallocs: (self.size_reallocs >> REALLOC_SHIFT) as u32,
+        }
+    }
 }
 
 struct Inner {
@@ -190,7 +233,7 @@ impl LiveTable {
 
     /// Tracks a block; `false` when the table cannot grow (out of memory).
     #[inline]
-    pub fn insert(&self, addr: usize, size: usize, rec: &'static StackRec) -> bool {
+    pub fn insert(&self, addr: usize, block: &Block) -> bool {
         let shard = self.shard(addr);
         let _guard = shard.lock.lock();
         // SAFETY: the shard lock is held.
@@ -201,30 +244,25 @@ impl LiveTable {
         {
             return false;
         }
-        inner.put(Slot {
-            addr,
-            size,
-            rec: ptr::from_ref(rec),
-        });
+        inner.put(Slot::new(addr, block));
         true
     }
 
-    /// Stops tracking a block: its stack and size, or `None` if it was not tracked.
+    /// Stops tracking a block: what was tracked, or `None` if it was not.
     #[inline]
-    pub fn remove(&self, addr: usize) -> Option<(&'static StackRec, usize)> {
+    pub fn remove(&self, addr: usize) -> Option<Block> {
         let shard = self.shard(addr);
         let _guard = shard.lock.lock();
         // SAFETY: the shard lock is held.
         let inner = unsafe { &mut *shard.inner.get() };
-        // SAFETY: tracked records are published and never freed.
-        inner.take(addr).map(|s| (unsafe { &*s.rec }, s.size))
+        inner.take(addr).map(|s| s.block())
     }
 
-    /// Calls `f(stack, size)` for every tracked block. For the exit writer: a shard whose lock cannot
-    /// be had within about a second is skipped rather than waited for.
-    pub fn for_each(&self, mut f: impl FnMut(&'static StackRec, usize)) {
+    /// Calls `f(block)` for every tracked block. For the exit writer: a shard whose lock cannot be
+    /// had within `max_yields` yields of the CPU is skipped rather than waited for.
+    pub fn for_each(&self, max_yields: u64, mut f: impl FnMut(&Block)) {
         for shard in &self.shards {
-            let Some(_guard): Option<SpinGuard<'_>> = shard.lock.lock_bounded() else {
+            let Some(_guard): Option<SpinGuard<'_>> = shard.lock.lock_bounded(max_yields) else {
                 continue;
             };
             // SAFETY: the shard lock is held.
@@ -233,8 +271,7 @@ impl LiveTable {
                 // SAFETY: i < cap.
                 let s = unsafe { *inner.slot(i) };
                 if s.addr != 0 {
-                    // SAFETY: as in `remove`.
-                    f(unsafe { &*s.rec }, s.size);
+                    f(&s.block());
                 }
             }
         }
@@ -270,6 +307,15 @@ mod tests {
     use crate::intern::{Interner, StackKey};
     use std::collections::HashMap;
 
+    fn block(rec: &'static StackRec, size: usize) -> Block {
+        Block {
+            rec,
+            size,
+            tsc: size as u64 * 3,
+            reallocs: (size % 5) as u32,
+        }
+    }
+
     fn recs(n: u64) -> Vec<&'static StackRec> {
         let interner: &'static Interner = Box::leak(Box::new(Interner::new()));
         (0..n)
@@ -292,18 +338,24 @@ mod tests {
             let region = (x >> 40) % 3;
             let addr = (0x5555_0000_0000 + region * (1 << 26) + (x % 50_000) * 16) as usize;
             if x % 3 == 0 {
-                let got = table.remove(addr).map(|(r, s)| (r.id, s));
+                let got = table.remove(addr).map(|b| {
+                    assert_eq!(
+                        (b.tsc, b.reallocs),
+                        (b.size as u64 * 3, (b.size % 5) as u32)
+                    );
+                    (b.rec.id, b.size)
+                });
                 assert_eq!(got, model.remove(&addr), "step {step}");
             } else {
                 let rec = recs[(x % 16) as usize];
                 let size = (x % 1000) as usize;
-                assert!(table.insert(addr, size, rec));
+                assert!(table.insert(addr, &block(rec, size)));
                 model.insert(addr, (rec.id, size));
             }
         }
         let mut seen = HashMap::new();
-        table.for_each(|rec, size| {
-            *seen.entry((rec.id, size)).or_insert(0) += 1;
+        table.for_each(u64::MAX, |b| {
+            *seen.entry((b.rec.id, b.size)).or_insert(0) += 1;
         });
         let mut expected = HashMap::new();
         for v in model.values() {
@@ -314,7 +366,7 @@ mod tests {
             assert!(table.remove(*addr).is_some());
         }
         let mut left = 0;
-        table.for_each(|_, _| left += 1);
+        table.for_each(u64::MAX, |_| left += 1);
         assert_eq!(left, 0);
     }
 
@@ -325,7 +377,7 @@ mod tests {
         let rec = recs[0];
         let producer = std::thread::spawn(move || {
             for i in 1..=100_000usize {
-                assert!(table.insert(i * 16, i, rec));
+                assert!(table.insert(i * 16, &block(rec, i)));
             }
         });
         producer.join().unwrap();
@@ -334,7 +386,7 @@ mod tests {
                 std::thread::spawn(move || {
                     let mut sum = 0usize;
                     for i in (1 + t..=100_000usize).step_by(2) {
-                        sum += table.remove(i * 16).unwrap().1;
+                        sum += table.remove(i * 16).unwrap().size;
                     }
                     sum
                 })

@@ -7,15 +7,16 @@
 
 use core::ffi::{c_int, c_void};
 use core::ptr;
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, Ordering};
 
-use alloc_profile_format::{records, Encoder, End, Sink, Site, NO_STACK};
+use alloc_profile_format::{end_reason, records, Encoder, End, Sink, Site, NO_STACK, SIZE_BUCKETS};
 
 use crate::capture::object_name;
 use crate::counters::Totals;
 use crate::runtime::{
     self, Forced, ACTIVE, FROZEN, LIVE_BLOCKS, PID, STACKS, STATE, UNATTRIBUTED, WRITTEN,
 };
+use crate::sync::SyncCell;
 use crate::{sys, threads, TOOL_VERSION};
 
 const PATH_MAX: usize = runtime::MAX_DIR + 512;
@@ -26,26 +27,92 @@ const OUT_BUF: usize = 64 * 1024;
 const KEPT: u32 = 1;
 const SCRATCH: usize = 2 * PATH_MAX + EXE_MAX + CMDLINE_MAX + OUT_BUF;
 
+/// Set when the writer that won `WRITTEN` is done (file renamed or given up).
+static WRITE_DONE: AtomicBool = AtomicBool::new(false);
+/// The final path of the profile last written, NUL-terminated, for [`undo_for_failed_exec`]. Written
+/// only by the writer that won `WRITTEN`.
+static LAST_PATH: SyncCell<[u8; PATH_MAX]> = SyncCell::new([0; PATH_MAX]);
+
+/// How long the exit writer waits for a live-table shard (in `sched_yield` calls): long at exit, where
+/// a holder is another thread that will let go; short in a signal handler, where the holder may be
+/// the interrupted thread itself.
+const EXIT_LOCK_YIELDS: u64 = 100_000;
+const SIGNAL_LOCK_YIELDS: u64 = 200;
+
 /// Writes the profile with the given END reason and detail, unless it was written already, the
 /// library is not active, or this is not the process that owns the state (a `vfork` child shares our
 /// memory but not our pid).
 pub fn write(reason: u32, detail: i32) {
+    write_with(reason, detail, EXIT_LOCK_YIELDS);
+}
+
+/// [`write`] from a signal handler: gives up quickly on a live-table shard that stays locked.
+pub fn write_bounded(reason: u32, detail: i32) {
+    write_with(reason, detail, SIGNAL_LOCK_YIELDS);
+}
+
+/// Waits (at most about 5 s) until a profile being written by another thread is complete, so that a
+/// dying process does not cut it short.
+pub fn wait_for_writer() {
+    let deadline = sys::clock_ns(sys::CLOCK_MONOTONIC) + 5_000_000_000;
+    while WRITTEN.load(Ordering::Acquire)
+        && !WRITE_DONE.load(Ordering::Acquire)
+        && sys::clock_ns(sys::CLOCK_MONOTONIC) < deadline
+    {
+        // SAFETY: no preconditions.
+        unsafe { sys::sched_yield() };
+    }
+}
+
+/// Before `exec`: writes the profile (END reason EXEC) if this process recorded anything (a fork
+/// child that only execs leaves no file). Returns whether a file was written.
+pub fn write_for_exec() -> bool {
+    if STATE.load(Ordering::Acquire) != ACTIVE || !recorded_anything() {
+        return false;
+    }
+    write_with(end_reason::EXEC, 0, EXIT_LOCK_YIELDS)
+}
+
+/// After a failed `exec`: removes the file [`write_for_exec`] wrote and goes on recording, so a later
+/// exit writes the whole profile. Keeps `errno` (the program reads exec's error).
+pub fn undo_for_failed_exec() {
+    let _errno = sys::SavedErrno::new();
+    // SAFETY: written by `write_with` in this thread before the exec; nobody else writes it while
+    // WRITTEN is set.
+    let path = unsafe { &*LAST_PATH.get() };
+    // SAFETY: a NUL-terminated path of our own making.
+    unsafe { sys::unlink(path.as_ptr().cast()) };
+    WRITE_DONE.store(false, Ordering::Release);
+    WRITTEN.store(false, Ordering::Release);
+    STATE.store(ACTIVE, Ordering::Release);
+}
+
+fn recorded_anything() -> bool {
+    let mut any = false;
+    runtime::for_each_counters(|c| {
+        c.for_each(|_, t| any |= t.allocations != 0 || t.frees != 0);
+    });
+    any
+}
+
+fn write_with(reason: u32, detail: i32, lock_yields: u64) -> bool {
     if STATE.load(Ordering::Acquire) != ACTIVE {
-        return;
+        return false;
     }
     let _forced = Forced::new();
     // SAFETY: no preconditions.
     if unsafe { sys::getpid() } != PID.load(Ordering::Relaxed) {
-        return;
+        return false;
     }
     if WRITTEN.swap(true, Ordering::AcqRel) {
-        return;
+        return false;
     }
     // From here on other threads' hooks pass through unrecorded.
     STATE.store(FROZEN, Ordering::Release);
     let _errno = sys::SavedErrno::new();
     let Some(scratch) = sys::map(SCRATCH) else {
-        return;
+        WRITE_DONE.store(true, Ordering::Release);
+        return false;
     };
     // SAFETY: a fresh mapping of SCRATCH bytes, split into disjoint buffers.
     let (tmp, rest) = unsafe { core::slice::from_raw_parts_mut(scratch.as_ptr(), SCRATCH) }
@@ -53,20 +120,37 @@ pub fn write(reason: u32, detail: i32) {
     let (dst, rest) = rest.split_at_mut(PATH_MAX);
     let (exe_buf, rest) = rest.split_at_mut(EXE_MAX);
     let (cmdline_buf, out_buf) = rest.split_at_mut(CMDLINE_MAX);
-    write_to(reason, detail, tmp, dst, exe_buf, cmdline_buf, out_buf);
+    let buffers = Buffers {
+        tmp,
+        dst,
+        exe_buf,
+        cmdline_buf,
+        out_buf,
+    };
+    let written = write_to(reason, detail, lock_yields, buffers);
     // SAFETY: nothing refers to the scratch mapping any more.
     unsafe { sys::unmap(scratch.as_ptr(), SCRATCH) };
+    WRITE_DONE.store(true, Ordering::Release);
+    written
 }
 
-fn write_to(
-    reason: u32,
-    detail: i32,
-    tmp: &mut [u8],
-    dst: &mut [u8],
-    exe_buf: &mut [u8],
-    cmdline_buf: &mut [u8],
-    out_buf: &mut [u8],
-) {
+struct Buffers<'a> {
+    tmp: &'a mut [u8],
+    dst: &'a mut [u8],
+    exe_buf: &'a mut [u8],
+    cmdline_buf: &'a mut [u8],
+    out_buf: &'a mut [u8],
+}
+
+/// Writes the file; whether it was renamed into place.
+fn write_to(reason: u32, detail: i32, lock_yields: u64, b: Buffers<'_>) -> bool {
+    let Buffers {
+        tmp,
+        dst,
+        exe_buf,
+        cmdline_buf,
+        out_buf,
+    } = b;
     // SAFETY: readlink writes at most EXE_MAX bytes into the buffer.
     let n = unsafe {
         sys::readlink(
@@ -86,13 +170,15 @@ fn write_to(
     let mut digits = [0u8; 10];
     let pid_text = decimal(pid, &mut digits);
     let dir = runtime::out_dir();
-    let (Some(tmp_len), Some(_)) = (
+    let (Some(_), Some(dst_len)) = (
         join(tmp, &[dir, b"/.", base, b"-", pid_text, b".aprof.tmp"]),
         join(dst, &[dir, b"/", base, b"-", pid_text, b".aprof"]),
     ) else {
-        return;
+        return false;
     };
-    let _ = tmp_len;
+    // SAFETY: only the writer that won WRITTEN (this one) touches LAST_PATH.
+    let last = unsafe { &mut *LAST_PATH.get() };
+    last[..=dst_len].copy_from_slice(&dst[..=dst_len]);
     // SAFETY: NUL-terminated path; flags and mode as documented in the module docs.
     let fd = unsafe {
         sys::open(
@@ -102,7 +188,7 @@ fn write_to(
         )
     };
     if fd < 0 {
-        return;
+        return false;
     }
     let cmdline = read_file(c"/proc/self/cmdline", cmdline_buf);
     let mut sink = FdSink {
@@ -113,7 +199,7 @@ fn write_to(
     };
     let ok = {
         let mut enc = Encoder::new(&mut sink);
-        encode(&mut enc, reason, detail, pid, exe, cmdline);
+        encode(&mut enc, reason, detail, lock_yields, pid, exe, cmdline);
         enc.ok()
     };
     let ok = ok && sink.flush();
@@ -121,15 +207,23 @@ fn write_to(
     let closed = unsafe { sys::close(fd) } == 0;
     // SAFETY: NUL-terminated paths of our own making.
     unsafe {
-        if ok && closed {
-            sys::rename(tmp.as_ptr().cast(), dst.as_ptr().cast());
-        } else {
-            sys::unlink(tmp.as_ptr().cast());
+        if ok && closed && sys::rename(tmp.as_ptr().cast(), dst.as_ptr().cast()) == 0 {
+            return true;
         }
+        sys::unlink(tmp.as_ptr().cast());
     }
+    false
 }
 
-fn encode(enc: &mut Encoder<'_>, reason: u32, detail: i32, pid: u32, exe: &[u8], cmdline: &[u8]) {
+fn encode(
+    enc: &mut Encoder<'_>,
+    reason: u32,
+    detail: i32,
+    lock_yields: u64,
+    pid: u32,
+    exe: &[u8],
+    cmdline: &[u8],
+) {
     enc.file_header();
     records::header(
         enc,
@@ -160,7 +254,9 @@ fn encode(enc: &mut Encoder<'_>, reason: u32, detail: i32, pid: u32, exe: &[u8],
             NO_STACK
         }
     };
-    let mut sites = merge_sites(count);
+    runtime::finish_peak_snapshot();
+    let mut merged = merge_sites(count, lock_yields);
+    let mut sites = merged.as_deref_mut();
 
     for index in 0..threads::count() {
         if let Some(t) = threads::get(index) {
@@ -186,8 +282,7 @@ fn encode(enc: &mut Encoder<'_>, reason: u32, detail: i32, pid: u32, exe: &[u8],
             }
         }
         for id in 0..count {
-            let site = &sites[id as usize];
-            if site.allocations != 0 || site.frees != 0 || site.live_allocations != 0 {
+            if sites[id as usize].has_counts() {
                 keep(sites, id);
             }
         }
@@ -195,41 +290,51 @@ fn encode(enc: &mut Encoder<'_>, reason: u32, detail: i32, pid: u32, exe: &[u8],
     for id in 0..count {
         let kept = sites
             .as_deref()
-            .is_none_or(|s| s[id as usize].stack == KEPT);
+            .is_none_or(|s| s[id as usize].site.stack == KEPT);
         if let (true, Some(rec)) = (kept, STACKS.get(id)) {
             records::stack(enc, id, rec.parent, rec.flags, rec.frames());
         }
     }
 
+    let clock = Clock::now();
     let mut total = 0u64;
-    if let Some(sites) = sites {
-        for (id, site) in sites.iter().enumerate() {
-            if site.allocations != 0 || site.frees != 0 || site.live_allocations != 0 {
-                let site = Site {
-                    stack: id as u32,
-                    ..*site
-                };
-                records::site(enc, &site);
-                total += site.allocations;
+    if let Some(merged) = merged {
+        for (id, m) in merged.iter().enumerate() {
+            if !m.has_counts() {
+                continue;
+            }
+            let site = Site {
+                stack: id as u32,
+                lifetime_sum_ns: clock.ns(m.site.lifetime_sum_ns),
+                lifetime_max_ns: clock.ns(m.site.lifetime_max_ns),
+                ..m.site
+            };
+            records::site(enc, &site);
+            records::sizes(enc, id as u32, &m.sizes);
+            total += site.allocations;
+        }
+        for (id, m) in merged.iter().enumerate() {
+            if m.has_counts() && m.at_peak > 0 {
+                records::peak_site(enc, id as u32, m.at_peak as u64);
             }
         }
         // SAFETY: the mapping made by merge_sites, no longer used.
         unsafe {
             sys::unmap(
-                sites.as_mut_ptr().cast(),
-                core::mem::size_of_val(sites).max(core::mem::size_of::<Site>()),
+                merged.as_mut_ptr().cast(),
+                core::mem::size_of_val(merged).max(core::mem::size_of::<Merged>()),
             );
         }
     }
 
     let unattributed = UNATTRIBUTED.load(Ordering::Relaxed);
-    let (peak_bytes, peak_time_ns, elapsed_ns) = peak_and_elapsed();
+    let (peak_bytes, peak_time_ns) = peak(&clock);
     records::end(
         enc,
         &End {
             reason,
             detail,
-            elapsed_ns,
+            elapsed_ns: clock.elapsed,
             peak_bytes,
             peak_time_ns,
             unattributed,
@@ -239,47 +344,110 @@ fn encode(enc: &mut Encoder<'_>, reason: u32, detail: i32, pid: u32, exe: &[u8],
 }
 
 /// Marks `id` and its parents as kept (see `encode`).
-fn keep(sites: &mut [Site], mut id: u32) {
-    while let Some(site) = sites.get_mut(id as usize) {
-        if site.stack == KEPT {
+fn keep(sites: &mut [Merged], mut id: u32) {
+    while let Some(m) = sites.get_mut(id as usize) {
+        if m.site.stack == KEPT {
             break;
         }
-        site.stack = KEPT;
+        m.site.stack = KEPT;
         id = STACKS.get(id).map_or(NO_STACK, |rec| rec.parent);
     }
 }
 
+/// Everything written about one stack. Integers only: zeroed memory is an empty one.
+struct Merged {
+    /// Lifetimes still in time-stamp-counter ticks.
+    site: Site,
+    sizes: [u64; SIZE_BUCKETS],
+    /// Live bytes at the peak snapshot, summed over the threads' shares.
+    at_peak: i64,
+}
+
+impl Merged {
+    fn has_counts(&self) -> bool {
+        let s = &self.site;
+        s.allocations != 0 || s.frees != 0 || s.live_allocations != 0
+    }
+}
+
 /// Sums every thread's counters per stack and adds the live table; indexed by stack id. The array is
-/// mmap'd (`Site` is plain data, so zeroed memory is a valid empty site).
-fn merge_sites(count: u32) -> Option<&'static mut [Site]> {
+/// mmap'd.
+fn merge_sites(count: u32, lock_yields: u64) -> Option<&'static mut [Merged]> {
     let n = count as usize;
-    let mem = sys::map(n.max(1) * core::mem::size_of::<Site>())?;
-    // SAFETY: zeroed mapping of n Sites; Site is integers only.
-    let sites = unsafe { core::slice::from_raw_parts_mut(mem.as_ptr().cast::<Site>(), n) };
+    let mem = sys::map(n.max(1) * core::mem::size_of::<Merged>())?;
+    // SAFETY: zeroed mapping of n `Merged`, which are integers only.
+    let merged = unsafe { core::slice::from_raw_parts_mut(mem.as_ptr().cast::<Merged>(), n) };
     runtime::for_each_counters(|c| {
-        c.for_each(|rec, t: Totals| {
-            if let Some(s) = sites.get_mut(rec.id as usize) {
+        c.for_each(|rec, t: &Totals| {
+            if let Some(m) = merged.get_mut(rec.id as usize) {
+                let s = &mut m.site;
                 s.allocations += t.allocations;
                 s.reallocations += t.reallocations;
                 s.bytes += t.bytes;
                 s.frees += t.frees;
                 s.freed_bytes += t.freed_bytes;
                 s.max_size = s.max_size.max(t.max_size);
+                s.lifetime_sum_ns += t.lifetime_sum;
+                s.lifetime_max_ns = s.lifetime_max_ns.max(t.lifetime_max);
+                s.temporary += t.temporary;
+                s.growth_chains += t.growth_chains;
+                s.growth_reallocs += t.growth_reallocs;
+                s.growth_max_reallocs = s.growth_max_reallocs.max(t.growth_max_reallocs);
+                s.growth_max_final = s.growth_max_final.max(t.growth_max_final);
+                for (a, b) in m.sizes.iter_mut().zip(&t.sizes) {
+                    *a += b;
+                }
+                m.at_peak += t.at_peak;
             }
         });
     });
-    LIVE_BLOCKS.for_each(|rec, size| {
-        if let Some(s) = sites.get_mut(rec.id as usize) {
+    LIVE_BLOCKS.for_each(lock_yields, |b| {
+        if let Some(m) = merged.get_mut(b.rec.id as usize) {
+            let s = &mut m.site;
             s.live_allocations += 1;
-            s.live_bytes += size as u64;
+            s.live_bytes += b.size as u64;
+            // A growth chain still live at exit ends here.
+            if b.reallocs > 0 {
+                s.growth_chains += 1;
+                s.growth_reallocs += u64::from(b.reallocs);
+                s.growth_max_reallocs = s.growth_max_reallocs.max(u64::from(b.reallocs));
+                s.growth_max_final = s.growth_max_final.max(b.size as u64);
+            }
         }
     });
-    Some(sites)
+    Some(merged)
 }
 
-/// (peak bytes, peak time ns since start, elapsed ns): the highest live-bytes value any thread saw,
-/// its time-stamp counter converted with the start and end clock readings.
-fn peak_and_elapsed() -> (u64, u64, u64) {
+/// Converts time-stamp-counter readings to nanoseconds with the start and end clock readings.
+struct Clock {
+    start_tsc: u64,
+    end_tsc: u64,
+    /// Nanoseconds from the start to now.
+    elapsed: u64,
+}
+
+impl Clock {
+    fn now() -> Self {
+        Self {
+            start_tsc: runtime::START_TSC.load(Ordering::Relaxed),
+            end_tsc: sys::rdtsc(),
+            elapsed: sys::clock_ns(sys::CLOCK_MONOTONIC)
+                .saturating_sub(runtime::START_MONO_NS.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// A duration of `ticks`, in ns.
+    fn ns(&self, ticks: u64) -> u64 {
+        if self.end_tsc <= self.start_tsc {
+            return 0;
+        }
+        (u128::from(ticks) * u128::from(self.elapsed) / u128::from(self.end_tsc - self.start_tsc))
+            .min(u128::from(u64::MAX)) as u64
+    }
+}
+
+/// (peak bytes, peak time ns since start): the highest live-bytes value any thread saw, and when.
+fn peak(clock: &Clock) -> (u64, u64) {
     let (mut peak, mut peak_tsc) = (0u64, 0u64);
     runtime::for_each_counters(|c| {
         let (bytes, tsc) = c.peak();
@@ -287,18 +455,12 @@ fn peak_and_elapsed() -> (u64, u64, u64) {
             (peak, peak_tsc) = (bytes, tsc);
         }
     });
-    let end_tsc = sys::rdtsc();
-    let elapsed = sys::clock_ns(sys::CLOCK_MONOTONIC)
-        .saturating_sub(runtime::START_MONO_NS.load(Ordering::Relaxed));
-    let start_tsc = runtime::START_TSC.load(Ordering::Relaxed);
-    let time = if peak == 0 || peak_tsc <= start_tsc || end_tsc <= start_tsc {
+    let time = if peak == 0 || peak_tsc <= clock.start_tsc {
         0
     } else {
-        let t = u128::from(peak_tsc - start_tsc) * u128::from(elapsed)
-            / u128::from(end_tsc - start_tsc);
-        (t as u64).min(elapsed)
+        clock.ns(peak_tsc - clock.start_tsc).min(clock.elapsed)
     };
-    (peak, time, elapsed)
+    (peak, time)
 }
 
 struct ModuleWriter<'a, 'e> {

@@ -17,9 +17,9 @@ use alloc_profile_format::{stack_flags, NO_STACK};
 
 use crate::arena::Arena;
 use crate::capture::{self, FrameBuf};
-use crate::counters::Counters;
+use crate::counters::{Counters, SNAPPED_PEAK};
 use crate::intern::{Interner, StackKey, StackRec};
-use crate::live::LiveTable;
+use crate::live::{Block, LiveTable};
 use crate::sync::{SpinLock, SyncCell};
 use crate::{sys, threads};
 
@@ -94,6 +94,12 @@ pub struct Tls {
     pub top: Cell<usize>,
     /// Set while the real `pthread_create` runs under our hook.
     pub in_spawn: Cell<bool>,
+    /// Time-stamp counter of this thread's last recorded allocation (0: none, or freed since): the
+    /// block with this stamp is the thread's last allocation, whose free is *temporary*.
+    pub last_alloc: Cell<u64>,
+    /// What `wrapped::alloc_profile_wrap_take` removed besides the stack and size the C side keeps:
+    /// (allocation stamp, realloc count), for the matching `alloc_profile_wrap_realloc`.
+    pub wrap_taken: Cell<(u64, u32)>,
     /// Set while this thread runs on top of one of our trampolines (thread start, `main`): a complete
     /// frame-pointer walk then ends at our frame (see `capture`).
     pub bottom: Cell<bool>,
@@ -111,6 +117,8 @@ thread_local! {
             top: Cell::new(0),
             in_spawn: Cell::new(false),
             bottom: Cell::new(false),
+            last_alloc: Cell::new(0),
+            wrap_taken: Cell::new((0, 0)),
             fork_guard: Cell::new(false),
         }
     };
@@ -215,9 +223,24 @@ fn own_counters(tls: &'static Tls) -> Option<&'static Counters> {
     }
 }
 
-/// Records a successful allocation of `size` bytes at `addr`, made by the caller of the hook.
-#[inline(never)]
+/// Records a successful allocation of `size` bytes at `addr`, made by the caller of the hook: a
+/// fresh block (`realloc` false) or the first realloc of an untracked one.
+#[inline]
 pub fn record_alloc(tls: &'static Tls, addr: usize, size: usize, realloc: bool) {
+    record_alloc_at(tls, addr, size, realloc, u32::from(realloc), sys::rdtsc());
+}
+
+/// [`record_alloc`] with the block's growth (`reallocs`: how many reallocs made it, 0 for a fresh
+/// allocation) and the time-stamp counter `now`.
+#[inline(never)]
+pub fn record_alloc_at(
+    tls: &'static Tls,
+    addr: usize,
+    size: usize,
+    realloc: bool,
+    reallocs: u32,
+    now: u64,
+) {
     let counters = own_counters(tls);
     let mut buf = FrameBuf::new();
     let (frames, flags) = capture::capture(
@@ -227,54 +250,122 @@ pub fn record_alloc(tls: &'static Tls, addr: usize, size: usize, realloc: bool) 
         &mut buf,
     );
     let key = StackKey::new(frames, tls.parent.get(), flags);
+    let block = |rec| Block {
+        rec,
+        size,
+        tsc: now,
+        reallocs,
+    };
     let recorded = match counters {
         Some(c) => match c.entry_for_key(&key, &STACKS) {
-            Some(e) if LIVE_BLOCKS.insert(addr, size, e.stack()) => {
+            Some(e) if LIVE_BLOCKS.insert(addr, &block(e.stack())) => {
                 e.add_alloc(size, realloc);
                 c.live_add(size, &LIVE_BYTES);
                 true
             }
             _ => false,
         },
-        None => record_orphan_alloc(&key, addr, size, realloc),
+        None => record_orphan_alloc(&key, addr, realloc, block),
     };
-    if !recorded {
+    if recorded {
+        tls.last_alloc.set(now);
+    } else {
         UNATTRIBUTED.fetch_add(1, Ordering::Relaxed);
     }
 }
 
 #[cold]
-fn record_orphan_alloc(key: &StackKey<'_>, addr: usize, size: usize, realloc: bool) -> bool {
+fn record_orphan_alloc(
+    key: &StackKey<'_>,
+    addr: usize,
+    realloc: bool,
+    block: impl Fn(&'static StackRec) -> Block,
+) -> bool {
     let Some(rec) = STACKS.intern(key) else {
         return false;
     };
+    let block = block(rec);
     let _lock = ORPHAN_LOCK.lock();
     match ORPHAN.entry_for_stack(rec) {
-        Some(e) if LIVE_BLOCKS.insert(addr, size, rec) => {
-            e.add_alloc(size, realloc);
-            ORPHAN.live_add(size, &LIVE_BYTES);
+        Some(e) if LIVE_BLOCKS.insert(addr, &block) => {
+            e.add_alloc(block.size, realloc);
+            ORPHAN.live_add(block.size, &LIVE_BYTES);
             true
         }
         _ => false,
     }
 }
 
-/// Records the release of a tracked block (already removed from the live table): credited to the
-/// stack that allocated it, counted in this thread's block.
+/// Records the release of a tracked block (already removed from the live table) at time-stamp
+/// counter `now`: credited to the stack that allocated it, counted in this thread's block.
+///
+/// - Lifetime: `now` minus the allocation's stamp.
+/// - Temporary (heaptrack's definition): the block is the last one this thread allocated, so the
+///   thread made no other allocation in between (a block allocated by another thread never is).
+/// - `ends_chain`: released for good (`free`, `realloc(p, 0)`), not replaced by a realloc: a block
+///   that reallocs made is counted as a growth chain of the site of its last realloc.
+/// - Before anything changes, a peak this thread saw since the last snapshot is snapshotted: the
+///   first free after a new peak is the moment the peak is known to stand (DHAT's t-gmax).
 #[inline]
-pub fn record_free(tls: &'static Tls, rec: &'static StackRec, size: usize) {
-    if let Some(c) = own_counters(tls) {
-        if let Some(e) = c.entry_for_stack(rec) {
-            e.add_free(size);
+pub fn record_free(tls: &'static Tls, b: &Block, now: u64, ends_chain: bool) {
+    let lifetime = now.saturating_sub(b.tsc);
+    let temporary = tls.last_alloc.get() == b.tsc;
+    if temporary {
+        tls.last_alloc.set(0);
+    }
+    let count = |c: &'static Counters| {
+        let pending = c.take_pending();
+        if pending != 0 {
+            snapshot_peak(pending);
         }
-        c.live_sub(size, &LIVE_BYTES);
+        if let Some(e) = c.entry_for_stack(b.rec) {
+            e.add_free(b.size, lifetime, temporary);
+            if ends_chain && b.reallocs > 0 {
+                e.add_chain(b.reallocs, b.size);
+            }
+        }
+        c.live_sub(b.size, &LIVE_BYTES);
+    };
+    if let Some(c) = own_counters(tls) {
+        count(c);
     } else {
         let _lock = ORPHAN_LOCK.lock();
-        if let Some(e) = ORPHAN.entry_for_stack(rec) {
-            e.add_free(size);
-        }
-        ORPHAN.live_sub(size, &LIVE_BYTES);
+        count(&ORPHAN);
     }
+}
+
+/// Serializes peak snapshots; a thread that finds it taken skips its snapshot.
+static SNAPSHOT_LOCK: SpinLock = SpinLock::new();
+
+/// Copies every site's live bytes (each block's share: allocated minus freed bytes) as those of the
+/// peak `peak`, unless a snapshot of a peak at least as high was taken already. With one thread this
+/// is exactly the state at the process-wide peak (nothing was freed since it was reached). With
+/// several, it is the state when this thread's free came, read from the other threads' blocks while
+/// they run, for the highest peak any thread saw (itself within `FLUSH_BYTES` per thread).
+#[cold]
+#[inline(never)]
+pub fn snapshot_peak(peak: u64) {
+    if peak <= SNAPPED_PEAK.load(Ordering::Relaxed) {
+        return;
+    }
+    let Some(_lock) = SNAPSHOT_LOCK.lock_bounded(0) else {
+        return;
+    };
+    if peak <= SNAPPED_PEAK.load(Ordering::Relaxed) {
+        return;
+    }
+    SNAPPED_PEAK.store(peak, Ordering::Relaxed);
+    for_each_counters(Counters::snapshot);
+}
+
+/// For the exit writer: takes the snapshot of a peak that no free followed.
+pub fn finish_peak_snapshot() {
+    for_each_counters(|c| {
+        let pending = c.take_pending();
+        if pending != 0 {
+            snapshot_peak(pending);
+        }
+    });
 }
 
 /// Captures and interns the calling thread's stack at `pthread_create`; the new thread's parent.
@@ -410,6 +501,7 @@ pub unsafe extern "C" fn init(
         sys::pthread_atfork(Some(fork_prepare), Some(fork_parent), Some(fork_child));
         sys::atexit(at_exit);
     }
+    crate::signals::init();
     STATE.store(ACTIVE, Ordering::Release);
 }
 
@@ -517,6 +609,7 @@ extern "C" fn fork_child() {
     let tls = tls();
     start_clock();
     LIVE_BYTES.store(0, Ordering::Relaxed);
+    SNAPPED_PEAK.store(0, Ordering::Relaxed);
     UNATTRIBUTED.store(0, Ordering::Relaxed);
     EXIT_STATUS.store(0, Ordering::Relaxed);
     LIVE_BLOCKS.clear_in_child();

@@ -29,10 +29,10 @@ impl SpinLock {
         SpinGuard { lock: self }
     }
 
-    /// For the exit path: gives up after about a second instead of waiting forever (a signal handler
-    /// may have interrupted this very thread while it held the lock).
-    pub fn lock_bounded(&self) -> Option<SpinGuard<'_>> {
-        if self.lock_slow(100_000) {
+    /// For the exit path: gives up after `max_yields` yields of the CPU instead of waiting forever (a
+    /// signal handler may have interrupted this very thread while it held the lock).
+    pub fn lock_bounded(&self, max_yields: u64) -> Option<SpinGuard<'_>> {
+        if self.lock_slow(max_yields) {
             Some(SpinGuard { lock: self })
         } else {
             None

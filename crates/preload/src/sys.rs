@@ -22,6 +22,8 @@ pub const O_CLOEXEC: c_int = 0o2_000_000;
 pub const EINTR: c_int = 4;
 pub const EAGAIN: c_int = 11;
 pub const ENOMEM: c_int = 12;
+pub const E2BIG: c_int = 7;
+pub const ENOSYS: c_int = 38;
 pub const EINVAL: c_int = 22;
 
 pub const CLOCK_REALTIME: c_int = 0;
@@ -34,6 +36,7 @@ pub const NT_GNU_BUILD_ID: u32 = 3;
 
 pub const PR_GET_NAME: c_int = 16;
 pub const SYS_EXIT_GROUP: c_long = 231;
+pub const SYS_TGKILL: c_long = 234;
 
 /// `RTLD_NEXT`: look the symbol up in the objects loaded after this one.
 pub const RTLD_NEXT: *mut c_void = -1isize as *mut c_void;
@@ -117,6 +120,9 @@ extern "C" {
     pub fn dl_iterate_phdr(cb: Option<DlIterateCallback>, data: *mut c_void) -> c_int;
     pub fn dlsym(handle: *mut c_void, name: *const c_char) -> *mut c_void;
     pub fn dladdr(addr: *const c_void, info: *mut DlInfo) -> c_int;
+    /// glibc's `sigaction` under a name we do not interpose.
+    pub fn __sigaction(sig: c_int, act: *const c_void, old: *mut c_void) -> c_int;
+    pub static environ: *const *const c_char;
     pub fn stat(path: *const c_char, buf: *mut c_void) -> c_int;
     pub fn pthread_self() -> usize;
     pub fn pthread_atfork(

@@ -22,7 +22,8 @@
 
 use core::ffi::c_void;
 
-use crate::runtime::{enter, record_alloc, record_free, Tls, LIVE_BLOCKS};
+use crate::live::Block;
+use crate::runtime::{enter, record_alloc, record_alloc_at, record_free, Tls, LIVE_BLOCKS};
 
 /// What `alloc_profile_wrap_take` removed from the live table, held by the caller across the
 /// real realloc.
@@ -74,8 +75,8 @@ pub extern "C" fn alloc_profile_wrap_free(token: usize, p: *mut c_void) {
     }
     let tls = tls_of(token);
     if !p.is_null() {
-        if let Some((rec, size)) = LIVE_BLOCKS.remove(p as usize) {
-            record_free(tls, rec, size);
+        if let Some(b) = LIVE_BLOCKS.remove(p as usize) {
+            record_free(tls, &b, crate::sys::rdtsc(), true);
         }
     }
     tls.guard.set(false);
@@ -94,10 +95,15 @@ pub unsafe extern "C" fn alloc_profile_wrap_take(token: usize, old: *mut c_void,
         LIVE_BLOCKS.remove(old as usize)
     };
     let value = match taken {
-        Some((rec, size)) => Taken {
-            rec: core::ptr::from_ref(rec).cast(),
-            size,
-        },
+        Some(b) => {
+            // The C side keeps stack and size; the rest waits on this thread (whose guard stays set
+            // until the matching `alloc_profile_wrap_realloc`).
+            tls_of(token).wrap_taken.set((b.tsc, b.reallocs));
+            Taken {
+                rec: core::ptr::from_ref(b.rec).cast(),
+                size: b.size,
+            }
+        }
         None => Taken {
             rec: core::ptr::null(),
             size: 0,
@@ -128,16 +134,29 @@ pub unsafe extern "C" fn alloc_profile_wrap_realloc(
     let taken = unsafe { &*taken };
     // SAFETY: a non-null `rec` came from the live table, whose records live for the whole process.
     let rec = unsafe { taken.rec.cast::<crate::intern::StackRec>().as_ref() };
+    let (tsc, reallocs) = tls.wrap_taken.get();
+    let block = rec.map(|rec| Block {
+        rec,
+        size: taken.size,
+        tsc,
+        reallocs,
+    });
     if new.is_null() && size != 0 {
-        if let Some(rec) = rec {
-            LIVE_BLOCKS.insert(old as usize, taken.size, rec);
+        if let Some(b) = block {
+            LIVE_BLOCKS.insert(old as usize, &b);
         }
     } else {
-        if let Some(rec) = rec {
-            record_free(tls, rec, taken.size);
+        let now = crate::sys::rdtsc();
+        if let Some(b) = &block {
+            record_free(tls, b, now, new.is_null());
         }
         if !new.is_null() {
-            record_alloc(tls, new as usize, size, !old.is_null());
+            let reallocs = match (&block, old.is_null()) {
+                (_, true) => 0,
+                (Some(b), false) => b.reallocs.saturating_add(1),
+                (None, false) => 1,
+            };
+            record_alloc_at(tls, new as usize, size, !old.is_null(), reallocs, now);
         }
     }
     tls.guard.set(false);

@@ -5,5 +5,6 @@
 mod support;
 
 mod bad_input;
+mod custom_alloc;
 mod run_patterns;
 mod test_cmd;

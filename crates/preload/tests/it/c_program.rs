@@ -241,3 +241,96 @@ fn without_an_output_directory_nothing_is_written() {
         assert_eq!(std::fs::read_dir(".").unwrap().count(), cwd_before);
     }
 }
+
+/// The variadic `execl` (glibc builds argv itself and calls its internal execve): every argument
+/// reaches the new program, including those passed on the stack, and the profile is written first.
+#[test]
+fn execl_writes_the_profile_and_passes_every_argument() {
+    let dir = fresh_dir("execl");
+    let run = run(&built().c_program, &["execl"], Out::Dir(&dir), &dir);
+    assert!(run.status.success(), "{}", run.stderr);
+    assert_all_ok(&run.stdout);
+    assert_eq!(run.value("args"), "7:1:7");
+    let p = run
+        .profiles
+        .iter()
+        .find(|p| p.header.exe.ends_with("/c_program"))
+        .expect("the c_program profile");
+    p.check_totals();
+    assert_eq!(p.end.reason, end_reason::EXEC);
+    assert_eq!(p.site_of_size(1212).live_allocations, 2);
+}
+
+/// Lifetimes, temporaries (heaptrack's definition), growth chains, size histograms and the live bytes
+/// per site at the peak (exact with one thread).
+#[test]
+fn lifetimes_temporaries_growth_sizes_and_peak_sites() {
+    let dir = fresh_dir("beyond");
+    let run = run(&built().c_program, &["beyond"], Out::Dir(&dir), &dir);
+    assert!(run.status.success(), "{}", run.stderr);
+    assert_all_ok(&run.stdout);
+    let p = run.only_profile();
+    p.check_totals();
+
+    let s = p.site_of_size(1301);
+    assert_eq!((s.frees, s.temporary), (5, 5));
+    assert!(s.lifetime_max_ns < 10_000_000, "{s:?}");
+    assert_eq!(p.site_of_size(1302).temporary, 0);
+    assert_eq!(p.site_of_size(1303).temporary, 1);
+
+    let s = p.site_of_size(1403);
+    assert_eq!(
+        (
+            s.growth_chains,
+            s.growth_reallocs,
+            s.growth_max_reallocs,
+            s.growth_max_final
+        ),
+        (1, 3, 3, 1403)
+    );
+    for size in [1401, 1402] {
+        assert_eq!(p.site_of_size(size).growth_chains, 0, "{size}");
+    }
+    let s = p.site_of_size(1502);
+    assert_eq!(s.live_allocations, 1);
+    assert_eq!(
+        (s.growth_chains, s.growth_reallocs, s.growth_max_final),
+        (1, 2, 1502)
+    );
+
+    let s = p.site_of_size(1601);
+    assert!(
+        s.lifetime_max_ns >= 20_000_000 && s.lifetime_max_ns < 2_000_000_000,
+        "{s:?}"
+    );
+    assert_eq!(s.lifetime_sum_ns, s.lifetime_max_ns);
+
+    // Size histograms: one per site, in power-of-two buckets.
+    let s = p.site_of_size(1301);
+    let (_, counts) = p
+        .sizes
+        .iter()
+        .find(|(stack, _)| *stack == s.stack)
+        .expect("a histogram");
+    assert_eq!(counts[alloc_profile_format::size_bucket(1301)], 5);
+    assert_eq!(counts.iter().sum::<u64>(), 5);
+    for site in &p.sites {
+        let (_, counts) = p.sizes.iter().find(|(st, _)| *st == site.stack).unwrap();
+        assert_eq!(counts.iter().sum::<u64>(), site.allocations);
+    }
+
+    // The peak: three blocks of 50001 bytes, freed before the block of 50002 came. With one thread the
+    // live bytes per site at the peak add up to the peak exactly.
+    let x = p.site_of_size(50001);
+    let at_peak = |stack: u32| {
+        p.peak_sites
+            .iter()
+            .find(|(s, _)| *s == stack)
+            .map_or(0, |&(_, b)| b)
+    };
+    assert_eq!(at_peak(x.stack), 3 * 50001);
+    assert_eq!(at_peak(p.site_of_size(50002).stack), 0);
+    assert_eq!(at_peak(p.site_of_size(1502).stack), 1502);
+    let sum: u64 = p.peak_sites.iter().map(|&(_, b)| b).sum();
+    assert_eq!(sum, p.end.peak_bytes);
+}

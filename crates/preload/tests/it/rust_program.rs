@@ -263,3 +263,113 @@ fn children_can_be_left_unprofiled() {
         assert_eq!(run.files.len(), files, "{follow:?}: {:?}", run.files);
     }
 }
+
+/// A process killed by a signal writes its profile first (END reason SIGNAL), then dies of that
+/// same signal: the wait status is the program's. Rust's own SIGSEGV handler (stack overflow message)
+/// still runs.
+#[test]
+fn fatal_signals_write_the_profile_and_still_kill() {
+    use std::os::unix::process::ExitStatusExt;
+    // A stack overflow ends in abort() after std's message, as it does without the interposer.
+    for (mode, size, signal) in [("segv", 91, 11), ("overflow", 92, 6), ("abort", 93, 6)] {
+        let dir = fresh_dir(mode);
+        let run = run(&built().rust_program, &[mode], Out::Dir(&dir), &dir);
+        assert_eq!(run.status.signal(), Some(signal), "{mode}: {}", run.stderr);
+        if mode == "overflow" {
+            assert!(
+                run.stderr.contains("has overflowed its stack"),
+                "{}",
+                run.stderr
+            );
+        }
+        let p = run.only_profile();
+        p.check_totals();
+        assert_eq!(
+            (p.end.reason, p.end.detail),
+            (alloc_profile_format::end_reason::SIGNAL, signal),
+            "{mode}"
+        );
+        let s = p.site_of_size(size);
+        assert_eq!((s.allocations, s.live_allocations), (3, 3), "{mode}");
+    }
+}
+
+#[test]
+fn sigterm_from_outside_writes_the_profile() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    let dir = fresh_dir("sigterm");
+    let mut child = std::process::Command::new(&built().rust_program)
+        .arg("sleep")
+        .env("LD_PRELOAD", &built().preload)
+        .env("CARGO_ALLOC_PROFILE_OUT", &dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "ready");
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(15));
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let data = std::fs::read(files[0].as_ref().unwrap().path()).unwrap();
+    let p = alloc_profile_format::read(&data).unwrap();
+    p.check_totals();
+    assert_eq!(
+        (p.end.reason, p.end.detail),
+        (alloc_profile_format::end_reason::SIGNAL, 15)
+    );
+    assert_eq!(p.site_of_size(94).live_allocations, 3);
+}
+
+/// The program sees its own dispositions: std found SIG_DFL for SIGSEGV at start and installed its
+/// handler; `signal` returns the previous handler; a handler runs when the signal comes.
+#[test]
+fn the_programs_signal_handlers_work_as_before() {
+    let dir = fresh_dir("handlers");
+    let run = run(&built().rust_program, &["handlers"], Out::Dir(&dir), &dir);
+    assert!(run.status.success(), "{}", run.stderr);
+    assert_eq!(run.value("segv_handler_installed"), "true");
+    assert_eq!(run.value("sigint_previous"), "0");
+    assert_eq!(run.value("handled"), "1");
+    assert_eq!(run.value("ours_back"), "true");
+    let p = run.only_profile();
+    assert_eq!(p.end.reason, alloc_profile_format::end_reason::EXIT);
+    assert_eq!(p.site_of_size(95).live_allocations, 2);
+}
+
+/// exec writes the profile first (END reason EXEC); a failed exec removes it again and recording
+/// goes on, so the file finally written covers both sides of the failed attempt.
+#[test]
+fn exec_writes_the_profile_first() {
+    let dir = fresh_dir("exec");
+    let run = run(&built().rust_program, &["exec"], Out::Dir(&dir), &dir);
+    assert!(run.status.success(), "{}", run.stderr);
+    assert_eq!(run.value("failed_exec"), "true");
+    let ours: Vec<_> = run
+        .profiles
+        .iter()
+        .filter(|p| p.header.exe.ends_with("/rust_program"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{:?}", run.files);
+    let p = ours[0];
+    p.check_totals();
+    assert_eq!(p.end.reason, alloc_profile_format::end_reason::EXEC);
+    assert_eq!(p.site_of_size(96).live_allocations, 2);
+    assert_eq!(p.site_of_size(97).live_allocations, 3);
+    // /bin/true, the same process after the exec, wrote its own profile.
+    let pid = p.header.pid;
+    assert!(
+        run.files.contains(&format!("true-{pid}.aprof")),
+        "{:?}",
+        run.files
+    );
+}
