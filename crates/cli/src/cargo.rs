@@ -190,6 +190,7 @@ impl BuildEnv {
         raw_dir: &Path,
         preload: &Path,
         link_flags: &[String],
+        follow_children: bool,
     ) -> Result<Self> {
         let self_exe = std::env::current_exe().context("while locating this executable")?;
         let self_str = self_exe.to_string_lossy().into_owned();
@@ -214,6 +215,9 @@ impl BuildEnv {
         ];
         if let Some(inner) = std::env::var_os("RUSTC_WRAPPER").filter(|w| !w.is_empty()) {
             vars.push((roles::INNER_WRAPPER.into(), inner));
+        }
+        if !follow_children {
+            vars.push((roles::FOLLOW_CHILDREN.into(), "0".into()));
         }
         if !link_flags.is_empty() {
             vars.push((roles::LINK_FLAGS.into(), link_flags.join("\u{1f}").into()));

@@ -139,6 +139,8 @@ pub struct TestArgs {
     #[command(flatten)]
     pub cargo: CargoArgs,
     #[command(flatten)]
+    pub profiling: ProfilingArgs,
+    #[command(flatten)]
     pub targets: TargetSelection,
     #[command(flatten)]
     pub report: ReportArgs,
@@ -154,6 +156,8 @@ pub struct TestArgs {
 pub struct NextestArgs {
     #[command(flatten)]
     pub cargo: CargoArgs,
+    #[command(flatten)]
+    pub profiling: ProfilingArgs,
     #[command(flatten)]
     pub report: ReportArgs,
     /// Arguments for `cargo nextest run` (filters, `-E` expressions, `--workspace`, `--`, …).
@@ -222,6 +226,15 @@ pub struct CargoArgs {
     pub frozen: bool,
 }
 
+/// What is profiled.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProfilingArgs {
+    /// Profile only the executables cargo runs, not the processes they start (by default child
+    /// processes are profiled too, each as its own process).
+    #[arg(long)]
+    pub no_follow_children: bool,
+}
+
 /// How the report is written.
 #[derive(Debug, Args, Clone)]
 pub struct ReportArgs {
@@ -259,6 +272,8 @@ pub enum ColorChoice {
 pub struct RunArgs {
     #[command(flatten)]
     pub cargo: CargoArgs,
+    #[command(flatten)]
+    pub profiling: ProfilingArgs,
     /// Name of the bin target to run.
     #[arg(long, value_name = "NAME")]
     pub bin: Option<String>,

@@ -31,6 +31,9 @@ pub const OUT_DIR: &str = "CARGO_ALLOC_PROFILE_OUT";
 pub const RESTORE: &str = "__CARGO_ALLOC_PROFILE_RESTORE";
 /// Extra rustc flags for crates that link an executable, separated by U+001F (see [`crate::wrap`]).
 pub const LINK_FLAGS: &str = "__CARGO_ALLOC_PROFILE_LINK_FLAGS";
+/// "0": the interposer drops itself from `LD_PRELOAD` at start, so the processes the profiled
+/// program starts are not profiled (read by the interposer).
+pub const FOLLOW_CHILDREN: &str = "CARGO_ALLOC_PROFILE_FOLLOW_CHILDREN";
 /// What the runner runs: `run` (default), `test` or `bench`.
 pub const MODE: &str = "__CARGO_ALLOC_PROFILE_MODE";
 /// First argument of the runner role, as configured in the runner setting.

@@ -185,7 +185,7 @@ pub enum TestKind {
 /// `cargo alloc-profile test` and `bench`: every test executable runs through the runner, which
 /// also reads the harness's output for test names and outcomes.
 pub fn test(args: TestArgs, kind: TestKind) -> Result<i32> {
-    let prep = prepare(&args.cargo)?;
+    let prep = prepare(&args.cargo, &args.profiling)?;
     let mut cmd = ProcessBuilder::new(cargo_program());
     cmd.arg(match kind {
         TestKind::Test => "test",
@@ -215,7 +215,7 @@ pub fn nextest(args: crate::cli::NextestArgs) -> Result<i32> {
              `cargo install cargo-nextest --locked`, or use `cargo alloc-profile test`"
         );
     }
-    let prep = prepare(&args.cargo)?;
+    let prep = prepare(&args.cargo, &args.profiling)?;
     let mut cmd = ProcessBuilder::new(cargo_program());
     cmd.args(["nextest", "run"])
         .args(args.cargo.to_cargo_args())
@@ -330,7 +330,7 @@ fn has_lib(ws: &Workspace) -> bool {
         .any(|t| t.kind.iter().any(|k| k == "lib" || k.ends_with("lib")))
 }
 
-fn prepare(args: &CargoArgs) -> Result<Prepared> {
+fn prepare(args: &CargoArgs, profiling: &crate::cli::ProfilingArgs) -> Result<Prepared> {
     let ws = Workspace::load(args)?;
     let tool_dir = ws.tool_dir(args.target_dir.as_deref());
     let preload = runtime_lib::install(&tool_dir.join("lib"))?;
@@ -339,7 +339,13 @@ fn prepare(args: &CargoArgs) -> Result<Prepared> {
     for &allocator in &ws.allocators {
         link_flags.extend(crate::wrap::link_flags(allocator, &tool_dir.join("wrap"))?);
     }
-    let env = BuildEnv::new(&tool_dir, raw.path(), &preload, &link_flags)?;
+    let env = BuildEnv::new(
+        &tool_dir,
+        raw.path(),
+        &preload,
+        &link_flags,
+        !profiling.no_follow_children,
+    )?;
     // Cargo caches `rustc -vV` here; the wrapper's answer names the added flags and must be asked
     // again (see `roles::wrapper_main`).
     let _ = std::fs::remove_file(tool_dir.join(".rustc_info.json"));
@@ -348,7 +354,7 @@ fn prepare(args: &CargoArgs) -> Result<Prepared> {
 
 /// `cargo alloc-profile run`.
 pub fn run(args: RunArgs) -> Result<i32> {
-    let prep = prepare(&args.cargo)?;
+    let prep = prepare(&args.cargo, &args.profiling)?;
     let mut cmd = ProcessBuilder::new(cargo_program());
     cmd.arg("run").args(args.cargo.to_cargo_args());
     if let Some(bin) = &args.bin {
