@@ -53,6 +53,10 @@ use crate::via::{api_name, short_api_name};
 
 /// Insights that would save fewer allocations than this are not worth a line.
 pub const MIN_AVOIDABLE: u64 = 2;
+/// `clone` and `borrow` advice needs at least this many copies from one line...
+pub const MIN_REPEATED_COPIES: u64 = 10;
+/// ...or copies of at least this many bytes in all.
+pub const MIN_COPY_BYTES: u64 = 64 * 1024;
 
 /// Which pattern an insight is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -94,6 +98,8 @@ pub struct Insight {
     pub allocations: u64,
     /// How many of them the advice saves.
     pub avoidable: u64,
+    /// Bytes those allocations requested, where the advice is about copies (0 otherwise).
+    pub bytes: u64,
     /// One sentence for people, every figure from the profile.
     pub message: String,
 }
@@ -223,7 +229,14 @@ pub fn insights(profile: &Profile) -> Vec<Insight> {
     for (function, acc) in evidence {
         emit(&mut out, &function, acc, &calls);
     }
-    out.retain(|i| i.avoidable >= MIN_AVOIDABLE);
+    // A copy made a few times is rarely worth a line unless it is big: the advice needs evidence
+    // of repetition (MIN_REPEATED_COPIES) or of size (MIN_COPY_BYTES).
+    out.retain(|i| {
+        i.avoidable >= MIN_AVOIDABLE
+            && (!matches!(i.kind, InsightKind::Clone | InsightKind::Borrow)
+                || i.avoidable >= MIN_REPEATED_COPIES
+                || i.bytes >= MIN_COPY_BYTES)
+    });
     out.sort_by(|a, b| {
         (Reverse(a.avoidable), &a.function, a.line, a.kind, &a.via).cmp(&(
             Reverse(b.avoidable),
@@ -327,6 +340,7 @@ fn emit(
             via,
             allocations: c.allocations,
             avoidable: c.allocations,
+            bytes: c.bytes,
             message,
         });
     }
@@ -386,6 +400,7 @@ fn string_building(
         via: via.clone(),
         allocations: chains + reallocs + temporaries,
         avoidable: reallocs + temporaries,
+        bytes: 0,
         message,
     }
 }
@@ -445,6 +460,7 @@ fn preallocate(function: &str, location: Location, via: String, g: &Growth) -> I
         via,
         allocations: g.chains + g.reallocs,
         avoidable: g.reallocs,
+        bytes: 0,
         message,
     }
 }
@@ -455,12 +471,11 @@ fn is_clone_impl(function: &str) -> bool {
     key.starts_with('<') && key.ends_with(" as core::clone::Clone>::clone")
 }
 
+/// Vias that copy an existing value. `str::to_owned` is left out: turning a `&str` (usually a
+/// literal) into a `String` is how owned text is made, not a copy that borrowing would avoid.
 fn is_copy(via: &str) -> bool {
     via.ends_with("::clone")
-        || matches!(
-            via,
-            "ToOwned::to_owned" | "str::to_owned" | "slice::to_owned" | "slice::to_vec"
-        )
+        || matches!(via, "ToOwned::to_owned" | "slice::to_owned" | "slice::to_vec")
 }
 
 fn is_string_making(via: &str) -> bool {
