@@ -252,7 +252,7 @@ fn copy_handed_to_a_callee_on_the_same_line_is_borrow() {
     let mut b = ProfileBuilder::new();
     b.site(
         &in_fn(&["alloc::slice::<impl [T]>::to_vec"], "app::caller", 30),
-        4,
+        40,
         400,
     );
     b.site(
@@ -273,7 +273,7 @@ fn copy_handed_to_a_callee_on_the_same_line_is_borrow() {
     assert_eq!(i.kind, InsightKind::Borrow);
     assert_eq!((i.function.as_str(), i.line), ("app::caller", Some(30)));
     assert!(i.message.contains("`app::format_all`"), "{}", i.message);
-    assert_eq!((i.allocations, i.avoidable), (4, 4));
+    assert_eq!((i.allocations, i.avoidable), (40, 40));
 }
 
 #[test]
