@@ -191,6 +191,7 @@ impl BuildEnv {
         preload: &Path,
         link_flags: &[String],
         follow_children: bool,
+        lifetimes: bool,
     ) -> Result<Self> {
         let self_exe = std::env::current_exe().context("while locating this executable")?;
         let self_str = self_exe.to_string_lossy().into_owned();
@@ -218,6 +219,9 @@ impl BuildEnv {
         }
         if !follow_children {
             vars.push((roles::FOLLOW_CHILDREN.into(), "0".into()));
+        }
+        if lifetimes {
+            vars.push((roles::LIFETIMES.into(), "1".into()));
         }
         if !link_flags.is_empty() {
             vars.push((roles::LINK_FLAGS.into(), link_flags.join("\u{1f}").into()));

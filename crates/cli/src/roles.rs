@@ -34,6 +34,8 @@ pub const LINK_FLAGS: &str = "__CARGO_ALLOC_PROFILE_LINK_FLAGS";
 /// "0": the interposer drops itself from `LD_PRELOAD` at start, so the processes the profiled
 /// program starts are not profiled (read by the interposer).
 pub const FOLLOW_CHILDREN: &str = "CARGO_ALLOC_PROFILE_FOLLOW_CHILDREN";
+/// "1": the interposer measures block lifetimes (read by the interposer).
+pub const LIFETIMES: &str = "CARGO_ALLOC_PROFILE_LIFETIMES";
 /// What the runner runs: `run` (default), `test` or `bench`.
 pub const MODE: &str = "__CARGO_ALLOC_PROFILE_MODE";
 /// First argument of the runner role, as configured in the runner setting.

@@ -345,6 +345,7 @@ fn prepare(args: &CargoArgs, profiling: &crate::cli::ProfilingArgs) -> Result<Pr
         &preload,
         &link_flags,
         !profiling.no_follow_children,
+        profiling.lifetimes,
     )?;
     // Cargo caches `rustc -vV` here; the wrapper's answer names the added flags and must be asked
     // again (see `roles::wrapper_main`).

@@ -208,6 +208,15 @@ pub struct End {
     pub unattributed: u64,
     /// Total allocations recorded (equals the sum over sites plus `unattributed`).
     pub allocations: u64,
+    /// [`end_flags`] (appended later in version 1; 0 in older files).
+    pub flags: u32,
+}
+
+/// Flags of the [`tag::END`] record.
+pub mod end_flags {
+    /// Block lifetimes were measured (the interposer read the time-stamp counter at every
+    /// allocation and release); without it the sites' lifetime fields are 0 and mean nothing.
+    pub const LIFETIMES: u32 = 1;
 }
 
 #[cfg(test)]

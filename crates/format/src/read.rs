@@ -287,7 +287,11 @@ pub fn read(data: &[u8]) -> Result<RawProfile, ReadError> {
                     peak_time_ns: rec.uint()?,
                     unattributed: rec.uint()?,
                     allocations: rec.uint()?,
+                    flags: 0,
                 };
+                if rec.pos < rec.data.len() {
+                    profile.end.flags = rec.u32()?;
+                }
                 saw_end = true;
             }
             _ => {} // A record from a later version: skip it.

@@ -71,6 +71,7 @@ fn sample() -> RawProfile {
             peak_time_ns: 3,
             unattributed: 0,
             allocations: 10,
+            flags: crate::end_flags::LIFETIMES,
         },
     }
 }
@@ -134,6 +135,7 @@ fn unknown_records_and_trailing_fields_are_skipped() {
             p.end.peak_time_ns,
             p.end.unattributed,
             p.end.allocations,
+            u64::from(p.end.flags),
             77,
         ] {
             e.uint(v);

@@ -214,6 +214,7 @@ pub mod records {
             e.uint(end.peak_time_ns);
             e.uint(end.unattributed);
             e.uint(end.allocations);
+            e.uint(u64::from(end.flags));
         });
     }
 }

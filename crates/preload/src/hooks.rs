@@ -74,7 +74,7 @@ pub unsafe fn realloc(old: *mut c_void, size: usize) -> *mut c_void {
         }
         return p;
     }
-    let now = sys::rdtsc();
+    let now = runtime::stamp(e.tls);
     if let Some(b) = &previous {
         // realloc(p, 0) released the block for good; otherwise its growth chain goes on.
         record_free(e.tls, b, now, p.is_null());
@@ -104,7 +104,7 @@ pub unsafe fn free(p: *mut c_void) {
     }
     if let Some(e) = enter() {
         if let Some(b) = LIVE_BLOCKS.remove(p as usize) {
-            record_free(e.tls, &b, sys::rdtsc(), true);
+            record_free(e.tls, &b, runtime::stamp(e.tls), true);
         }
     }
     // SAFETY: glibc's free with the program's pointer.

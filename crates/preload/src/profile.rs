@@ -339,6 +339,11 @@ fn encode(
             peak_time_ns,
             unattributed,
             allocations: total + unattributed,
+            flags: if crate::runtime::LIFETIMES.load(core::sync::atomic::Ordering::Relaxed) {
+                alloc_profile_format::end_flags::LIFETIMES
+            } else {
+                0
+            },
         },
     );
 }

@@ -76,7 +76,7 @@ pub extern "C" fn alloc_profile_wrap_free(token: usize, p: *mut c_void) {
     let tls = tls_of(token);
     if !p.is_null() {
         if let Some(b) = LIVE_BLOCKS.remove(p as usize) {
-            record_free(tls, &b, crate::sys::rdtsc(), true);
+            record_free(tls, &b, crate::runtime::stamp(tls), true);
         }
     }
     tls.guard.set(false);
@@ -146,7 +146,7 @@ pub unsafe extern "C" fn alloc_profile_wrap_realloc(
             LIVE_BLOCKS.insert(old as usize, &b);
         }
     } else {
-        let now = crate::sys::rdtsc();
+        let now = crate::runtime::stamp(tls);
         if let Some(b) = &block {
             record_free(tls, b, now, new.is_null());
         }

@@ -123,6 +123,9 @@ pub struct Analysis {
 /// Whole-run numbers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Totals {
+    /// Every process measured block lifetimes (`End::flags`): otherwise lifetime fields are 0
+    /// because nothing was measured, not because blocks lived no time.
+    pub lifetimes_measured: bool,
     /// All allocations, including C-library-internal and unattributed ones.
     pub allocations: u64,
     pub reallocations: u64,
@@ -458,6 +461,11 @@ pub fn analyze(profile: &Profile) -> Analysis {
         attribute_to_functions(&mut functions, &frames, site, at_peak);
     }
     totals.unattributed_allocations = profile.processes.iter().map(|p| p.end.unattributed).sum();
+    totals.lifetimes_measured = !profile.processes.is_empty()
+        && profile
+            .processes
+            .iter()
+            .all(|p| p.end.flags & alloc_profile_format::end_flags::LIFETIMES != 0);
     totals.allocations += totals.unattributed_allocations;
     if let Some(i) = peak_process {
         let end = &profile.processes[i].end;

@@ -475,7 +475,10 @@ fn is_clone_impl(function: &str) -> bool {
 /// literal) into a `String` is how owned text is made, not a copy that borrowing would avoid.
 fn is_copy(via: &str) -> bool {
     via.ends_with("::clone")
-        || matches!(via, "ToOwned::to_owned" | "slice::to_owned" | "slice::to_vec")
+        || matches!(
+            via,
+            "ToOwned::to_owned" | "slice::to_owned" | "slice::to_vec"
+        )
 }
 
 fn is_string_making(via: &str) -> bool {

@@ -4,7 +4,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use alloc_profile_format::{end_reason, stack_flags, NO_STACK};
 
-use crate::support::{built, fresh_dir, run, Out, ProfileExt};
+use crate::support::{built, fresh_dir, run, run_with, Out, ProfileExt};
 
 fn assert_all_ok(stdout: &str) {
     let checks: Vec<&str> = stdout
@@ -266,7 +266,14 @@ fn execl_writes_the_profile_and_passes_every_argument() {
 #[test]
 fn lifetimes_temporaries_growth_sizes_and_peak_sites() {
     let dir = fresh_dir("beyond");
-    let run = run(&built().c_program, &["beyond"], Out::Dir(&dir), &dir);
+    // Lifetimes are measured only on request (they cost a clock read per allocation and free).
+    let run = run_with(
+        &built().c_program,
+        &["beyond"],
+        &[("CARGO_ALLOC_PROFILE_LIFETIMES", std::ffi::OsStr::new("1"))],
+        Out::Dir(&dir),
+        &dir,
+    );
     assert!(run.status.success(), "{}", run.stderr);
     assert_all_ok(&run.stdout);
     let p = run.only_profile();
@@ -333,4 +340,27 @@ fn lifetimes_temporaries_growth_sizes_and_peak_sites() {
     assert_eq!(at_peak(p.site_of_size(1502).stack), 1502);
     let sum: u64 = p.peak_sites.iter().map(|&(_, b)| b).sum();
     assert_eq!(sum, p.end.peak_bytes);
+}
+
+/// Without `CARGO_ALLOC_PROFILE_LIFETIMES=1` no clock is read per block: the END record says
+/// lifetimes were not measured, and temporaries are still recognized (by sequence stamps).
+#[test]
+fn lifetimes_are_opt_in_and_temporaries_do_not_need_them() {
+    let dir = fresh_dir("beyond-no-lifetimes");
+    let run = run(&built().c_program, &["beyond"], Out::Dir(&dir), &dir);
+    assert!(run.status.success(), "{}", run.stderr);
+    let p = run.only_profile();
+    assert_eq!(p.end.flags & alloc_profile_format::end_flags::LIFETIMES, 0);
+    assert!(p
+        .sites
+        .iter()
+        .all(|s| s.lifetime_sum_ns == 0 && s.lifetime_max_ns == 0));
+    // The same answers as with lifetimes measured (see the test above).
+    assert_eq!(
+        p.site_of_size(1301).temporary,
+        5,
+        "{:?}",
+        p.site_of_size(1301)
+    );
+    assert_eq!(p.site_of_size(1302).temporary, 0);
 }

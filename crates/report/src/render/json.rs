@@ -20,7 +20,8 @@
 //!   the process that had it, and where in its run, in whole percent), `temporary_allocations`,
 //!   `growth_chains`, `growth_reallocs`, `size_histogram`.
 //! - `functions[]`: `peak_bytes` (self bytes live at the peak), `self_frees`,
-//!   `temporary_allocations`, `mean_lifetime_ns` (null without frees), `max_lifetime_ns`,
+//!   `temporary_allocations`, `mean_lifetime_ns` (null without frees, or when lifetimes were not measured: they are measured
+//!   only with `--lifetimes`), `max_lifetime_ns` (null likewise),
 //!   `growth_chains`, `growth_reallocs`, `growth_max_reallocs`, `growth_max_final_bytes`,
 //!   `size_histogram`.
 //! - `processes[]`: `peak_time_ns`, `elapsed_ns`.
@@ -201,7 +202,8 @@ pub struct JsonFunction {
     pub temporary_allocations: u64,
     /// Null when no self allocation was freed.
     pub mean_lifetime_ns: Option<u64>,
-    pub max_lifetime_ns: u64,
+    /// Null unless lifetimes were measured (`--lifetimes`).
+    pub max_lifetime_ns: Option<u64>,
     pub growth_chains: u64,
     pub growth_reallocs: u64,
     pub growth_max_reallocs: u64,
@@ -254,7 +256,7 @@ impl Report {
             functions: analysis
                 .functions
                 .iter()
-                .map(|f| function(f, context))
+                .map(|f| function(f, context, analysis.totals.lifetimes_measured))
                 .collect(),
             modules: analysis.modules.iter().map(module).collect(),
             zero_allocation_functions: analysis.zero_allocation_functions.clone(),
@@ -377,7 +379,7 @@ fn totals(t: &Totals) -> JsonTotals {
     }
 }
 
-fn function(f: &FunctionStats, context: &Context) -> JsonFunction {
+fn function(f: &FunctionStats, context: &Context, lifetimes: bool) -> JsonFunction {
     JsonFunction {
         name: f.name.clone(),
         module: f.module.clone(),
@@ -399,8 +401,8 @@ fn function(f: &FunctionStats, context: &Context) -> JsonFunction {
         peak_bytes: f.peak_bytes,
         self_frees: f.self_frees,
         temporary_allocations: f.temporary_allocations,
-        mean_lifetime_ns: f.mean_lifetime_ns(),
-        max_lifetime_ns: f.max_lifetime_ns,
+        mean_lifetime_ns: f.mean_lifetime_ns().filter(|_| lifetimes),
+        max_lifetime_ns: lifetimes.then_some(f.max_lifetime_ns),
         growth_chains: f.growth_chains,
         growth_reallocs: f.growth_reallocs,
         growth_max_reallocs: f.growth_max_reallocs,

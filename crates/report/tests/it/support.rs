@@ -101,6 +101,7 @@ impl ProfileBuilder {
                 peak_time_ns: 500_000,
                 unattributed,
                 allocations: 0,
+                flags: alloc_profile_format::end_flags::LIFETIMES,
             },
             threads: Vec::new(),
         });
