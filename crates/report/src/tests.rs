@@ -232,9 +232,14 @@ fn without_crate(key: &str) -> &str {
 
 /// The test a libtest stack belongs to, if any. Only frames inside libtest's call of the test
 /// count: whatever is outside (the harness, the thread that spawned the test's thread) is not
-/// the test.
+/// the test. libtest code can also run *inside* a test (its panic hook, when the test panics), so
+/// the cut is at the runner frames that call tests.
 fn test_of(frames: &[&Frame], names: &HashSet<&str>) -> Option<String> {
-    let is_libtest = |f: &&&Frame| f.kind == FrameKind::Std && f.function.starts_with("test::");
+    let is_libtest = |f: &&&Frame| {
+        f.kind == FrameKind::Std
+            && (f.function.starts_with("test::__rust_begin_short_backtrace")
+                || f.function.starts_with("test::run_test"))
+    };
     let inside = frames
         .iter()
         .position(|f| is_libtest(&f))
