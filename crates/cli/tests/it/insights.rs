@@ -1,0 +1,80 @@
+//! Beyond counts on a program with known answers: advice backed by evidence, the peak and who
+//! held it, and leaks.
+
+use crate::support::run_json;
+
+#[test]
+fn advice_peak_and_leaks_have_known_answers() {
+    let run = run_json("insights", &["-q"]);
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    let r = run.report();
+    let insights = r["insights"].as_array().unwrap();
+    let about = |function: &str| -> Vec<&serde_json::Value> {
+        insights
+            .iter()
+            .filter(|i| i["function"] == format!("insights::{function}"))
+            .collect()
+    };
+
+    // Vec<u64> grown to 1000 elements: 1 allocation + 8 reallocations, 9 → 1.
+    let grow = about("grows_a_vec");
+    assert_eq!(grow.len(), 1, "{insights:#?}");
+    assert_eq!(grow[0]["kind"], "preallocate");
+    assert_eq!(
+        (
+            grow[0]["allocations"].as_u64(),
+            grow[0]["avoidable"].as_u64()
+        ),
+        (Some(9), Some(8))
+    );
+    assert!(grow[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("with_capacity"));
+    assert!(about("presized_vec").is_empty(), "{insights:#?}");
+
+    let clones = about("clones_in_a_loop");
+    assert_eq!(clones.len(), 1, "{insights:#?}");
+    assert_eq!(clones[0]["kind"], "clone");
+    // 50 clones of a struct with a String and a Vec of two Strings.
+    assert_eq!(clones[0]["avoidable"], 200);
+
+    let strings = about("builds_a_string");
+    assert_eq!(strings.len(), 1, "{insights:#?}");
+    assert_eq!(strings[0]["kind"], "string-building");
+
+    // The peak: the counting allocator's maximum of live bytes, within glibc's own small
+    // allocations (under 16 KiB), held by the function with the 3 MiB buffer.
+    let truth: u64 = run
+        .stdout()
+        .lines()
+        .find_map(|l| l.strip_prefix("TRUTHPEAK "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let peak = r["totals"]["peak_bytes"].as_u64().unwrap();
+    assert!(
+        peak.abs_diff(truth) < 16 * 1024,
+        "peak {peak}, truth {truth}"
+    );
+    let holder = r["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|f| f["peak_bytes"].as_u64())
+        .unwrap();
+    assert_eq!(holder["name"], "insights::holds_three_mib");
+    assert!(holder["peak_bytes"].as_u64() >= Some(3 << 20));
+
+    // The mem::forget of 12,345 bytes is that function's leak; stdout's buffer is not a user leak.
+    let leaks = r["leaks"].as_array().unwrap();
+    let leak = leaks
+        .iter()
+        .find(|l| l["function"] == "insights::leaks")
+        .unwrap_or_else(|| panic!("{leaks:#?}"));
+    assert_eq!(
+        (leak["allocations"].as_u64(), leak["bytes"].as_u64()),
+        (Some(1), Some(12345))
+    );
+    assert!(!leaks.iter().any(|l| l["function"] == "insights::main"));
+}
