@@ -143,6 +143,18 @@ impl Workspace {
         })
     }
 
+    /// No workspace: for reports on raw profiles made outside any Cargo project.
+    pub fn empty() -> Self {
+        Self {
+            root: PathBuf::new(),
+            target_directory: PathBuf::from("target"),
+            members: Vec::new(),
+            dependencies: Vec::new(),
+            targets: Vec::new(),
+            allocators: Vec::new(),
+        }
+    }
+
     /// `<target-dir>/alloc-profile`, absolute: the profiled build, raw profiles and the fallback
     /// library cache live there. `--target-dir` overrides cargo's target directory.
     pub fn tool_dir(&self, target_dir: Option<&Path>) -> PathBuf {

@@ -37,6 +37,8 @@ pub enum Command {
     /// Profile tests run by cargo-nextest (one process per test); other arguments go to
     /// `cargo nextest run`.
     Nextest(NextestArgs),
+    /// Report on raw profiles written earlier (`show-env`, or files kept from a run).
+    Report(ReportCmdArgs),
     /// Print the environment that profiles programs run by your own harness.
     ShowEnv(ShowEnvArgs),
 }
@@ -167,6 +169,18 @@ pub struct NextestArgs {
         value_name = "NEXTEST ARGS"
     )]
     pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportCmdArgs {
+    /// Path to the Cargo.toml of the workspace the programs came from (classifies your code).
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Raw profiles (`*.aprof`), or directories holding them.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

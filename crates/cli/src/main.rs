@@ -63,6 +63,7 @@ fn try_main() -> anyhow::Result<i32> {
         cli::Command::Test(args) => session::test(args, session::TestKind::Test),
         cli::Command::Bench(args) => session::test(args, session::TestKind::Bench),
         cli::Command::Nextest(args) => session::nextest(args),
+        cli::Command::Report(args) => session::report_files(&args),
         cli::Command::ShowEnv(args) => session::show_env(&args),
     }
 }

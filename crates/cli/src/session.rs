@@ -580,3 +580,80 @@ pub fn show_env(args: &crate::cli::ShowEnvArgs) -> Result<i32> {
     )?;
     Ok(0)
 }
+
+/// `cargo alloc-profile report PATH...`: symbolizes and reports raw profiles written earlier.
+pub fn report_files(args: &crate::cli::ReportCmdArgs) -> Result<i32> {
+    let mut files = Vec::new();
+    for path in &args.paths {
+        let meta =
+            std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        if meta.is_dir() {
+            let mut found: Vec<PathBuf> = fs_err::read_dir(path)?
+                .filter_map(std::result::Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|e| e == alloc_profile_format::EXTENSION)
+                })
+                .collect();
+            if found.is_empty() {
+                anyhow::bail!(
+                    "{}: no raw profiles (*.{}) in this directory",
+                    path.display(),
+                    alloc_profile_format::EXTENSION
+                );
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut collected = Collected::default();
+    for file in &files {
+        let bytes = fs_err::read(file)?;
+        let profile = alloc_profile_format::read(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        collected.profiles.push(profile);
+    }
+    collected
+        .profiles
+        .sort_by_key(|p| (p.header.start_unix_ns, p.header.pid));
+    let cargo = CargoArgs {
+        manifest_path: args.manifest_path.clone(),
+        ..CargoArgs::default()
+    };
+    let ws = match Workspace::load(&cargo) {
+        Ok(ws) => ws,
+        Err(e) if args.manifest_path.is_none() => {
+            collected.problems.push(format!(
+                "no Cargo workspace here ({e:#}): nothing is classified as your code; pass \
+                 --manifest-path"
+            ));
+            Workspace::empty()
+        }
+        Err(e) => return Err(e),
+    };
+    // One process: its own ending; several: none in particular.
+    let raw_status = match collected.profiles.as_slice() {
+        [p] if p.end.reason == alloc_profile_format::end_reason::SIGNAL => p.end.detail & 0x7f,
+        [p] => (p.end.detail & 0xff) << 8,
+        _ => 0,
+    };
+    let outcome = Outcome {
+        command: std::env::args().collect(),
+        label: files
+            .iter()
+            .map(|f| {
+                f.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        status: std::os::unix::process::ExitStatusExt::from_raw(raw_status),
+    };
+    report(&ws, &collected, &outcome, &args.report, None)?;
+    Ok(0)
+}

@@ -108,3 +108,70 @@ fn custom_allocator_that_bypasses_malloc_is_flagged() {
     let totals = &report["totals"];
     assert_eq!(totals["allocations"], totals["libc_internal_allocations"]);
 }
+
+/// `report` on files that are not what they claim: one line naming the file and the problem.
+#[test]
+fn bad_raw_profiles_are_named() {
+    let dir = TempDir::new("bad-profiles");
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.0.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    // A valid header start, then nothing: what a killed writer leaves.
+    let mut truncated = b"APROFRAW".to_vec();
+    truncated.extend_from_slice(&1u32.to_le_bytes());
+    truncated.extend_from_slice(&[1, 40, 5]);
+    let mut newer = b"APROFRAW".to_vec();
+    newer.extend_from_slice(&9u32.to_le_bytes());
+    let cases = [
+        (write("empty.aprof", b""), "truncated"),
+        (write("truncated.aprof", &truncated), "truncated at byte"),
+        (
+            write("foreign.aprof", b"\x7fELF\x02\x01\x01\0 an executable"),
+            "not a cargo-alloc-profile raw profile",
+        ),
+        (write("newer.aprof", &newer), "version 9 is not supported"),
+        (dir.0.join("missing.aprof"), "No such file or directory"),
+    ];
+    for (path, expected) in cases {
+        let out = tool().arg("report").arg(&path).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", path.display());
+        assert!(stderr.contains(expected), "{}: {stderr}", path.display());
+        assert!(
+            stderr.contains(path.file_name().unwrap().to_str().unwrap()),
+            "{stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert_no_panic(&stderr);
+    }
+    let empty_dir = TempDir::new("no-profiles");
+    let out = tool().arg("report").arg(&empty_dir.0).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr.contains("no raw profiles"), "{stderr}");
+}
+
+#[test]
+fn unwritable_output_path() {
+    let out = tool()
+        .arg("run")
+        .arg("--manifest-path")
+        .arg(manifest("patterns"))
+        .arg("--target-dir")
+        .arg(crate::support::fixture_target_dir())
+        .args([
+            "-q",
+            "--bin",
+            "exit_code",
+            "--output",
+            "/nonexistent-dir/report.txt",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("/nonexistent-dir/report.txt"), "{stderr}");
+    assert_no_panic(&stderr);
+}
