@@ -112,8 +112,8 @@ fn no_profile_reason(s: &Started) -> String {
              x86_64-unknown-linux-gnu target with dynamic linking to profile it"
         ),
         ExeKind::Dynamic => format!(
-            "{exe} (pid {}) wrote no profile: it ended without running exit handlers (killed by a \
-             signal, or crashed), so nothing it allocated was recorded",
+            "{exe} (pid {}) wrote no profile: it was killed in a way no handler can see (SIGKILL, \
+             or a crash inside the profiler's own writer), so nothing it allocated was recorded",
             s.pid
         ),
         ExeKind::Unreadable => format!("{exe} (pid {}) wrote no profile", s.pid),

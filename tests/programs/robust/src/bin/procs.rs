@@ -1,5 +1,7 @@
 //! Processes: fork without exec, a child started with `std::process::Command`, and exec.
-//! Usage: `procs fork | fork-busy | spawn | exec` (and `child`, `after-exec`: the started parts).
+//! Usage: `procs fork | fork-busy | spawn | exec | exec-copy DIR` (and `child`, `after-exec`: the
+//! started parts). `exec-copy DIR` copies this executable into DIR under another name and execs
+//! the copy: the same exec, but the new image has another executable name.
 
 use std::hint::black_box;
 use std::os::unix::process::CommandExt as _;
@@ -136,6 +138,16 @@ fn main() {
             black_box(v);
             let exe = std::env::current_exe().unwrap();
             let err = Command::new(exe).arg("after-exec").exec();
+            println!("FAIL exec: {err}");
+            std::process::exit(1);
+        }
+        "exec-copy" => {
+            let v = measure("procs::before_exec", before_exec);
+            black_box(v);
+            let dir = std::env::args().nth(2).expect("exec-copy DIR");
+            let copy = std::path::Path::new(&dir).join("procs_copy");
+            std::fs::copy(std::env::current_exe().unwrap(), &copy).unwrap();
+            let err = Command::new(copy).arg("after-exec").exec();
             println!("FAIL exec: {err}");
             std::process::exit(1);
         }
