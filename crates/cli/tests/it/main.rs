@@ -8,4 +8,5 @@ mod bad_input;
 mod custom_alloc;
 mod insights;
 mod run_patterns;
+mod robust;
 mod test_cmd;

@@ -85,8 +85,10 @@ fn calloc_overflow() -> (*mut c_void, i32, *mut c_void, i32) {
 fn calloc_and_reallocarray() -> (bool, bool) {
     unsafe {
         let p = sys::calloc(10, 8);
-        let zeroed =
-            !p.is_null() && std::slice::from_raw_parts(p.cast::<u8>(), 80).iter().all(|b| *b == 0);
+        let zeroed = !p.is_null()
+            && std::slice::from_raw_parts(p.cast::<u8>(), 80)
+                .iter()
+                .all(|b| *b == 0);
         let q = sys::reallocarray(null_mut(), 10, 8);
         let ok = !q.is_null();
         sys::free(p);
@@ -164,8 +166,16 @@ fn main() {
     let ok = measure("apis::realloc_grow", realloc_grow);
     check("realloc grows and keeps contents", ok, "lost contents");
     let (p, e1, q, e2) = measure("apis::calloc_overflow", calloc_overflow);
-    check("calloc overflow: NULL, ENOMEM", p.is_null() && e1 == sys::ENOMEM, (p, e1));
-    check("reallocarray overflow: NULL, ENOMEM", q.is_null() && e2 == sys::ENOMEM, (q, e2));
+    check(
+        "calloc overflow: NULL, ENOMEM",
+        p.is_null() && e1 == sys::ENOMEM,
+        (p, e1),
+    );
+    check(
+        "reallocarray overflow: NULL, ENOMEM",
+        q.is_null() && e2 == sys::ENOMEM,
+        (q, e2),
+    );
     let (zeroed, ok) = measure("apis::calloc_and_reallocarray", calloc_and_reallocarray);
     check("calloc(10, 8) is zeroed", zeroed, "not zeroed");
     check("reallocarray(NULL, 10, 8)", ok, "returned NULL");
@@ -173,11 +183,23 @@ fn main() {
     check("posix_memalign(align 3): EINVAL", r1 == sys::EINVAL, r1);
     check("posix_memalign(align 4): EINVAL", r2 == sys::EINVAL, r2);
     let (r, p, q) = measure("apis::memalign_good", memalign_good);
-    check("posix_memalign(64, 100)", r == 0 && p != 0 && p % 64 == 0, (r, p));
+    check(
+        "posix_memalign(64, 100)",
+        r == 0 && p != 0 && p % 64 == 0,
+        (r, p),
+    );
     check("aligned_alloc(4096, 4096)", q != 0 && q % 4096 == 0, q);
     let (n, m) = measure("apis::usable_size", usable_size);
-    check("malloc_usable_size(malloc(10))", (10..10 + 64).contains(&n), n);
-    check("malloc_usable_size(Box<[u8; 24]>)", (24..24 + 64).contains(&m), m);
+    check(
+        "malloc_usable_size(malloc(10))",
+        (10..10 + 64).contains(&n),
+        n,
+    );
+    check(
+        "malloc_usable_size(Box<[u8; 24]>)",
+        (24..24 + 64).contains(&m),
+        m,
+    );
     let ok = measure("apis::malloc_zero", malloc_zero);
     check("malloc(0) returns a pointer", ok, "NULL");
     measure("apis::free_null", free_null);

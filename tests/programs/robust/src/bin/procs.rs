@@ -20,7 +20,8 @@ fn before_fork() -> Vec<String> {
     (0..199).map(|i| format!("before fork {i}")).collect()
 }
 
-/// Only the child runs this.
+/// Only the child runs this (boxes on purpose: one allocation each).
+#[allow(clippy::vec_box)]
 #[inline(never)]
 fn child_after_fork() -> Vec<Box<u64>> {
     (0..7).map(Box::new).collect()

@@ -110,7 +110,10 @@ fn main() {
     let produced = measure("threads::produce_on_main", produce_on_main);
     let freer = thread::spawn(move || produced.len());
     println!("OK freed elsewhere {}", freer.join().unwrap());
-    measure("threads::tls_destructor_allocates", tls_destructor_allocates);
+    measure(
+        "threads::tls_destructor_allocates",
+        tls_destructor_allocates,
+    );
     println!("OK tls destructor ran");
     start_sleeper();
     if busy {
