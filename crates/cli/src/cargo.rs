@@ -250,11 +250,14 @@ impl BuildEnv {
         let restore: Vec<(String, Option<OsString>)> = vars
             .iter()
             .filter(|(k, _)| {
+                // What the interposer itself reads stays set for the program.
                 ![
                     roles::ROLE,
                     roles::PRELOAD,
                     roles::OUT_DIR,
                     roles::LINK_FLAGS,
+                    roles::FOLLOW_CHILDREN,
+                    roles::LIFETIMES,
                 ]
                 .contains(&k.as_str())
             })

@@ -438,7 +438,7 @@ fn report(
     }
     let mut notes: Vec<String> = collected.problems.clone();
     notes.extend(warnings.iter().map(ToString::to_string));
-    notes.extend(allocator_notes(&profile, collected));
+    notes.extend(allocator_notes(&profile));
     for allocator in &ws.allocators {
         notes.push(format!(
             "global allocator {}: counted through link-time wrappers of its entry points",
@@ -520,12 +520,14 @@ fn dump_sites(profile: &alloc_profile_format::symbolized::Profile) {
 }
 
 /// Warnings for executables whose allocations may not reach malloc.
-fn allocator_notes(
-    profile: &alloc_profile_format::symbolized::Profile,
-    collected: &Collected,
-) -> Vec<String> {
-    let mut exes: Vec<PathBuf> = collected.started.iter().map(|s| s.exe.clone()).collect();
-    exes.extend(profile.processes.iter().map(|p| PathBuf::from(&p.exe)));
+fn allocator_notes(profile: &alloc_profile_format::symbolized::Profile) -> Vec<String> {
+    // Only processes that wrote a profile: one that did not (SIGKILL) says nothing about its
+    // allocator, and already has its own note.
+    let mut exes: Vec<PathBuf> = profile
+        .processes
+        .iter()
+        .map(|p| PathBuf::from(&p.exe))
+        .collect();
     exes.sort();
     exes.dedup();
     let mut notes = Vec::new();

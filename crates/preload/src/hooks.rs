@@ -302,6 +302,8 @@ unsafe extern "C" fn main_trampoline(
     runtime::tls().bottom.set(true);
     // SAFETY: the program's main with the arguments glibc prepared for it.
     let rc = unsafe { real(argc, argv, envp) };
+    // glibc passes this to `exit` itself, not through the PLT our `exit` hook sees.
+    runtime::EXIT_STATUS.store(rc, Ordering::Relaxed);
     // Not a tail call: keeps this frame on the stack while `main` runs, so walks stop here.
     core::hint::black_box(rc)
 }

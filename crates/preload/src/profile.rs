@@ -1,7 +1,8 @@
 //! Writing the raw profile, once per process, at exit.
 //!
 //! The file appears atomically: `<dir>/.<exe>-<pid>.aprof.tmp` is created exclusively (mode 0600, no
-//! symlink followed), written, then renamed to `<dir>/<exe>-<pid>.aprof`. A writer killed midway
+//! symlink followed), written, then renamed to `<dir>/<exe>-<pid>.aprof` (before an exec,
+//! `<exe>-<pid>-<start ns>.aprof`, since the new image keeps the pid). A writer killed midway
 //! leaves only the hidden temporary file. Nothing is allocated with malloc: buffers are mmap'd, and
 //! the format crate's encoder writes through our `write(2)` sink.
 
@@ -167,12 +168,39 @@ fn write_to(reason: u32, detail: i32, lock_yields: u64, b: Buffers<'_>) -> bool 
     let base: &[u8] = if base.is_empty() { b"unknown" } else { base };
     // SAFETY: no preconditions.
     let pid = unsafe { sys::getpid() } as u32;
-    let mut digits = [0u8; 10];
-    let pid_text = decimal(pid, &mut digits);
+    let mut digits = [0u8; 20];
+    let pid_text = decimal(u64::from(pid), &mut digits);
+    // Before an exec the pid lives on in the new image, which may be the same executable: the
+    // image's start time keeps the names apart (`<exe>-<pid>-<start ns>.aprof`).
+    let mut start_digits = [0u8; 20];
+    let start_text: &[u8] = if reason == alloc_profile_format::end_reason::EXEC {
+        decimal(
+            runtime::START_REAL_NS.load(Ordering::Relaxed),
+            &mut start_digits,
+        )
+    } else {
+        &[]
+    };
+    let dash: &[u8] = if start_text.is_empty() { b"" } else { b"-" };
     let dir = runtime::out_dir();
     let (Some(_), Some(dst_len)) = (
-        join(tmp, &[dir, b"/.", base, b"-", pid_text, b".aprof.tmp"]),
-        join(dst, &[dir, b"/", base, b"-", pid_text, b".aprof"]),
+        join(
+            tmp,
+            &[
+                dir,
+                b"/.",
+                base,
+                b"-",
+                pid_text,
+                dash,
+                start_text,
+                b".aprof.tmp",
+            ],
+        ),
+        join(
+            dst,
+            &[dir, b"/", base, b"-", pid_text, dash, start_text, b".aprof"],
+        ),
     ) else {
         return false;
     };
@@ -584,7 +612,7 @@ fn join(out: &mut [u8], parts: &[&[u8]]) -> Option<usize> {
     Some(len)
 }
 
-fn decimal(mut v: u32, buf: &mut [u8; 10]) -> &[u8] {
+fn decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
@@ -650,9 +678,10 @@ mod tests {
 
     #[test]
     fn decimal_and_join() {
-        let mut buf = [0u8; 10];
+        let mut buf = [0u8; 20];
         assert_eq!(decimal(0, &mut buf), b"0");
         assert_eq!(decimal(4_294_967_295, &mut buf), b"4294967295");
+        assert_eq!(decimal(u64::MAX, &mut buf), b"18446744073709551615");
         let mut out = [0xAAu8; 16];
         assert_eq!(join(&mut out, &[b"/d", b"/x-", b"12"]), Some(7));
         assert_eq!(&out[..8], b"/d/x-12\0");

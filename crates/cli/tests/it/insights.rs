@@ -78,3 +78,21 @@ fn advice_peak_and_leaks_have_known_answers() {
     );
     assert!(!leaks.iter().any(|l| l["function"] == "insights::main"));
 }
+
+/// Lifetimes are measured only with `--lifetimes`; without it they are null, not zero.
+#[test]
+fn lifetimes_on_request() {
+    let without = run_json("insights", &["-q"]);
+    let f = crate::support::function(without.report(), "insights::builds_a_string").unwrap();
+    assert!(
+        f["mean_lifetime_ns"].is_null() && f["max_lifetime_ns"].is_null(),
+        "{f}"
+    );
+    let with = run_json("insights", &["-q", "--lifetimes"]);
+    let f = crate::support::function(with.report(), "insights::builds_a_string").unwrap();
+    assert!(f["max_lifetime_ns"].as_u64() > Some(0), "{f}");
+    assert!(
+        f["mean_lifetime_ns"].as_u64() <= f["max_lifetime_ns"].as_u64(),
+        "{f}"
+    );
+}

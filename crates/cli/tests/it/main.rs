@@ -7,6 +7,6 @@ mod support;
 mod bad_input;
 mod custom_alloc;
 mod insights;
-mod run_patterns;
 mod robust;
+mod run_patterns;
 mod test_cmd;

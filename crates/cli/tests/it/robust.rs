@@ -354,7 +354,6 @@ fn command_child_is_profiled_as_its_own_process() {
 }
 
 #[test]
-#[ignore = "bug: --no-follow-children is undone by the runner's environment restore (child still profiled)"]
 fn no_follow_children_profiles_only_the_started_program() {
     let run = run_bin("procs", &["--no-follow-children"], &["spawn"], &[]);
     assert_eq!(run.code(), Some(0), "{}", context(&run));
@@ -370,7 +369,6 @@ fn no_follow_children_profiles_only_the_started_program() {
 }
 
 #[test]
-#[ignore = "bug: exec of the same executable overwrites the pre-exec profile (same <exe>-<pid>.aprof)"]
 fn exec_keeps_the_pre_exec_profile() {
     let run = run_robust("procs", &["exec"]);
     assert_eq!(run.code(), Some(0), "{}", context(&run));
@@ -475,7 +473,6 @@ fn ending_panic_in_main() {
 }
 
 #[test]
-#[ignore = "bug: processes[].end_detail is 0 when main returns 101 after a panic (exit_code is 101)"]
 fn ending_panic_process_entry_has_the_exit_status() {
     let run = ending("panic", 101, &[("RUST_BACKTRACE", "0")]);
     assert_eq!(
@@ -522,7 +519,6 @@ fn ending_sigkill_says_no_profile_was_written() {
 }
 
 #[test]
-#[ignore = "bug: with no profile (SIGKILL), a note claims the counting #[global_allocator] never called malloc"]
 fn ending_sigkill_does_not_blame_the_allocator() {
     let run = ending("sigkill", 128 + 9, &[]);
     let notes = run.report()["notes"].to_string();
