@@ -200,7 +200,7 @@ mod tests {
     #[test]
     fn detection() {
         let none: Vec<String> = Vec::new();
-        let unprefixed = vec!["unprefixed_malloc_on_supported_platforms".to_owned()];
+        let unprefixed = ["unprefixed_malloc_on_supported_platforms".to_owned()];
         assert_eq!(
             detect([
                 ("tikv-jemallocator", &none[..]),
