@@ -137,8 +137,8 @@ pub fn module_of(function: &str) -> String {
     parts.join("::")
 }
 
-/// Splits a path at top-level `::`, not inside `<...>`.
-fn split_path(path: &str) -> Vec<&str> {
+/// Splits a path at top-level `::`, not inside `<..>`, `[..]`, `(..)` or `{..}`.
+pub fn split_path(path: &str) -> Vec<&str> {
     let bytes = path.as_bytes();
     let mut parts = Vec::new();
     let mut depth = 0i32;

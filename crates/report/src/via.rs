@@ -288,30 +288,7 @@ fn find_top_level(s: &str, needle: &str) -> Option<usize> {
     None
 }
 
-/// Splits a path at top-level `::` (not inside `<..>`, `[..]`, `(..)`, `{..}`).
-pub(crate) fn split_path(path: &str) -> Vec<&str> {
-    let bytes = path.as_bytes();
-    let mut parts = Vec::new();
-    let mut depth = 0i32;
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'<' | b'[' | b'(' | b'{' => depth += 1,
-            b'>' | b']' | b')' | b'}' => depth -= 1,
-            b':' if depth == 0 && bytes.get(i + 1) == Some(&b':') => {
-                parts.push(&path[start..i]);
-                i += 2;
-                start = i;
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    parts.push(&path[start..]);
-    parts
-}
+pub(crate) use alloc_profile_format::symbolized::split_path;
 
 #[cfg(test)]
 mod tests {
