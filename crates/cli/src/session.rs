@@ -102,6 +102,20 @@ pub fn collect(dir: &Path) -> Result<Collected> {
     Ok(out)
 }
 
+/// When processes ran but none could be profiled (a static executable, say), the report is empty
+/// for a reason the user must see: an error line and the tool-error status instead of success.
+fn nothing_recorded(collected: &Collected) -> Option<i32> {
+    if !collected.profiles.is_empty() {
+        return None;
+    }
+    let why = collected
+        .problems
+        .first()
+        .map_or("no process wrote a profile", String::as_str);
+    eprintln!("error: nothing was recorded: {why}");
+    Some(2)
+}
+
 /// Why a started process left no profile, as far as can be told.
 fn no_profile_reason(s: &Started) -> String {
     let exe = s.exe.display();
@@ -265,7 +279,7 @@ fn run_tests(
         status,
     };
     report(&prep.ws, &collected, &outcome, report_args, Some(&binaries))?;
-    Ok(exit_code(status))
+    Ok(nothing_recorded(&collected).unwrap_or(exit_code(status)))
 }
 
 /// One entry per test executable, merging the processes that ran it (nextest runs one process
@@ -386,7 +400,12 @@ pub fn run(args: RunArgs) -> Result<i32> {
         status,
     };
     report(&prep.ws, &collected, &outcome, &args.report, None)?;
-    Ok(exit_code(status))
+    let code = exit_code(status);
+    Ok(if code == 0 {
+        nothing_recorded(&collected).unwrap_or(code)
+    } else {
+        code
+    })
 }
 
 fn target_label(ws: &Workspace, args: &RunArgs, collected: &Collected) -> String {

@@ -175,3 +175,30 @@ fn unwritable_output_path() {
     assert!(stderr.contains("/nonexistent-dir/report.txt"), "{stderr}");
     assert_no_panic(&stderr);
 }
+
+/// A statically linked executable cannot load the interposer: a clear error, not an empty report.
+#[test]
+fn static_executable_is_an_error_not_an_empty_report() {
+    let dir = crate::support::programs_dir().join("static-exe");
+    // The fixture's `.cargo/config.toml` (crt-static) is read from the working directory.
+    let out = tool()
+        .arg("run")
+        .arg("-q")
+        .arg("--target-dir")
+        .arg(crate::support::fixture_target_dir())
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("static: 10")
+    );
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is statically linked"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: nothing was recorded"),
+        "{stderr}"
+    );
+    assert_no_panic(&stderr);
+}
