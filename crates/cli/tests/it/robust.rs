@@ -250,7 +250,7 @@ fn threads_still_allocating_at_exit_neither_hang_nor_lose_the_profile() {
 }
 
 #[test]
-#[ignore = "bug: totals off by one (allocations - frees != leaked) when a thread allocates during the exit write"]
+#[ignore = "race, mitigated not proven: a hook in flight when the exit write starts (64 yields of margin; 30 of 30 runs balanced)"]
 fn threads_still_allocating_at_exit_totals_balance() {
     // Fails in about one run of five; ten runs make a miss unlikely.
     for _ in 0..10 {
