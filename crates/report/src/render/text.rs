@@ -185,10 +185,9 @@ fn header(lines: &mut Lines, analysis: &Analysis, context: &Context) {
             thousands(t.frees),
             plural(t.frees, "free", "frees")
         ));
-        parts.push(match t.peak_percent() {
-            Some(p) => format!("peak live {} at {p}% of run", human_bytes(t.peak_bytes)),
-            None => format!("peak live {}", human_bytes(t.peak_bytes)),
-        });
+        // When the peak came is a timing: it varies from run to run, so only the JSON has it
+        // (`peak_percent`, `peak_time_ns`), and `diff before.txt after.txt` stays meaningful.
+        parts.push(format!("peak live {}", human_bytes(t.peak_bytes)));
         for line in wrap_joined(&parts, "  ", " · ") {
             lines.push(line, Style::Plain);
         }
@@ -779,12 +778,9 @@ fn file_line(file: Option<&str>, line: Option<u32>, context: &Context) -> String
 /// The functions holding the most bytes at the peak.
 fn peak(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) {
     let t = &analysis.totals;
-    let when = t
-        .peak_percent()
-        .map_or(String::new(), |p| format!(" at {p}% of run"));
     lines.push(
         format!(
-            "Peak live heap: {}{when}, held by your functions",
+            "Peak live heap: {}, held by your functions",
             human_bytes(t.peak_bytes)
         ),
         Style::Heading,
