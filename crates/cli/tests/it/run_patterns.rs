@@ -73,3 +73,31 @@ fn totals_are_consistent() {
     assert_eq!(run.report()["format"], "cargo-alloc-profile");
     assert_eq!(run.report()["version"], 1);
 }
+
+/// Two runs of the same program give the same text report byte for byte (no addresses, pids or
+/// timings), so `diff before.txt after.txt` shows only real changes.
+#[test]
+fn text_reports_of_two_runs_are_identical() {
+    use crate::support::{fixture_target_dir, manifest, tool, TempDir};
+    let tmp = TempDir::new("determinism");
+    let mut texts = Vec::new();
+    for i in 0..2 {
+        let path = tmp.0.join(format!("{i}.txt"));
+        let out = tool()
+            .arg("run")
+            .arg("--manifest-path")
+            .arg(manifest("patterns"))
+            .arg("--target-dir")
+            .arg(fixture_target_dir())
+            .args(["-q", "--output"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        texts.push(std::fs::read_to_string(&path).unwrap());
+    }
+    assert!(texts[0].contains("Hot spots"), "{}", texts[0]);
+    // The command line names the output file, which differs: compare from the second line on.
+    let body = |t: &str| t.lines().skip(1).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(body(&texts[0]), body(&texts[1]));
+}
