@@ -37,6 +37,9 @@ pub enum Command {
     /// Profile tests run by cargo-nextest (one process per test); other arguments go to
     /// `cargo nextest run`.
     Nextest(NextestArgs),
+    /// Compare two JSON reports (`--format json`) of the same program: totals and every function
+    /// whose allocations changed.
+    Diff(DiffArgs),
     /// Report on raw profiles written earlier (`show-env`, or files kept from a run).
     Report(ReportCmdArgs),
     /// Print the environment that profiles programs run by your own harness.
@@ -169,6 +172,20 @@ pub struct NextestArgs {
         value_name = "NEXTEST ARGS"
     )]
     pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The JSON report of the earlier run.
+    pub before: PathBuf,
+    /// The JSON report of the later run.
+    pub after: PathBuf,
+    /// Write the comparison to FILE instead of standard output.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit with status 1 when the later run made more allocations.
+    #[arg(long)]
+    pub fail_on_increase: bool,
 }
 
 #[derive(Debug, Args)]

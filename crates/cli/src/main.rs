@@ -11,6 +11,7 @@
 mod allocator;
 mod cargo;
 mod cli;
+mod diff;
 mod outcomes;
 mod process;
 mod roles;
@@ -64,6 +65,7 @@ fn try_main() -> anyhow::Result<i32> {
         cli::Command::Bench(args) => session::test(args, session::TestKind::Bench),
         cli::Command::Nextest(args) => session::nextest(args),
         cli::Command::Report(args) => session::report_files(&args),
+        cli::Command::Diff(args) => diff::run(&args),
         cli::Command::ShowEnv(args) => session::show_env(&args),
     }
 }

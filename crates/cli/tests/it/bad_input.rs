@@ -202,3 +202,77 @@ fn static_executable_is_an_error_not_an_empty_report() {
     );
     assert_no_panic(&stderr);
 }
+
+/// `diff` compares two JSON reports; reports that are not, or of another version, get one line.
+#[test]
+fn diff_of_two_runs_and_bad_reports() {
+    let dir = TempDir::new("diff");
+    let report = |args: &[&str], name: &str| {
+        let path = dir.0.join(name);
+        let run = run_json("patterns", args);
+        assert_eq!(run.code(), Some(0), "{}", run.stderr());
+        std::fs::write(&path, serde_json::to_vec(run.report()).unwrap()).unwrap();
+        path
+    };
+    let patterns = report(&["-q"], "patterns.json");
+    let exit_code = report(&["-q", "--bin", "bump_alloc"], "bump.json");
+    let out = tool()
+        .arg("diff")
+        .arg(&patterns)
+        .arg(&patterns)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text.contains("No function's total allocations changed"),
+        "{text}"
+    );
+    let out = tool()
+        .args(["diff", "--fail-on-increase"])
+        .arg(&exit_code)
+        .arg(&patterns)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("patterns::vec_growth"), "{text}");
+
+    let write = |name: &str, text: &str| {
+        let p = dir.0.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let full = std::fs::read_to_string(&patterns).unwrap();
+    let cases = [
+        (
+            write("truncated.json", &full[..full.len() / 2]),
+            "not a JSON report",
+        ),
+        (
+            write("foreign.json", r#"{"name": "something else"}"#),
+            "not a cargo-alloc-profile report",
+        ),
+        (
+            write(
+                "newer.json",
+                &full.replacen("\"version\":1", "\"version\":7", 1),
+            ),
+            "version 7 is not supported",
+        ),
+        (write("empty.json", ""), "not a JSON report"),
+    ];
+    for (path, expected) in cases {
+        let out = tool()
+            .arg("diff")
+            .arg(&path)
+            .arg(&patterns)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(expected), "{}: {stderr}", path.display());
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert_no_panic(&stderr);
+    }
+}
