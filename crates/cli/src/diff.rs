@@ -33,7 +33,6 @@ struct Totals {
 struct Function {
     name: String,
     total_allocations: u64,
-    total_bytes: u64,
 }
 
 fn load(path: &Path) -> Result<Report> {
@@ -124,17 +123,18 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         after.totals.leaked_allocations,
     );
 
-    let mut functions: BTreeMap<&str, ((u64, u64), (u64, u64))> = BTreeMap::new();
+    // Function → (total allocations before, after).
+    let mut functions: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
     for f in &before.functions {
-        functions.entry(&f.name).or_default().0 = (f.total_allocations, f.total_bytes);
+        functions.entry(&f.name).or_default().0 = f.total_allocations;
     }
     for f in &after.functions {
-        functions.entry(&f.name).or_default().1 = (f.total_allocations, f.total_bytes);
+        functions.entry(&f.name).or_default().1 = f.total_allocations;
     }
     let mut changed: Vec<(&str, u64, u64)> = functions
         .iter()
-        .filter(|(_, (b, a))| b.0 != a.0)
-        .map(|(name, (b, a))| (*name, b.0, a.0))
+        .filter(|(_, (b, a))| b != a)
+        .map(|(name, (b, a))| (*name, *b, *a))
         .collect();
     changed.sort_by(|x, y| {
         let dx = (i128::from(x.2) - i128::from(x.1)).abs();
