@@ -229,6 +229,16 @@ impl BuildEnv {
         if let Some(inner) = std::env::var_os("RUSTC_WRAPPER").filter(|w| !w.is_empty()) {
             vars.push((roles::INNER_WRAPPER.into(), inner));
         }
+        // C and C++ compiled by build scripts (the cc crate reads these) keep frame pointers too,
+        // so the walk goes through C frames in release builds; appended to the user's own.
+        for key in ["CFLAGS", "CXXFLAGS"] {
+            let mut value = std::env::var_os(key).unwrap_or_default();
+            if !value.is_empty() {
+                value.push(" ");
+            }
+            value.push("-fno-omit-frame-pointer");
+            vars.push((key.into(), value));
+        }
         if !follow_children {
             vars.push((roles::FOLLOW_CHILDREN.into(), "0".into()));
         }

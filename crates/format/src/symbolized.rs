@@ -59,7 +59,9 @@ pub struct Site {
     /// [`crate::stack_flags`]).
     pub flags: u32,
     /// Made by the C library or dynamic loader for itself (e.g. thread start-up), not through
-    /// Rust's allocator: the allocator's direct caller is in libc or ld.so.
+    /// Rust's allocator: the allocator's direct caller is in libc or ld.so, and the code that
+    /// called into the C library is std's runtime (a user's or dependency's direct call, such as
+    /// `strdup`, allocates on their behalf and is not internal).
     pub libc_internal: bool,
     /// Made by Rust code that used `std::alloc::System` directly (std does this for thread
     /// handles) instead of the global allocator: a counting `#[global_allocator]` does not see it,

@@ -378,6 +378,18 @@ impl Symbolizer {
                 }
             }
             let system_direct = self.is_system_direct(&frames);
+            // The C library allocating is its own business (thread start-up, std's runtime) only
+            // when the code that called into it is std's; a user's or a dependency's direct call
+            // (`strdup`, `getaddrinfo`) allocates on their behalf.
+            if libc_internal {
+                let caller = frames
+                    .iter()
+                    .map(|&f| self.frames[f as usize].kind)
+                    .find(|k| *k != FrameKind::Foreign);
+                if matches!(caller, Some(FrameKind::Workspace | FrameKind::Dependency)) {
+                    libc_internal = false;
+                }
+            }
             sites.push(Site {
                 process: index,
                 system_direct,

@@ -607,3 +607,24 @@ fn c_api_counts_follow_the_definitions() {
     // free(NULL) three times is no free: the books still balance.
     assert_totals_consistent(&run);
 }
+
+/// C code linked into the program and code in a `dlopen`ed library: their mallocs are counted for
+/// the Rust function that called them, and the C function is named with its source line.
+#[test]
+fn c_code_and_dlopened_libraries_are_counted() {
+    for profile in [&["-q"][..], &["-q", "--release"][..]] {
+        let run = crate::support::run_json("c-code", profile);
+        assert_eq!(run.code(), Some(0), "{}", run.stderr());
+        assert!(run.stdout().contains("c: 5 dlopened: 1"));
+        let r = run.report();
+        let calls_c = crate::support::function(r, "c_code::calls_c").expect("calls_c");
+        assert_eq!(calls_c["total_allocations"], 5, "{profile:?} {calls_c}");
+        assert_eq!(calls_c["total_bytes"], 150);
+        let c = crate::support::function(r, "make_buffer").expect("the C function");
+        assert_eq!(c["self_allocations"], 5);
+        assert_eq!(c["file"], "csrc/buffers.c");
+        // Two CStrings, strdup's copy inside libc, and what dlopen allocated for the call.
+        let dl = crate::support::function(r, "c_code::calls_dlopened").expect("calls_dlopened");
+        assert!(dl["total_allocations"].as_u64() >= Some(3), "{dl}");
+    }
+}
