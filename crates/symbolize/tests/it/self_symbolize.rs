@@ -373,8 +373,9 @@ fn interposer_frames_are_dropped_and_libc_allocations_detected() {
     let raw = process::profile(
         vec![exe, libc, interposer],
         vec![
-            root(0, &[0x1800, libc_address, f + 1]),
+            root(0, &[0x1800, libc_address, std_address() + 1, f + 1]),
             root(1, &[0x1800, f + 1]),
+            root(2, &[0x1800, libc_address, f + 1]),
         ],
     );
     let (profile, warnings) = run(&[raw], &workspace_options());
@@ -391,12 +392,17 @@ fn interposer_frames_are_dropped_and_libc_allocations_detected() {
         glibc.last().unwrap().function,
         "it::self_symbolize::marker_function"
     );
+    // glibc allocating under std's code: the C library's own business.
     assert!(profile.sites[0].libc_internal);
 
     let rust = site_frames(&profile, 1);
     assert_eq!(rust.len(), 1);
     assert_eq!(rust[0].function, "it::self_symbolize::marker_function");
     assert!(!profile.sites[1].libc_internal);
+
+    // The user's own call into glibc (`strdup`, say) allocates on the user's behalf.
+    assert!(site_frames(&profile, 2)[0].object.starts_with("libc.so"));
+    assert!(!profile.sites[2].libc_internal);
 }
 
 #[test]
