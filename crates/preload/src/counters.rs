@@ -207,7 +207,7 @@ impl Default for Totals {
 }
 
 impl Totals {
-    #[cfg(test)]
+    /// Adds another thread's counters for the same stack (sums, maxima, histogram).
     pub fn merge(&mut self, other: &Totals) {
         self.allocations += other.allocations;
         self.reallocations += other.reallocations;
@@ -218,10 +218,22 @@ impl Totals {
         self.lifetime_sum += other.lifetime_sum;
         self.lifetime_max = self.lifetime_max.max(other.lifetime_max);
         self.temporary += other.temporary;
+        self.growth_chains += other.growth_chains;
+        self.growth_reallocs += other.growth_reallocs;
+        self.growth_max_reallocs = self.growth_max_reallocs.max(other.growth_max_reallocs);
+        self.growth_max_final = self.growth_max_final.max(other.growth_max_final);
         self.at_peak += other.at_peak;
         for (a, b) in self.sizes.iter_mut().zip(&other.sizes) {
             *a += b;
         }
+    }
+
+    /// A growth chain that ended: a block reallocated `reallocs` times, `final_size` bytes.
+    pub fn add_chain(&mut self, reallocs: u64, final_size: u64) {
+        self.growth_chains += 1;
+        self.growth_reallocs += reallocs;
+        self.growth_max_reallocs = self.growth_max_reallocs.max(reallocs);
+        self.growth_max_final = self.growth_max_final.max(final_size);
     }
 }
 

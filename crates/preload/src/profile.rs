@@ -10,7 +10,7 @@ use core::ffi::{c_int, c_void};
 use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use alloc_profile_format::{end_reason, records, Encoder, End, Sink, Site, NO_STACK, SIZE_BUCKETS};
+use alloc_profile_format::{end_reason, records, Encoder, End, Sink, Site, NO_STACK};
 
 use crate::capture::object_name;
 use crate::counters::Totals;
@@ -308,8 +308,8 @@ fn encode(
     }
 
     // Only stacks something refers to: a site with counts, a thread's spawn, a kept stack's parent.
-    // (A fork child inherits the parent's interned stacks; most are not its own.) `Site::stack` of
-    // the merged array marks the kept ones until the sites are written.
+    // (A fork child inherits the parent's interned stacks; most are not its own.) `Merged::mark`
+    // marks the kept ones.
     if let Some(sites) = sites.as_deref_mut() {
         for index in 0..threads::count() {
             if let Some(t) = threads::get(index) {
@@ -323,9 +323,7 @@ fn encode(
         }
     }
     for id in 0..count {
-        let kept = sites
-            .as_deref()
-            .is_none_or(|s| s[id as usize].site.stack == KEPT);
+        let kept = sites.as_deref().is_none_or(|s| s[id as usize].mark == KEPT);
         if let (true, Some(rec)) = (kept, STACKS.get(id)) {
             records::stack(enc, id, rec.parent, rec.flags, rec.frames());
         }
@@ -338,19 +336,14 @@ fn encode(
             if !m.has_counts() {
                 continue;
             }
-            let site = Site {
-                stack: id as u32,
-                lifetime_sum_ns: clock.ns(m.site.lifetime_sum_ns),
-                lifetime_max_ns: clock.ns(m.site.lifetime_max_ns),
-                ..m.site
-            };
+            let site = m.site(id as u32, &clock);
             records::site(enc, &site);
-            records::sizes(enc, id as u32, &m.sizes);
+            records::sizes(enc, id as u32, &m.totals.sizes);
             total += site.allocations;
         }
         for (id, m) in merged.iter().enumerate() {
-            if m.has_counts() && m.at_peak > 0 {
-                records::peak_site(enc, id as u32, m.at_peak as u64);
+            if m.has_counts() && m.totals.at_peak > 0 {
+                records::peak_site(enc, id as u32, m.totals.at_peak as u64);
             }
         }
         // SAFETY: the mapping made by merge_sites, no longer used.
@@ -386,27 +379,51 @@ fn encode(
 /// Marks `id` and its parents as kept (see `encode`).
 fn keep(sites: &mut [Merged], mut id: u32) {
     while let Some(m) = sites.get_mut(id as usize) {
-        if m.site.stack == KEPT {
+        if m.mark == KEPT {
             break;
         }
-        m.site.stack = KEPT;
+        m.mark = KEPT;
         id = STACKS.get(id).map_or(NO_STACK, |rec| rec.parent);
     }
 }
 
 /// Everything written about one stack. Integers only: zeroed memory is an empty one.
 struct Merged {
-    /// Lifetimes still in time-stamp-counter ticks.
-    site: Site,
-    sizes: [u64; SIZE_BUCKETS],
-    /// Live bytes at the peak snapshot, summed over the threads' shares.
-    at_peak: i64,
+    /// Every thread's counters summed (lifetimes still in time-stamp-counter ticks).
+    totals: Totals,
+    /// Blocks from this stack still in the live table.
+    live_allocations: u64,
+    live_bytes: u64,
+    /// [`KEPT`] once something refers to the stack, so its STACK record is written.
+    mark: u32,
 }
 
 impl Merged {
     fn has_counts(&self) -> bool {
-        let s = &self.site;
-        s.allocations != 0 || s.frees != 0 || s.live_allocations != 0
+        self.totals.allocations != 0 || self.totals.frees != 0 || self.live_allocations != 0
+    }
+
+    /// The SITE record of stack `id`, lifetimes converted to nanoseconds.
+    fn site(&self, id: u32, clock: &Clock) -> Site {
+        let t = &self.totals;
+        Site {
+            stack: id,
+            allocations: t.allocations,
+            reallocations: t.reallocations,
+            bytes: t.bytes,
+            frees: t.frees,
+            freed_bytes: t.freed_bytes,
+            live_allocations: self.live_allocations,
+            live_bytes: self.live_bytes,
+            max_size: t.max_size,
+            lifetime_sum_ns: clock.ns(t.lifetime_sum),
+            lifetime_max_ns: clock.ns(t.lifetime_max),
+            temporary: t.temporary,
+            growth_chains: t.growth_chains,
+            growth_reallocs: t.growth_reallocs,
+            growth_max_reallocs: t.growth_max_reallocs,
+            growth_max_final: t.growth_max_final,
+        }
     }
 }
 
@@ -420,38 +437,17 @@ fn merge_sites(count: u32, lock_yields: u64) -> Option<&'static mut [Merged]> {
     runtime::for_each_counters(|c| {
         c.for_each(|rec, t: &Totals| {
             if let Some(m) = merged.get_mut(rec.id as usize) {
-                let s = &mut m.site;
-                s.allocations += t.allocations;
-                s.reallocations += t.reallocations;
-                s.bytes += t.bytes;
-                s.frees += t.frees;
-                s.freed_bytes += t.freed_bytes;
-                s.max_size = s.max_size.max(t.max_size);
-                s.lifetime_sum_ns += t.lifetime_sum;
-                s.lifetime_max_ns = s.lifetime_max_ns.max(t.lifetime_max);
-                s.temporary += t.temporary;
-                s.growth_chains += t.growth_chains;
-                s.growth_reallocs += t.growth_reallocs;
-                s.growth_max_reallocs = s.growth_max_reallocs.max(t.growth_max_reallocs);
-                s.growth_max_final = s.growth_max_final.max(t.growth_max_final);
-                for (a, b) in m.sizes.iter_mut().zip(&t.sizes) {
-                    *a += b;
-                }
-                m.at_peak += t.at_peak;
+                m.totals.merge(t);
             }
         });
     });
     LIVE_BLOCKS.for_each(lock_yields, |b| {
         if let Some(m) = merged.get_mut(b.rec.id as usize) {
-            let s = &mut m.site;
-            s.live_allocations += 1;
-            s.live_bytes += b.size as u64;
+            m.live_allocations += 1;
+            m.live_bytes += b.size as u64;
             // A growth chain still live at exit ends here.
             if b.reallocs > 0 {
-                s.growth_chains += 1;
-                s.growth_reallocs += u64::from(b.reallocs);
-                s.growth_max_reallocs = s.growth_max_reallocs.max(u64::from(b.reallocs));
-                s.growth_max_final = s.growth_max_final.max(b.size as u64);
+                m.totals.add_chain(u64::from(b.reallocs), b.size as u64);
             }
         }
     });
