@@ -17,7 +17,7 @@
 //! stamped value by more than 1/64 (reading the time-stamp counter costs ~20 ns here).
 
 use core::ptr;
-use core::sync::atomic::{AtomicI64, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use alloc_profile_format::{size_bucket, SIZE_BUCKETS};
 
@@ -294,6 +294,9 @@ pub struct Counters {
     /// A peak (this block's view) newer than the last peak snapshot, waiting for the snapshot that
     /// the next free on this thread takes; 0 when none.
     pending: AtomicU64,
+    /// Non-zero while a hook of the owning thread records (for the orphan block: how many hooks do).
+    /// The exit writer waits for it to drop after freezing the state, so what it reads is whole.
+    busy: AtomicU32,
 }
 
 /// Live bytes at the last peak snapshot (see `runtime::snapshot_peak`).
@@ -311,7 +314,40 @@ impl Counters {
             stamped: AtomicU64::new(0),
             peak_tsc: AtomicU64::new(0),
             pending: AtomicU64::new(0),
+            busy: AtomicU32::new(0),
         }
+    }
+
+    /// Marks a hook of the owning thread as recording (`shared`: the orphan block, which several
+    /// threads may use at once). Must be followed by [`crate::runtime::publish_fence`] before the
+    /// hook reads the state.
+    #[inline(always)]
+    pub fn begin_busy(&self, shared: bool) {
+        if shared {
+            self.busy.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.busy.store(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Ends [`Counters::begin_busy`]: everything the hook recorded is visible to a writer that sees
+    /// the flag clear.
+    #[inline(always)]
+    pub fn end_busy(&self, shared: bool) {
+        if shared {
+            // Saturating: a fork child resets the count while a hook of the forking thread may still
+            // be inside (fork called from a signal handler).
+            let _ = self
+                .busy
+                .fetch_update(Ordering::Release, Ordering::Relaxed, |n| n.checked_sub(1));
+        } else {
+            self.busy.store(0, Ordering::Release);
+        }
+    }
+
+    /// Whether a hook is recording into this block.
+    pub fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::Acquire) != 0
     }
 
     /// The entry for the stack `key` describes, interning it on first use in this table. `None` when
@@ -570,6 +606,7 @@ impl Counters {
         self.stamped.store(0, Ordering::Relaxed);
         self.peak_tsc.store(0, Ordering::Relaxed);
         self.pending.store(0, Ordering::Relaxed);
+        self.busy.store(0, Ordering::Relaxed);
     }
 }
 

@@ -15,7 +15,7 @@ use alloc_profile_format::{end_reason, records, Encoder, End, Sink, Site, NO_STA
 use crate::capture::object_name;
 use crate::counters::Totals;
 use crate::runtime::{
-    self, Forced, ACTIVE, FROZEN, LIVE_BLOCKS, PID, STACKS, STATE, UNATTRIBUTED, WRITTEN,
+    self, Forced, ACTIVE, LIVE_BLOCKS, PID, STACKS, STATE, UNATTRIBUTED, WRITTEN,
 };
 use crate::sync::SyncCell;
 use crate::{sys, threads, TOOL_VERSION};
@@ -100,7 +100,7 @@ fn write_with(reason: u32, detail: i32, lock_yields: u64) -> bool {
     if STATE.load(Ordering::Acquire) != ACTIVE {
         return false;
     }
-    let _forced = Forced::new();
+    let forced = Forced::new();
     // SAFETY: no preconditions.
     if unsafe { sys::getpid() } != PID.load(Ordering::Relaxed) {
         return false;
@@ -108,15 +108,9 @@ fn write_with(reason: u32, detail: i32, lock_yields: u64) -> bool {
     if WRITTEN.swap(true, Ordering::AcqRel) {
         return false;
     }
-    // From here on other threads' hooks pass through unrecorded. A hook that entered just before
-    // is still recording (a walk and a table insert, microseconds); give it the CPU a few times so
-    // that the counters and the live table read below agree. Not a proof, a wide margin: without
-    // it about 1 exit in 5 with busy threads saw one allocation counted but not yet in the table.
-    STATE.store(FROZEN, Ordering::Release);
-    for _ in 0..64 {
-        // SAFETY: no preconditions.
-        unsafe { sys::sched_yield() };
-    }
+    // From here on other threads' hooks pass through unrecorded; a hook that entered before is
+    // waited for, so the counters and the live table read below agree.
+    runtime::freeze(forced.tls().counters.get(), lock_yields);
     let _errno = sys::SavedErrno::new();
     let Some(scratch) = sys::map(SCRATCH) else {
         WRITE_DONE.store(true, Ordering::Release);

@@ -181,23 +181,51 @@ pub fn check_tls_offset() {
     }
 }
 
-/// Proof that this thread entered our code with the guard clear; clears it again when dropped.
+/// Proof that this thread entered our code with the guard clear and its counter block marked busy;
+/// undoes both when dropped.
 pub struct Entered {
     pub tls: &'static Tls,
+    busy: &'static Counters,
 }
 
 impl Drop for Entered {
     #[inline(always)]
     fn drop(&mut self) {
+        self.busy.end_busy(ptr::eq(self.busy, &ORPHAN));
         self.tls.guard.set(false);
+    }
+}
+
+/// Whether `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)` is registered for this process: the exit
+/// writer then issues the full barrier on every thread's behalf, and a hook needs only a compiler
+/// fence between marking itself busy and reading the state. Without it, each hook pays a real fence.
+static MEMBARRIER: AtomicBool = AtomicBool::new(false);
+
+/// Registers the process for expedited private membarriers (at start and in a fork child).
+fn register_membarrier() {
+    MEMBARRIER.store(sys::membarrier_register(), Ordering::Relaxed);
+}
+
+/// The hook's half of the exit handshake (a Dekker pair with [`freeze`]): orders the busy mark
+/// before the state read that follows.
+#[inline(always)]
+fn publish_fence() {
+    if MEMBARRIER.load(Ordering::Relaxed) {
+        core::sync::atomic::compiler_fence(Ordering::SeqCst);
+    } else {
+        core::sync::atomic::fence(Ordering::SeqCst);
     }
 }
 
 /// Enters the recording path, or `None` when the hook must pass straight through: not active, or
 /// this thread is already inside our code.
+///
+/// The thread's counter block (registering the thread on first use) is marked busy before the state
+/// is read again: a writer that froze the state and then found every block idle knows that no hook
+/// is halfway through recording, and any hook that starts later sees the state frozen.
 #[inline(always)]
 pub fn enter() -> Option<Entered> {
-    if STATE.load(Ordering::Acquire) != ACTIVE {
+    if STATE.load(Ordering::Relaxed) != ACTIVE {
         return None;
     }
     let tls = tls();
@@ -205,7 +233,38 @@ pub fn enter() -> Option<Entered> {
         return None;
     }
     tls.guard.set(true);
-    Some(Entered { tls })
+    let busy = own_counters(tls).unwrap_or(&ORPHAN);
+    let shared = ptr::eq(busy, &ORPHAN);
+    busy.begin_busy(shared);
+    publish_fence();
+    if STATE.load(Ordering::Acquire) != ACTIVE {
+        busy.end_busy(shared);
+        tls.guard.set(false);
+        return None;
+    }
+    Some(Entered { tls, busy })
+}
+
+/// The writer's half of the exit handshake: freezes the state (hooks that start from now on pass
+/// through unrecorded), then waits until no other thread is halfway through a hook, at most
+/// `max_yields` yields of the CPU per busy block (a thread stopped inside a hook, or the writer's own
+/// thread interrupted inside one by the signal that makes it write, is not waited for forever).
+pub fn freeze(own: *const Counters, max_yields: u64) {
+    STATE.store(FROZEN, Ordering::SeqCst);
+    if MEMBARRIER.load(Ordering::Relaxed) {
+        sys::membarrier();
+    }
+    for_each_counters(|c| {
+        if ptr::eq(c, own) {
+            return;
+        }
+        let mut yields = 0;
+        while c.is_busy() && yields < max_yields {
+            // SAFETY: no preconditions.
+            unsafe { sys::sched_yield() };
+            yields += 1;
+        }
+    });
 }
 
 /// Sets the guard whatever its state and restores the previous value: for our own slow paths (init,
@@ -529,6 +588,7 @@ pub unsafe extern "C" fn init(
     start_clock();
     threads::init_key();
     threads::register(tls, NO_STACK, top);
+    register_membarrier();
     // SAFETY: the handlers are plain functions that stay valid for the life of the process.
     unsafe {
         sys::pthread_atfork(Some(fork_prepare), Some(fork_parent), Some(fork_child));
@@ -641,6 +701,7 @@ extern "C" fn fork_child() {
     for_each_lock(SpinLock::force_unlock);
     let tls = tls();
     start_clock();
+    register_membarrier();
     LIVE_BYTES.store(0, Ordering::Relaxed);
     SNAPPED_PEAK.store(0, Ordering::Relaxed);
     UNATTRIBUTED.store(0, Ordering::Relaxed);

@@ -242,3 +242,33 @@ pub fn exit_group(status: c_int) -> ! {
         unsafe { syscall(SYS_EXIT_GROUP, c_long::from(status)) };
     }
 }
+
+const SYS_MEMBARRIER: c_long = 324;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: c_long = 8;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: c_long = 16;
+
+/// Registers the process for [`membarrier`]; whether the kernel (and any seccomp filter) allows it.
+pub fn membarrier_register() -> bool {
+    let _errno = SavedErrno::new();
+    // SAFETY: membarrier takes two ints (command, flags) and touches no memory of ours.
+    unsafe {
+        syscall(
+            SYS_MEMBARRIER,
+            MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
+            0 as c_long,
+        ) == 0
+    }
+}
+
+/// A full memory barrier on every running thread of the process (after [`membarrier_register`]).
+pub fn membarrier() {
+    let _errno = SavedErrno::new();
+    // SAFETY: as above.
+    unsafe {
+        syscall(
+            SYS_MEMBARRIER,
+            MEMBARRIER_CMD_PRIVATE_EXPEDITED,
+            0 as c_long,
+        )
+    };
+}
