@@ -352,6 +352,48 @@ fn command_child_is_profiled_as_its_own_process() {
     );
 }
 
+/// `procs fork-exec` or `procs posix-spawn`: the parent and the started `procs child` are two
+/// processes, each exact; the fork child, which allocated nothing before its exec, adds none.
+fn assert_started_child(mode: &str, parent_fn: &str) {
+    let run = run_robust("procs", &[mode]);
+    assert_eq!(run.code(), Some(0), "{}", context(&run));
+    assert!(run.stdout().contains("OK in child"), "{}", context(&run));
+    assert!(
+        run.stdout().contains("OK child status 0"),
+        "{}",
+        context(&run)
+    );
+    assert_no_fail_lines(&run);
+    assert_exact(&run, &[parent_fn, "procs::spawned_child_work"]);
+    let procs = processes(run.report());
+    assert_eq!(procs.len(), 2, "{}", context(&run));
+    assert!(
+        procs.iter().all(|p| p["end"] == "exit"),
+        "{}",
+        context(&run)
+    );
+    assert_eq!(
+        procs
+            .iter()
+            .filter(|p| p["args"].to_string().contains("\"child\""))
+            .count(),
+        1,
+        "{}",
+        context(&run)
+    );
+    assert_totals_consistent(&run);
+}
+
+#[test]
+fn fork_then_exec_child_is_profiled_as_its_own_process() {
+    assert_started_child("fork-exec", "procs::fork_then_exec");
+}
+
+#[test]
+fn posix_spawn_child_is_profiled_as_its_own_process() {
+    assert_started_child("posix-spawn", "procs::posix_spawn_self");
+}
+
 #[test]
 fn no_follow_children_profiles_only_the_started_program() {
     let run = run_bin("procs", &["--no-follow-children"], &["spawn"], &[]);
@@ -480,6 +522,24 @@ fn ending_panic_process_entry_has_the_exit_status() {
         "{}",
         context(&run)
     );
+}
+
+#[test]
+fn ending_panic_with_panic_abort_is_sigabrt_with_the_profile() {
+    let run = run_bin(
+        "endings",
+        &["--profile", "panic-abort"],
+        &["panic"],
+        &[("RUST_BACKTRACE", "0")],
+    );
+    assert_eq!(run.code(), Some(128 + 6), "{}", context(&run));
+    assert!(
+        run.stdout().contains("OK work done, ending by panic"),
+        "{}",
+        context(&run)
+    );
+    assert!(run.stderr().contains("deliberate panic in main"));
+    assert_killed_by(&run, 6, "SIGABRT");
 }
 
 #[test]

@@ -44,7 +44,7 @@ pub fn measure<T>(name: &str, f: impl FnOnce() -> T) -> T {
 
 /// The C library, declared by hand.
 pub mod sys {
-    use std::ffi::{c_int, c_void};
+    use std::ffi::{c_char, c_int, c_void};
 
     pub const SIGKILL: c_int = 9;
     pub const SIGTERM: c_int = 15;
@@ -67,6 +67,16 @@ pub mod sys {
         pub fn aligned_alloc(align: usize, size: usize) -> *mut c_void;
         pub fn malloc_usable_size(p: *mut c_void) -> usize;
         pub fn __errno_location() -> *mut c_int;
+        pub fn execv(path: *const c_char, argv: *const *const c_char) -> c_int;
+        pub fn posix_spawn(
+            pid: *mut c_int,
+            path: *const c_char,
+            file_actions: *const c_void,
+            attr: *const c_void,
+            argv: *const *const c_char,
+            envp: *const *const c_char,
+        ) -> c_int;
+        pub static environ: *const *const c_char;
     }
 
     /// Waits for `pid` for at most `secs` seconds; kills it (SIGKILL) if it is still running then.

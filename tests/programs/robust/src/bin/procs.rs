@@ -1,6 +1,7 @@
-//! Processes: fork without exec, a child started with `std::process::Command`, and exec.
-//! Usage: `procs fork | fork-busy | spawn | exec | exec-copy DIR` (and `child`, `after-exec`: the
-//! started parts). `exec-copy DIR` copies this executable into DIR under another name and execs
+//! Processes: fork without exec, fork then exec, a child started with `std::process::Command` or
+//! with `posix_spawn` itself, and exec.
+//! Usage: `procs fork | fork-busy | fork-exec | spawn | posix-spawn | exec | exec-copy DIR` (and
+//! `child`, `after-exec`: the started parts). `exec-copy DIR` copies this executable into DIR under another name and execs
 //! the copy: the same exec, but the new image has another executable name.
 
 use std::hint::black_box;
@@ -105,6 +106,68 @@ fn spawn_self() -> i32 {
     status.code().unwrap_or(-1)
 }
 
+/// This executable's path and `args` as C strings, and the NULL-terminated pointer array `execv`
+/// and `posix_spawn` take (pointing into the strings, which must outlive it).
+fn c_argv(args: &[&str]) -> (std::ffi::CString, Vec<std::ffi::CString>) {
+    use std::os::unix::ffi::OsStrExt as _;
+    let exe = std::env::current_exe().unwrap();
+    let path = std::ffi::CString::new(exe.as_os_str().as_bytes()).unwrap();
+    let strings = std::iter::once("procs")
+        .chain(args.iter().copied())
+        .map(|a| std::ffi::CString::new(a).unwrap())
+        .collect();
+    (path, strings)
+}
+
+fn pointers(strings: &[std::ffi::CString]) -> Vec<*const std::ffi::c_char> {
+    strings
+        .iter()
+        .map(|s| s.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect()
+}
+
+/// `fork`, then `execv` of this program as `procs child` in the child (everything the child needs
+/// is made before the fork: between fork and exec it allocates nothing).
+#[inline(never)]
+fn fork_then_exec() -> i32 {
+    let (path, strings) = c_argv(&["child"]);
+    let argv = pointers(&strings);
+    // SAFETY: the child only calls execv (async-signal-safe) and _exit.
+    let pid = unsafe { sys::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        // SAFETY: NUL-terminated path and a NULL-terminated argv of NUL-terminated strings.
+        unsafe {
+            sys::execv(path.as_ptr(), argv.as_ptr());
+            sys::_exit(127)
+        }
+    }
+    sys::wait_bounded(pid, 10).unwrap_or(-1)
+}
+
+/// `posix_spawn` of this program as `procs child`, with this process's environment.
+#[inline(never)]
+fn posix_spawn_self() -> i32 {
+    let (path, strings) = c_argv(&["child"]);
+    let argv = pointers(&strings);
+    let mut pid = 0;
+    // SAFETY: valid out-pointer, path and argv as above, no file actions or attributes, and the
+    // process's own environment.
+    let err = unsafe {
+        sys::posix_spawn(
+            &mut pid,
+            path.as_ptr(),
+            std::ptr::null(),
+            std::ptr::null(),
+            argv.as_ptr(),
+            sys::environ,
+        )
+    };
+    assert_eq!(err, 0, "posix_spawn failed");
+    sys::wait_bounded(pid, 10).unwrap_or(-1)
+}
+
 /// What `procs child` does.
 #[inline(never)]
 fn spawned_child_work() -> Vec<String> {
@@ -129,6 +192,14 @@ fn main() {
         "spawn" => {
             let code = measure("procs::spawn_self", spawn_self);
             println!("OK child exited {code}");
+        }
+        "fork-exec" => {
+            let status = measure("procs::fork_then_exec", fork_then_exec);
+            println!("OK child status {status}");
+        }
+        "posix-spawn" => {
+            let status = measure("procs::posix_spawn_self", posix_spawn_self);
+            println!("OK child status {status}");
         }
         "child" => {
             measure("procs::spawned_child_work", spawned_child_work);
