@@ -163,23 +163,9 @@ fn exit_code(status: ExitStatus) -> i32 {
         .unwrap_or(1)
 }
 
+/// The signal's conventional name, or `"signal"` for one without a common name.
 pub fn signal_name(sig: i32) -> &'static str {
-    match sig {
-        1 => "SIGHUP",
-        2 => "SIGINT",
-        3 => "SIGQUIT",
-        4 => "SIGILL",
-        5 => "SIGTRAP",
-        6 => "SIGABRT",
-        7 => "SIGBUS",
-        8 => "SIGFPE",
-        9 => "SIGKILL",
-        11 => "SIGSEGV",
-        13 => "SIGPIPE",
-        14 => "SIGALRM",
-        15 => "SIGTERM",
-        _ => "signal",
-    }
+    alloc_profile_report::signal_name(sig).unwrap_or("signal")
 }
 
 /// Prepared state shared by the commands that build and run.

@@ -36,3 +36,26 @@ pub use analyze::{
 pub use insights::{Insight, InsightKind};
 pub use render::{write_json, write_text, Context, TextOptions};
 pub use tests::{analyze_tests, TestBinary, TestsAnalysis};
+
+/// The conventional name of a Linux signal number, for the common ones.
+#[must_use]
+pub fn signal_name(sig: i32) -> Option<&'static str> {
+    Some(match sig {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        10 => "SIGUSR1",
+        11 => "SIGSEGV",
+        12 => "SIGUSR2",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        _ => return None,
+    })
+}

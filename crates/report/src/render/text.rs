@@ -14,7 +14,9 @@ use super::format::{
 use std::cmp::Reverse;
 
 use super::{relative_path, Context, TextOptions, TEXT_WIDTH};
-use crate::analyze::{FunctionStats, ModuleKind, ModuleStats, LIBC_MODULE, RUNTIME_MODULE};
+use crate::analyze::{
+    FunctionStats, ModuleKind, ModuleStats, ProcessSummary, LIBC_MODULE, RUNTIME_MODULE,
+};
 use crate::Analysis;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -66,6 +68,10 @@ impl Lines {
 pub(super) fn render(analysis: &Analysis, context: &Context, options: &TextOptions) -> String {
     let mut lines = Lines { lines: Vec::new() };
     header(&mut lines, analysis, context);
+    if analysis.processes.len() > 1 {
+        lines.blank();
+        processes(&mut lines, analysis, options.top);
+    }
     if let Some(tests) = &analysis.tests {
         lines.blank();
         tests_section(&mut lines, tests, options.top);
@@ -196,7 +202,7 @@ fn header(lines: &mut Lines, analysis: &Analysis, context: &Context) {
     if analysis.processes.len() > 1 {
         lines.push(
             format!(
-                "  {} processes profiled; peak is the largest peak of any one of them",
+                "  {} processes profiled (listed below); peak is the largest peak of any one of them",
                 analysis.processes.len()
             ),
             Style::Plain,
@@ -552,6 +558,62 @@ fn modules(lines: &mut Lines, analysis: &Analysis, top: usize) {
             Style::Dim,
         );
     }
+}
+
+/// How a process's profile ended, in a few words.
+fn process_end(p: &ProcessSummary) -> String {
+    match p.end {
+        "exit" => format!("exit {}", p.end_detail),
+        "_exit" => format!("_exit {}", p.end_detail),
+        "signal" => match crate::signal_name(p.end_detail) {
+            Some(name) => format!("killed ({name})"),
+            None => format!("killed (signal {})", p.end_detail),
+        },
+        "exec" => "exec'd another program".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// One row per profiled process, in the order they started (no pids: the text stays the same from
+/// run to run; the JSON has each process's timings).
+fn processes(lines: &mut Lines, analysis: &Analysis, top: usize) {
+    lines.push(
+        "Processes: every profiled process on its own, in the order they started",
+        Style::Heading,
+    );
+    let columns = [
+        Column::text("process", Fit::End, 48),
+        Column::text("ended", Fit::Keep, 24),
+        Column::number("allocs"),
+        Column::number("bytes"),
+        Column::number("peak live"),
+    ];
+    let rows: Vec<Vec<String>> = analysis
+        .processes
+        .iter()
+        .take(top)
+        .map(|p| {
+            let exe = p.exe.rsplit('/').next().unwrap_or(&p.exe);
+            let command = std::iter::once(exe.to_owned())
+                .chain(p.args.iter().skip(1).map(|a| shell_word(a)))
+                .collect::<Vec<_>>()
+                .join(" ");
+            vec![
+                command,
+                process_end(p),
+                thousands(p.allocations),
+                human_bytes(p.bytes),
+                human_bytes(p.peak_bytes),
+            ]
+        })
+        .collect();
+    table(lines, &columns, &rows, &[(0, 20)]);
+    more_line(
+        lines,
+        analysis.processes.len().saturating_sub(top),
+        "process",
+        "processes",
+    );
 }
 
 fn zero_allocation_functions(lines: &mut Lines, analysis: &Analysis) {
