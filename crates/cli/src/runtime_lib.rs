@@ -40,9 +40,18 @@ fn current_uid() -> Result<u32> {
     Ok(fs_err::metadata("/proc/self")?.uid())
 }
 
-/// Creates `dir` if needed and checks that only we can write to it.
+/// Creates `dir` if needed (mode 0700) and checks that it is a directory of ours; makes it
+/// private (0700) if it was not.
 fn ensure_private_dir(dir: &Path) -> Result<()> {
-    fs_err::create_dir_all(dir)?;
+    use std::os::unix::fs::DirBuilderExt as _;
+    if let Some(parent) = dir.parent() {
+        fs_err::create_dir_all(parent)?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("while creating {}", dir.display())),
+    }
     let meta = fs_err::symlink_metadata(dir)?;
     let uid = current_uid()?;
     if !meta.is_dir() || meta.uid() != uid {
@@ -52,7 +61,7 @@ fn ensure_private_dir(dir: &Path) -> Result<()> {
             dir.display()
         );
     }
-    if meta.mode() & 0o022 != 0 {
+    if meta.mode() & 0o077 != 0 {
         fs_err::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(())

@@ -20,15 +20,37 @@ pub struct RawDir {
 }
 
 impl RawDir {
+    /// `<target>/raw/<ms>-<pid>[-n]`, made by this call (never one that already existed, so
+    /// nothing planted there is read), readable by its owner only.
     pub fn create(target_dir: &Path) -> Result<Self> {
+        use std::os::unix::fs::DirBuilderExt as _;
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis());
-        let path = target_dir
-            .join("raw")
-            .join(format!("{stamp}-{}", std::process::id()));
-        fs_err::create_dir_all(&path).context("while creating the directory for raw profiles")?;
-        Ok(Self { path })
+        let parent = target_dir.join("raw");
+        fs_err::create_dir_all(&parent).context("while creating the directory for raw profiles")?;
+        let mut attempt = 0;
+        loop {
+            let mut name = format!("{stamp}-{}", std::process::id());
+            if attempt > 0 {
+                name.push_str(&format!("-{attempt}"));
+            }
+            let path = parent.join(name);
+            match std::fs::DirBuilder::new().mode(0o700).create(&path) {
+                Ok(()) => return Ok(Self { path }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                    attempt += 1;
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!(
+                            "while creating the directory for raw profiles {}",
+                            path.display()
+                        )
+                    })
+                }
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {

@@ -27,6 +27,8 @@ const OUT_BUF: usize = 64 * 1024;
 /// Marks a kept stack in the merged site array (any value but the zero of a fresh mapping).
 const KEPT: u32 = 1;
 const SCRATCH: usize = 2 * PATH_MAX + EXE_MAX + CMDLINE_MAX + OUT_BUF;
+/// Names tried for the temporary file and for the profile (see `write_to`).
+const NAME_ATTEMPTS: usize = 8;
 
 /// Set when the writer that won `WRITTEN` is done (file renamed or given up).
 static WRITE_DONE: AtomicBool = AtomicBool::new(false);
@@ -184,38 +186,41 @@ fn write_to(reason: u32, detail: i32, lock_yields: u64, b: Buffers<'_>) -> bool 
     };
     let dash: &[u8] = if start_text.is_empty() { b"" } else { b"-" };
     let dir = runtime::out_dir();
-    let (Some(_), Some(dst_len)) = (
+    // Names are tried with `.1` … `.7` added when taken: a file planted under the expected name (or
+    // left by an earlier process with the same pid) is never opened, followed or replaced, and the
+    // profile is still written.
+    let name = |out: &mut [u8], attempt: usize, hidden: bool| {
+        let digit = [b'.', b'0' + attempt as u8];
+        let extra: &[u8] = if attempt == 0 { b"" } else { &digit };
+        let (lead, ext): (&[u8], &[u8]) = if hidden {
+            (b"/.", b".aprof.tmp")
+        } else {
+            (b"/", b".aprof")
+        };
         join(
-            tmp,
+            out,
             &[
-                dir,
-                b"/.",
-                base,
-                b"-",
-                pid_text,
-                dash,
-                start_text,
-                b".aprof.tmp",
+                dir, lead, base, b"-", pid_text, dash, start_text, extra, ext,
             ],
-        ),
-        join(
-            dst,
-            &[dir, b"/", base, b"-", pid_text, dash, start_text, b".aprof"],
-        ),
-    ) else {
-        return false;
-    };
-    // SAFETY: only the writer that won WRITTEN (this one) touches LAST_PATH.
-    let last = unsafe { &mut *LAST_PATH.get() };
-    last[..=dst_len].copy_from_slice(&dst[..=dst_len]);
-    // SAFETY: NUL-terminated path; flags and mode as documented in the module docs.
-    let fd = unsafe {
-        sys::open(
-            tmp.as_ptr().cast(),
-            sys::O_CREAT | sys::O_EXCL | sys::O_WRONLY | sys::O_NOFOLLOW | sys::O_CLOEXEC,
-            0o600 as core::ffi::c_uint,
         )
     };
+    let mut fd = -1;
+    for attempt in 0..NAME_ATTEMPTS {
+        if name(tmp, attempt, true).is_none() {
+            return false;
+        }
+        // SAFETY: NUL-terminated path; flags and mode as documented in the module docs.
+        fd = unsafe {
+            sys::open(
+                tmp.as_ptr().cast(),
+                sys::O_CREAT | sys::O_EXCL | sys::O_WRONLY | sys::O_NOFOLLOW | sys::O_CLOEXEC,
+                0o600 as core::ffi::c_uint,
+            )
+        };
+        if fd >= 0 || sys::errno() != sys::EEXIST {
+            break;
+        }
+    }
     if fd < 0 {
         return false;
     }
@@ -234,13 +239,24 @@ fn write_to(reason: u32, detail: i32, lock_yields: u64, b: Buffers<'_>) -> bool 
     let ok = ok && sink.flush();
     // SAFETY: our descriptor.
     let closed = unsafe { sys::close(fd) } == 0;
-    // SAFETY: NUL-terminated paths of our own making.
-    unsafe {
-        if ok && closed && sys::rename(tmp.as_ptr().cast(), dst.as_ptr().cast()) == 0 {
-            return true;
+    if ok && closed {
+        for attempt in 0..NAME_ATTEMPTS {
+            let Some(dst_len) = name(dst, attempt, false) else {
+                break;
+            };
+            if sys::rename_no_replace(tmp, dst) {
+                // SAFETY: only the writer that won WRITTEN (this one) touches LAST_PATH.
+                let last = unsafe { &mut *LAST_PATH.get() };
+                last[..=dst_len].copy_from_slice(&dst[..=dst_len]);
+                return true;
+            }
+            if sys::errno() != sys::EEXIST {
+                break;
+            }
         }
-        sys::unlink(tmp.as_ptr().cast());
     }
+    // SAFETY: a NUL-terminated path of our own making.
+    unsafe { sys::unlink(tmp.as_ptr().cast()) };
     false
 }
 

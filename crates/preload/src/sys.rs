@@ -25,6 +25,7 @@ pub const ENOMEM: c_int = 12;
 pub const E2BIG: c_int = 7;
 pub const ENOSYS: c_int = 38;
 pub const EINVAL: c_int = 22;
+pub const EEXIST: c_int = 17;
 
 pub const CLOCK_REALTIME: c_int = 0;
 pub const CLOCK_MONOTONIC: c_int = 1;
@@ -104,8 +105,8 @@ extern "C" {
     pub fn read(fd: c_int, buf: *mut c_void, n: usize) -> isize;
     pub fn write(fd: c_int, buf: *const c_void, n: usize) -> isize;
     pub fn close(fd: c_int) -> c_int;
-    pub fn rename(from: *const c_char, to: *const c_char) -> c_int;
     pub fn unlink(path: *const c_char) -> c_int;
+    pub fn link(from: *const c_char, to: *const c_char) -> c_int;
     pub fn readlink(path: *const c_char, buf: *mut c_char, size: usize) -> isize;
     pub fn getcwd(buf: *mut c_char, size: usize) -> *mut c_char;
     pub fn getenv(name: *const c_char) -> *mut c_char;
@@ -271,4 +272,38 @@ pub fn membarrier() {
             0 as c_long,
         )
     };
+}
+
+const SYS_RENAMEAT2: c_long = 316;
+const AT_FDCWD: c_long = -100;
+const RENAME_NOREPLACE: c_long = 1;
+
+/// Renames `from` to `to` (NUL-terminated) unless `to` exists (then fails with `EEXIST`): an
+/// existing file, symlink or directory at `to` is neither replaced nor followed. Where the file
+/// system lacks `renameat2`'s flag, a hard link then an unlink does the same.
+pub fn rename_no_replace(from: &[u8], to: &[u8]) -> bool {
+    // SAFETY: renameat2 with two NUL-terminated paths (the callers' buffers) and a flag.
+    let r = unsafe {
+        syscall(
+            SYS_RENAMEAT2,
+            AT_FDCWD,
+            from.as_ptr(),
+            AT_FDCWD,
+            to.as_ptr(),
+            RENAME_NOREPLACE,
+        )
+    };
+    if r == 0 {
+        return true;
+    }
+    if errno() != EINVAL && errno() != ENOSYS {
+        return false;
+    }
+    // SAFETY: as above; link never follows or replaces `to`.
+    if unsafe { link(from.as_ptr().cast(), to.as_ptr().cast()) } != 0 {
+        return false;
+    }
+    // SAFETY: as above.
+    unsafe { unlink(from.as_ptr().cast()) };
+    true
 }

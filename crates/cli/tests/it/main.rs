@@ -9,4 +9,5 @@ mod custom_alloc;
 mod insights;
 mod robust;
 mod run_patterns;
+mod safety;
 mod test_cmd;

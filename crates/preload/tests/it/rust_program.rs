@@ -373,3 +373,46 @@ fn exec_writes_the_profile_first() {
         run.files
     );
 }
+
+#[test]
+fn planted_files_are_neither_followed_nor_replaced() {
+    let out = fresh_dir("plant_out");
+    let victim = fresh_dir("plant_victim");
+    // Listing the victim directory: nothing may appear there.
+    let run = run(
+        &built().rust_program,
+        &["plant", victim.to_str().unwrap()],
+        Out::Dir(&out),
+        &victim,
+    );
+    assert!(run.status.success(), "{}", run.stderr);
+    assert!(run.files.is_empty(), "written outside: {:?}", run.files);
+    let stem = run.value("stem");
+    let meta = |name: &str| std::fs::symlink_metadata(out.join(name)).unwrap();
+    // The planted things are as they were.
+    assert!(meta(&format!(".{stem}.aprof.tmp")).file_type().is_symlink());
+    assert!(meta(&format!("{stem}.aprof")).file_type().is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(out.join(format!(".{stem}.1.aprof.tmp"))).unwrap(),
+        "planted"
+    );
+    assert!(meta(&format!("{stem}.1.aprof")).is_dir());
+    // The profile went to the next free name, complete, private to its owner.
+    let written = out.join(format!("{stem}.2.aprof"));
+    let m = meta(&format!("{stem}.2.aprof"));
+    assert!(m.is_file());
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777,
+        0o600
+    );
+    let p = alloc_profile_format::read(&std::fs::read(&written).unwrap()).unwrap();
+    let s = p.site_of_size(98);
+    assert_eq!((s.allocations, s.live_allocations), (4, 4));
+    // No temporary file of ours is left behind.
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 5, "{names:?}");
+}
