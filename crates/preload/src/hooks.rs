@@ -338,6 +338,14 @@ static REAL_EXECV: AtomicUsize = AtomicUsize::new(0);
 static REAL_EXECVP: AtomicUsize = AtomicUsize::new(0);
 static REAL_EXECVPE: AtomicUsize = AtomicUsize::new(0);
 static REAL_FEXECVE: AtomicUsize = AtomicUsize::new(0);
+static REAL_EXECVEAT: AtomicUsize = AtomicUsize::new(0);
+type ExecveatFn = unsafe extern "C" fn(
+    c_int,
+    *const c_char,
+    *const *const c_char,
+    *const *const c_char,
+    c_int,
+) -> c_int;
 
 /// Writes the profile (END reason EXEC) before the real exec runs; if it returns (it failed), removes
 /// that file and goes on recording.
@@ -394,6 +402,19 @@ pub unsafe fn fexecve(fd: c_int, argv: *const *const c_char, envp: *const *const
     around_exec(&REAL_FEXECVE, c"fexecve", |real| {
         // SAFETY: the address dlsym gave for fexecve, with the program's arguments.
         unsafe { core::mem::transmute::<usize, FexecveFn>(real)(fd, argv, envp) }
+    })
+}
+
+pub unsafe fn execveat(
+    dirfd: c_int,
+    path: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    flags: c_int,
+) -> c_int {
+    around_exec(&REAL_EXECVEAT, c"execveat", |real| {
+        // SAFETY: the address dlsym gave for execveat, with the program's arguments.
+        unsafe { core::mem::transmute::<usize, ExecveatFn>(real)(dirfd, path, argv, envp, flags) }
     })
 }
 
@@ -480,4 +501,63 @@ pub unsafe fn signal(sig: c_int, handler: usize, sysv: bool) -> usize {
     }
     // SAFETY: the address dlsym gave for this function, with the program's arguments.
     unsafe { core::mem::transmute::<usize, SignalFn>(real)(sig, handler) }
+}
+
+type SigsetFn = unsafe extern "C" fn(c_int, usize) -> usize;
+type SigFn = unsafe extern "C" fn(c_int) -> c_int;
+type SiginterruptFn = unsafe extern "C" fn(c_int, c_int) -> c_int;
+static REAL_SIGSET: AtomicUsize = AtomicUsize::new(0);
+static REAL_SIGIGNORE: AtomicUsize = AtomicUsize::new(0);
+static REAL_SIGINTERRUPT: AtomicUsize = AtomicUsize::new(0);
+
+/// The real function `name`, or 0 with `errno` EINVAL.
+fn real_or_einval(cache: &AtomicUsize, name: &CStr) -> usize {
+    let real = next_symbol(cache, name);
+    if real == 0 {
+        sys::set_errno(sys::EINVAL);
+    }
+    real
+}
+
+/// `sigset` (System V): glibc's sets the disposition with its internal `sigaction`, past our hook,
+/// so on a managed signal it is redone here, step by step as glibc does it, on the virtual table.
+pub unsafe fn sigset(sig: c_int, disp: usize) -> usize {
+    if crate::signals::is_managed(sig) {
+        return crate::signals::sigset(sig, disp);
+    }
+    let real = real_or_einval(&REAL_SIGSET, c"sigset");
+    if real == 0 {
+        return crate::signals::SIG_ERR;
+    }
+    // SAFETY: the address dlsym gave for sigset, with the program's arguments.
+    unsafe { core::mem::transmute::<usize, SigsetFn>(real)(sig, disp) }
+}
+
+/// `sigignore`: as `sigset`, glibc's goes past our `sigaction`.
+pub unsafe fn sigignore(sig: c_int) -> c_int {
+    if crate::signals::is_managed(sig) {
+        let mut act = crate::signals::SigAction::empty();
+        act.handler = crate::signals::SIG_IGN;
+        // SAFETY: a valid action, no out-pointer.
+        return unsafe { crate::signals::sigaction(sig, &act, core::ptr::null_mut()) };
+    }
+    let real = real_or_einval(&REAL_SIGIGNORE, c"sigignore");
+    if real == 0 {
+        return -1;
+    }
+    // SAFETY: the address dlsym gave for sigignore, with the program's argument.
+    unsafe { core::mem::transmute::<usize, SigFn>(real)(sig) }
+}
+
+/// `siginterrupt`: on a managed signal, SA_RESTART is changed in the virtual disposition.
+pub unsafe fn siginterrupt(sig: c_int, interrupt: c_int) -> c_int {
+    if crate::signals::is_managed(sig) {
+        return crate::signals::siginterrupt(sig, interrupt != 0);
+    }
+    let real = real_or_einval(&REAL_SIGINTERRUPT, c"siginterrupt");
+    if real == 0 {
+        return -1;
+    }
+    // SAFETY: the address dlsym gave for siginterrupt, with the program's arguments.
+    unsafe { core::mem::transmute::<usize, SiginterruptFn>(real)(sig, interrupt) }
 }

@@ -298,6 +298,36 @@ pub unsafe extern "C" fn sysv_signal(sig: c_int, handler: usize) -> usize {
     unsafe { hooks::signal(sig, handler, true) }
 }
 
+/// Interposes `sigset` (System V; glibc's bypasses our `sigaction`).
+///
+/// # Safety
+/// `sigset` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn sigset(sig: c_int, disp: usize) -> usize {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::sigset(sig, disp) }
+}
+
+/// Interposes `sigignore`.
+///
+/// # Safety
+/// `sigignore` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn sigignore(sig: c_int) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::sigignore(sig) }
+}
+
+/// Interposes `siginterrupt`.
+///
+/// # Safety
+/// `siginterrupt` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn siginterrupt(sig: c_int, interrupt: c_int) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::siginterrupt(sig, interrupt) }
+}
+
 /// Interposes `execve`: the profile is written first (END reason EXEC), and removed again if the
 /// exec fails.
 ///
@@ -359,6 +389,22 @@ pub unsafe extern "C" fn fexecve(
 ) -> c_int {
     // SAFETY: forwards the caller's contract unchanged.
     unsafe { hooks::fexecve(fd, argv, envp) }
+}
+
+/// Interposes `execveat`.
+///
+/// # Safety
+/// `execveat` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn execveat(
+    dirfd: c_int,
+    path: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    flags: c_int,
+) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::execveat(dirfd, path, argv, envp, flags) }
 }
 
 /// Interposes the variadic `execl(path, arg0, ..., NULL)` (see `hooks::StackArgs`).

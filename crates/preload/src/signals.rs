@@ -19,9 +19,12 @@
 //! with a short bound and skipped otherwise, so blocks of a skipped shard are missing from the live
 //! counts). When several threads die at once, one writes and the others wait for it.
 //!
-//! Limits: SIGKILL cannot be caught. `sigset`, `sigvec` and raw `rt_sigaction` system calls are not
-//! interposed: a program that sets a managed signal's disposition that way bypasses the virtual
-//! table (our handler is replaced, and the profile is lost only if the signal then kills).
+//! `sigset`, `sigignore` and `siginterrupt`, which glibc builds on its internal `sigaction` (past our
+//! hook), are interposed too and redone here on the virtual table.
+//!
+//! Limits: SIGKILL cannot be caught. A raw `rt_sigaction` system call (not through glibc) bypasses the
+//! virtual table: our handler is replaced, and the profile is lost only if the signal then kills.
+//! (`sigvec` is gone from glibc: only old binaries link it.)
 
 use core::ffi::{c_int, c_void};
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
@@ -107,6 +110,70 @@ fn managed(sig: c_int) -> Option<&'static Virtual> {
     } else {
         None
     }
+}
+
+/// Whether `sig` has a virtual disposition (our handler stays installed for it).
+pub fn is_managed(sig: c_int) -> bool {
+    managed(sig).is_some()
+}
+
+const SIG_HOLD: usize = 2;
+const SIG_BLOCK: c_int = 0;
+const SIG_UNBLOCK: c_int = 1;
+
+/// Changes the calling thread's mask by `sig` alone; whether `sig` was blocked before.
+fn mask_one(how: c_int, sig: c_int) -> Option<bool> {
+    let bit = 1u64 << (sig - 1);
+    let set = [bit, 0u64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mut old = [0u64; 16];
+    // SAFETY: valid sigset_t-sized buffers.
+    if unsafe { sys::sigprocmask(how, set.as_ptr().cast(), old.as_mut_ptr().cast()) } != 0 {
+        return None;
+    }
+    Some(old[0] & bit != 0)
+}
+
+/// glibc's `sigset` on a managed signal, with our `sigaction`.
+pub fn sigset(sig: c_int, disp: usize) -> usize {
+    let mut old = SigAction::empty();
+    if disp == SIG_HOLD {
+        let Some(was_blocked) = mask_one(SIG_BLOCK, sig) else {
+            return SIG_ERR;
+        };
+        if was_blocked {
+            return SIG_HOLD;
+        }
+        // SAFETY: no new action, a valid out-pointer.
+        if unsafe { sigaction(sig, core::ptr::null(), &mut old) } != 0 {
+            return SIG_ERR;
+        }
+        return old.handler;
+    }
+    let mut act = SigAction::empty();
+    act.handler = disp;
+    // SAFETY: a valid action and out-pointer.
+    if unsafe { sigaction(sig, &act, &mut old) } != 0 {
+        return SIG_ERR;
+    }
+    match mask_one(SIG_UNBLOCK, sig) {
+        None => SIG_ERR,
+        Some(true) => SIG_HOLD,
+        Some(false) => old.handler,
+    }
+}
+
+/// glibc's `siginterrupt` on a managed signal: SA_RESTART off (`interrupt`) or on.
+pub fn siginterrupt(sig: c_int, interrupt: bool) -> c_int {
+    let mut act = SigAction::empty();
+    // SAFETY: no new action, a valid out-pointer.
+    unsafe { sigaction(sig, core::ptr::null(), &mut act) };
+    if interrupt {
+        act.flags &= !(SA_RESTART as c_int);
+    } else {
+        act.flags |= SA_RESTART as c_int;
+    }
+    // SAFETY: a valid action, no out-pointer.
+    unsafe { sigaction(sig, &act, core::ptr::null_mut()) }
 }
 
 fn real_sigaction(sig: c_int, act: *const SigAction, old: *mut SigAction) -> c_int {

@@ -116,6 +116,7 @@ extern "C" {
     pub fn prctl(option: c_int, ...) -> c_int;
     pub fn syscall(number: c_long, ...) -> c_long;
     pub fn sched_yield() -> c_int;
+    pub fn sigprocmask(how: c_int, set: *const c_void, old: *mut c_void) -> c_int;
     pub fn clock_gettime(clock: c_int, ts: *mut Timespec) -> c_int;
     pub fn atexit(f: extern "C" fn()) -> c_int;
     pub fn dl_iterate_phdr(cb: Option<DlIterateCallback>, data: *mut c_void) -> c_int;

@@ -346,6 +346,57 @@ fn the_programs_signal_handlers_work_as_before() {
     assert_eq!(p.site_of_size(95).live_allocations, 2);
 }
 
+/// `sigset`, `sigignore` and `siginterrupt` on managed signals work as glibc's, and a signal the
+/// program held and then left to its default action still writes the profile before it kills.
+#[test]
+fn system_v_signal_calls_work_and_keep_the_profile() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = fresh_dir("sysv");
+    let run = run(
+        &built().rust_program,
+        &["sysv-signals"],
+        Out::Dir(&dir),
+        &dir,
+    );
+    assert_eq!(run.status.signal(), Some(15), "{}", run.stderr);
+    assert!(!run.stderr.contains("FAIL"), "{}", run.stderr);
+    for (key, value) in [
+        ("sigset_first", "0"),
+        ("term_handled", "1"),
+        ("sigignore", "0"),
+        ("survived_ignored_sigint", "true"),
+        ("sigint_was_ignored", "true"),
+        ("siginterrupt", "0"),
+        ("hold_returns_handler", "true"),
+        ("term_handled_while_held", "1"),
+    ] {
+        assert_eq!(run.value(key), value, "{key}: {}", run.stderr);
+    }
+    let p = run.only_profile();
+    p.check_totals();
+    assert_eq!(
+        (p.end.reason, p.end.detail),
+        (alloc_profile_format::end_reason::SIGNAL, 15)
+    );
+    assert_eq!(p.site_of_size(99).live_allocations, 5);
+}
+
+/// `execveat` writes the profile first, like the other exec functions.
+#[test]
+fn execveat_writes_the_profile_first() {
+    let dir = fresh_dir("execveat");
+    let run = run(&built().rust_program, &["execveat"], Out::Dir(&dir), &dir);
+    assert!(run.status.success(), "{}", run.stderr);
+    let ours: Vec<_> = run
+        .profiles
+        .iter()
+        .filter(|p| p.header.exe.ends_with("/rust_program"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{:?}", run.files);
+    assert_eq!(ours[0].end.reason, alloc_profile_format::end_reason::EXEC);
+    assert_eq!(ours[0].site_of_size(100).live_allocations, 2);
+}
+
 /// exec writes the profile first (END reason EXEC); a failed exec removes it again and recording
 /// goes on, so the file finally written covers both sides of the failed attempt.
 #[test]
