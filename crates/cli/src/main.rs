@@ -12,6 +12,7 @@ mod allocator;
 mod cargo;
 mod cli;
 mod diff;
+mod elf;
 mod outcomes;
 mod process;
 mod roles;

@@ -168,7 +168,11 @@ pub fn runner_main() -> Result<i32> {
         preload.push(":");
         preload.push(existing);
     }
-    cmd.env("LD_PRELOAD", preload);
+    // A program of another C library's loader (musl) cannot load the interposer and would fail to
+    // start: it runs as it is, and the report says why nothing was recorded.
+    if crate::elf::linkage(Path::new(&exe)).takes_the_interposer() {
+        cmd.env("LD_PRELOAD", preload);
+    }
     // Cargo may pass a path relative to its working directory; the report wants the real one.
     let real = std::fs::canonicalize(&exe).map_or_else(|_| exe.clone(), OsString::from);
     let mut marker = Vec::new();

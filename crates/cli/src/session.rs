@@ -140,40 +140,25 @@ fn nothing_recorded(collected: &Collected) -> Option<i32> {
 
 /// Why a started process left no profile, as far as can be told.
 fn no_profile_reason(s: &Started) -> String {
+    use crate::elf::Linkage;
     let exe = s.exe.display();
-    match executable_kind(&s.exe) {
-        ExeKind::Static => format!(
-            "{exe} is statically linked (or not linked against glibc), so the interposer could \
-             not be loaded into it: nothing was recorded. Build it for the default \
-             x86_64-unknown-linux-gnu target with dynamic linking to profile it"
+    match crate::elf::linkage(&s.exe) {
+        Linkage::Static => format!(
+            "{exe} is statically linked, so the interposer could not be loaded into it: nothing \
+             was recorded. Build it for the default x86_64-unknown-linux-gnu target with dynamic \
+             linking to profile it"
         ),
-        ExeKind::Dynamic => format!(
+        Linkage::OtherLoader(loader) => format!(
+            "{exe} is linked against another C library than glibc (its loader is {loader}), which \
+             cannot load the interposer: it ran unprofiled and nothing was recorded. Build it for \
+             the x86_64-unknown-linux-gnu target to profile it"
+        ),
+        Linkage::Glibc => format!(
             "{exe} (pid {}) wrote no profile: it was killed in a way no handler can see (SIGKILL, \
              or a crash inside the profiler's own writer), so nothing it allocated was recorded",
             s.pid
         ),
-        ExeKind::Unreadable => format!("{exe} (pid {}) wrote no profile", s.pid),
-    }
-}
-
-enum ExeKind {
-    Static,
-    Dynamic,
-    Unreadable,
-}
-
-fn executable_kind(path: &Path) -> ExeKind {
-    use object::{Object as _, ObjectSection as _};
-    let Ok(data) = std::fs::read(path) else {
-        return ExeKind::Unreadable;
-    };
-    let Ok(file) = object::File::parse(&*data) else {
-        return ExeKind::Unreadable;
-    };
-    let interp = file.section_by_name(".interp").and_then(|s| s.data().ok());
-    match interp {
-        Some(i) if i.windows(6).any(|w| w == b"ld-lin") => ExeKind::Dynamic,
-        _ => ExeKind::Static,
+        Linkage::Unknown => format!("{exe} (pid {}) wrote no profile", s.pid),
     }
 }
 

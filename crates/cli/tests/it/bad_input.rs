@@ -276,3 +276,70 @@ fn diff_of_two_runs_and_bad_reports() {
         assert_no_panic(&stderr);
     }
 }
+
+/// A program linked against musl (its loader cannot load the glibc interposer) runs as it would
+/// without the tool: the runner leaves the interposer out, so its output and status pass through.
+/// Needs `musl-gcc` (Debian's musl-tools, which `.ci/run` installs).
+#[test]
+fn musl_program_runs_unprofiled_and_unchanged() {
+    let found = std::process::Command::new("musl-gcc")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "musl-gcc is missing on CI: .ci/run installs musl-tools"
+        );
+        eprintln!("skipped: musl-gcc is not installed (apt-get install musl-tools)");
+        return;
+    }
+    let dir = TempDir::new("musl");
+    let src = dir.0.join("hello.c");
+    std::fs::write(
+        &src,
+        "#include <stdio.h>\n#include <stdlib.h>\n\
+         int main(void) { char *p = malloc(16); puts(p ? \"hello from musl\" : \"no memory\"); \
+         free(p); return 3; }\n",
+    )
+    .unwrap();
+    let exe = dir.0.join("hello");
+    let cc = std::process::Command::new("musl-gcc")
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(cc.success());
+    // The library the runner would preload, as show-env installs it.
+    let env = tool().arg("show-env").output().unwrap();
+    let env = String::from_utf8_lossy(&env.stdout);
+    let lib = env
+        .lines()
+        .find_map(|l| l.strip_prefix("export LD_PRELOAD='"))
+        .unwrap()
+        .trim_end_matches('\'')
+        .to_owned();
+    let raw = dir.0.join("raw");
+    std::fs::create_dir(&raw).unwrap();
+    // Cargo's runner call, as a profiled `cargo run` makes it.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-alloc-profile"))
+        .arg("__alloc-profile-runner")
+        .arg(&exe)
+        .env("__CARGO_ALLOC_PROFILE_ROLE", "1")
+        .env("__CARGO_ALLOC_PROFILE_PRELOAD", &lib)
+        .env("CARGO_ALLOC_PROFILE_OUT", &raw)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello from musl\n");
+    assert_eq!(stderr, "");
+    // The start was recorded, so the session can say why no profile came.
+    let names: Vec<String> = std::fs::read_dir(&raw)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(names[0].ends_with(".started"), "{names:?}");
+}
