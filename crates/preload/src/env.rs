@@ -83,7 +83,7 @@ pub fn remove_self_from_ld_preload() {
 
 /// Keeps the entries of a `LD_PRELOAD` list (separated by spaces or colons) for which `is_own` is
 /// false, joined by `:`, at the start of `list`; returns the new length.
-fn filter_entries(list: &mut [u8], mut is_own: impl FnMut(&[u8]) -> bool) -> usize {
+pub(crate) fn filter_entries(list: &mut [u8], mut is_own: impl FnMut(&[u8]) -> bool) -> usize {
     let mut write = 0;
     let mut read = 0;
     while read < list.len() {
@@ -110,7 +110,7 @@ fn filter_entries(list: &mut [u8], mut is_own: impl FnMut(&[u8]) -> bool) -> usi
 }
 
 /// The path the loader knows this library by.
-fn own_path() -> Option<&'static [u8]> {
+pub(crate) fn own_path() -> Option<&'static [u8]> {
     let mut info = sys::DlInfo {
         dli_fname: core::ptr::null(),
         dli_fbase: core::ptr::null_mut(),
@@ -127,7 +127,7 @@ fn own_path() -> Option<&'static [u8]> {
     Some(unsafe { CStr::from_ptr(info.dli_fname) }.to_bytes())
 }
 
-fn same_file(entry: &[u8], own: &[u8]) -> bool {
+pub(crate) fn same_file(entry: &[u8], own: &[u8]) -> bool {
     if entry == own {
         return true;
     }

@@ -10,6 +10,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use alloc_profile_format::end_reason;
 
+use crate::foreign;
 use crate::runtime::{
     self, enter, record_alloc, record_alloc_at, record_free, Forced, LIVE_BLOCKS,
 };
@@ -368,14 +369,35 @@ pub unsafe fn execve(
     argv: *const *const c_char,
     envp: *const *const c_char,
 ) -> c_int {
+    // SAFETY: the program's arguments, per execve's contract.
+    let clean = unsafe { foreign::clean_env_for(path, envp) };
+    let envp = clean.as_ref().map_or(envp, foreign::CleanEnv::envp);
     around_exec(&REAL_EXECVE, c"execve", |real| {
         // SAFETY: the address dlsym gave for execve, with the program's arguments.
         unsafe { core::mem::transmute::<usize, ExecveFn>(real)(path, argv, envp) }
     })
 }
 
-/// `execv` and `execvp` (glibc calls its internal execve, not ours).
+/// `execv` and `execvp` (glibc calls its internal execve, not ours). A foreign program (see
+/// `foreign`) is run by `execve`/`execvpe` with the cleaned environment instead.
 pub unsafe fn execv(path: *const c_char, argv: *const *const c_char, search: bool) -> c_int {
+    let mut buf = [0u8; 4096];
+    let resolved = if search {
+        // SAFETY: the program's argument, NUL-terminated.
+        unsafe { foreign::resolve(path, &mut buf) }
+    } else {
+        path
+    };
+    // SAFETY: as above; `environ` is the process's environment.
+    if let Some(clean) = unsafe { foreign::clean_env_for(resolved, sys::environ) } {
+        return if search {
+            // SAFETY: forwards the program's arguments with the cleaned environment.
+            unsafe { execvpe(path, argv, clean.envp()) }
+        } else {
+            // SAFETY: as above.
+            unsafe { execve(path, argv, clean.envp()) }
+        };
+    }
     let (cache, name) = if search {
         (&REAL_EXECVP, c"execvp")
     } else {
@@ -392,6 +414,10 @@ pub unsafe fn execvpe(
     argv: *const *const c_char,
     envp: *const *const c_char,
 ) -> c_int {
+    let mut buf = [0u8; 4096];
+    // SAFETY: the program's arguments, per execvpe's contract.
+    let clean = unsafe { foreign::clean_env_for(foreign::resolve(file, &mut buf), envp) };
+    let envp = clean.as_ref().map_or(envp, foreign::CleanEnv::envp);
     around_exec(&REAL_EXECVPE, c"execvpe", |real| {
         // SAFETY: the address dlsym gave for execvpe, with the program's arguments.
         unsafe { core::mem::transmute::<usize, ExecveFn>(real)(file, argv, envp) }
@@ -560,4 +586,50 @@ pub unsafe fn siginterrupt(sig: c_int, interrupt: c_int) -> c_int {
     }
     // SAFETY: the address dlsym gave for siginterrupt, with the program's arguments.
     unsafe { core::mem::transmute::<usize, SiginterruptFn>(real)(sig, interrupt) }
+}
+
+type SpawnFn = unsafe extern "C" fn(
+    *mut c_int,
+    *const c_char,
+    *const c_void,
+    *const c_void,
+    *const *const c_char,
+    *const *const c_char,
+) -> c_int;
+static REAL_POSIX_SPAWN: AtomicUsize = AtomicUsize::new(0);
+static REAL_POSIX_SPAWNP: AtomicUsize = AtomicUsize::new(0);
+
+/// `posix_spawn` and `posix_spawnp` (`search`): the child is a new process, profiled by its own
+/// copy of this library, except a foreign program (see `foreign`), which gets the cleaned
+/// environment.
+pub unsafe fn posix_spawn(
+    pid: *mut c_int,
+    path: *const c_char,
+    actions: *const c_void,
+    attr: *const c_void,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+    search: bool,
+) -> c_int {
+    let (cache, name) = if search {
+        (&REAL_POSIX_SPAWNP, c"posix_spawnp")
+    } else {
+        (&REAL_POSIX_SPAWN, c"posix_spawn")
+    };
+    let real = next_symbol(cache, name);
+    if real == 0 {
+        return sys::ENOSYS;
+    }
+    let mut buf = [0u8; 4096];
+    let resolved = if search {
+        // SAFETY: the program's argument, per posix_spawnp's contract.
+        unsafe { foreign::resolve(path, &mut buf) }
+    } else {
+        path
+    };
+    // SAFETY: as above.
+    let clean = unsafe { foreign::clean_env_for(resolved, envp) };
+    let envp = clean.as_ref().map_or(envp, foreign::CleanEnv::envp);
+    // SAFETY: the address dlsym gave for the function, with the program's arguments.
+    unsafe { core::mem::transmute::<usize, SpawnFn>(real)(pid, path, actions, attr, argv, envp) }
 }

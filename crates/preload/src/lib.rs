@@ -76,6 +76,7 @@ mod capture;
 mod counters;
 mod dir;
 mod env;
+mod foreign;
 mod hooks;
 mod intern;
 mod live;
@@ -389,6 +390,40 @@ pub unsafe extern "C" fn fexecve(
 ) -> c_int {
     // SAFETY: forwards the caller's contract unchanged.
     unsafe { hooks::fexecve(fd, argv, envp) }
+}
+
+/// Interposes `posix_spawn` (see `hooks::posix_spawn`).
+///
+/// # Safety
+/// `posix_spawn` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn posix_spawn(
+    pid: *mut c_int,
+    path: *const c_char,
+    actions: *const c_void,
+    attr: *const c_void,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::posix_spawn(pid, path, actions, attr, argv, envp, false) }
+}
+
+/// Interposes `posix_spawnp`.
+///
+/// # Safety
+/// `posix_spawnp` contract.
+#[cfg_attr(not(test), no_mangle)]
+pub unsafe extern "C" fn posix_spawnp(
+    pid: *mut c_int,
+    file: *const c_char,
+    actions: *const c_void,
+    attr: *const c_void,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
+    // SAFETY: forwards the caller's contract unchanged.
+    unsafe { hooks::posix_spawn(pid, file, actions, attr, argv, envp, true) }
 }
 
 /// Interposes `execveat`.

@@ -13,6 +13,7 @@ pub const MAP_PRIVATE: c_int = 0x02;
 pub const MAP_ANONYMOUS: c_int = 0x20;
 
 pub const O_RDONLY: c_int = 0;
+pub const X_OK: c_int = 1;
 pub const O_WRONLY: c_int = 0o1;
 pub const O_CREAT: c_int = 0o100;
 pub const O_EXCL: c_int = 0o200;
@@ -106,6 +107,7 @@ extern "C" {
     pub fn write(fd: c_int, buf: *const c_void, n: usize) -> isize;
     pub fn close(fd: c_int) -> c_int;
     pub fn unlink(path: *const c_char) -> c_int;
+    pub fn access(path: *const c_char, mode: c_int) -> c_int;
     pub fn link(from: *const c_char, to: *const c_char) -> c_int;
     pub fn readlink(path: *const c_char, buf: *mut c_char, size: usize) -> isize;
     pub fn getcwd(buf: *mut c_char, size: usize) -> *mut c_char;

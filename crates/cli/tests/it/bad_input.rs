@@ -282,35 +282,10 @@ fn diff_of_two_runs_and_bad_reports() {
 /// Needs `musl-gcc` (Debian's musl-tools, which `.ci/run` installs).
 #[test]
 fn musl_program_runs_unprofiled_and_unchanged() {
-    let found = std::process::Command::new("musl-gcc")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "musl-gcc is missing on CI: .ci/run installs musl-tools"
-        );
-        eprintln!("skipped: musl-gcc is not installed (apt-get install musl-tools)");
-        return;
-    }
     let dir = TempDir::new("musl");
-    let src = dir.0.join("hello.c");
-    std::fs::write(
-        &src,
-        "#include <stdio.h>\n#include <stdlib.h>\n\
-         int main(void) { char *p = malloc(16); puts(p ? \"hello from musl\" : \"no memory\"); \
-         free(p); return 3; }\n",
-    )
-    .unwrap();
-    let exe = dir.0.join("hello");
-    let cc = std::process::Command::new("musl-gcc")
-        .arg("-o")
-        .arg(&exe)
-        .arg(&src)
-        .status()
-        .unwrap();
-    assert!(cc.success());
+    let Some(exe) = crate::support::musl_hello(&dir.0) else {
+        return;
+    };
     // The library the runner would preload, as show-env installs it.
     let env = tool().arg("show-env").output().unwrap();
     let env = String::from_utf8_lossy(&env.stdout);

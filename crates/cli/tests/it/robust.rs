@@ -394,6 +394,34 @@ fn posix_spawn_child_is_profiled_as_its_own_process() {
     assert_started_child("posix-spawn", "procs::posix_spawn_self");
 }
 
+/// Children linked against musl cannot load the interposer; they inherit `LD_PRELOAD` but are
+/// started without it (posix_spawn, execv, execvp), so they run exactly as without the profiler.
+#[test]
+fn foreign_children_start_and_exit_as_without_the_profiler() {
+    let dir = TempDir::new("robust-musl");
+    let Some(hello) = crate::support::musl_hello(&dir.0) else {
+        return;
+    };
+    let run = run_robust("procs", &["foreign-children", hello.to_str().unwrap()]);
+    assert_eq!(run.code(), Some(0), "{}", context(&run));
+    assert_eq!(
+        run.stdout().matches("hello from musl").count(),
+        3,
+        "{}",
+        context(&run)
+    );
+    for line in [
+        "OK spawned status Some(3)",
+        "OK execv status 3",
+        "OK execvp status Some(3)",
+    ] {
+        assert!(run.stdout().contains(line), "{line}\n{}", context(&run));
+    }
+    assert!(!run.stderr().contains("Error"), "{}", context(&run));
+    // The parent and its two forks (which exec'd without having allocated) are the only profiles.
+    assert_eq!(processes(run.report()).len(), 1, "{}", context(&run));
+}
+
 #[test]
 fn no_follow_children_profiles_only_the_started_program() {
     let run = run_bin("procs", &["--no-follow-children"], &["spawn"], &[]);

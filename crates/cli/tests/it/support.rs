@@ -127,3 +127,38 @@ pub fn function<'a>(report: &'a serde_json::Value, name: &str) -> Option<&'a ser
         .iter()
         .find(|f| f["name"] == name)
 }
+
+/// Builds, with `musl-gcc`, a C program linked against musl that prints `hello from musl` and exits
+/// with status 3. `None` (after saying so) where musl-gcc is not installed; on CI (`CI` set), where
+/// `.ci/run` installs it, its absence fails the test.
+pub fn musl_hello(dir: &Path) -> Option<PathBuf> {
+    let found = Command::new("musl-gcc")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "musl-gcc is missing on CI: .ci/run installs musl-tools"
+        );
+        eprintln!("skipped: musl-gcc is not installed (apt-get install musl-tools)");
+        return None;
+    }
+    let src = dir.join("hello.c");
+    std::fs::write(
+        &src,
+        "#include <stdio.h>\n#include <stdlib.h>\n\
+         int main(void) { char *p = malloc(16); puts(p ? \"hello from musl\" : \"no memory\"); \
+         free(p); return 3; }\n",
+    )
+    .unwrap();
+    let exe = dir.join("hello");
+    let cc = Command::new("musl-gcc")
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(cc.success());
+    Some(exe)
+}

@@ -201,6 +201,33 @@ fn main() {
             let status = measure("procs::posix_spawn_self", posix_spawn_self);
             println!("OK child status {status}");
         }
+        "foreign-children" => {
+            // A program of another C library, started three ways: posix_spawn (Command), fork +
+            // execv, and fork + execvp (Command with a pre_exec hook). Each must start and exit
+            // as it would without the profiler.
+            let program = std::env::args().nth(2).expect("foreign-children PROGRAM");
+            let spawned = Command::new(&program).status().unwrap();
+            println!("OK spawned status {:?}", spawned.code());
+            let (path, strings) = {
+                let path = std::ffi::CString::new(program.clone()).unwrap();
+                (path, vec![std::ffi::CString::new("hello").unwrap()])
+            };
+            let argv = pointers(&strings);
+            // SAFETY: the child only calls execv and _exit.
+            let pid = unsafe { sys::fork() };
+            if pid == 0 {
+                // SAFETY: NUL-terminated path, NULL-terminated argv.
+                unsafe {
+                    sys::execv(path.as_ptr(), argv.as_ptr());
+                    sys::_exit(127)
+                }
+            }
+            let status = sys::wait_bounded(pid, 10).unwrap_or(-1);
+            println!("OK execv status {}", status >> 8);
+            // SAFETY: an empty pre_exec hook: std then forks and execs itself.
+            let forked = unsafe { Command::new(&program).pre_exec(|| Ok(())).status() }.unwrap();
+            println!("OK execvp status {:?}", forked.code());
+        }
         "child" => {
             measure("procs::spawned_child_work", spawned_child_work);
             println!("OK in child");

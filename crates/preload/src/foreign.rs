@@ -1,0 +1,237 @@
+//! Programs of another C library (musl) started by a profiled program. Their dynamic loader would try
+//! to load this library, which needs glibc, and refuse to start the program at all. So the exec and
+//! spawn hooks look at the program first (the ELF program headers: its loader), and give one whose
+//! loader is not glibc's an environment without this library in `LD_PRELOAD`: it runs unprofiled,
+//! exactly as it would have without the tool.
+//!
+//! No allocation: the header is read into a stack buffer and the new environment is built in a
+//! mapping of its own.
+
+use core::ffi::{c_char, CStr};
+use core::ptr::{self, NonNull};
+
+use crate::sys;
+
+const PATH_MAX: usize = 4096;
+const HEAD: usize = 4096;
+const PT_INTERP: u32 = 3;
+
+/// Whether `path` is an ELF executable whose loader is not glibc's (`ld-linux*`). Scripts, static
+/// executables and unreadable files are not.
+///
+/// # Safety
+/// `path` must be null or a NUL-terminated string.
+pub unsafe fn is_foreign(path: *const c_char) -> bool {
+    if path.is_null() {
+        return false;
+    }
+    let _errno = sys::SavedErrno::new();
+    // SAFETY: NUL-terminated path.
+    let fd = unsafe { sys::open(path, sys::O_RDONLY | sys::O_CLOEXEC) };
+    if fd < 0 {
+        return false;
+    }
+    let mut head = [0u8; HEAD];
+    // SAFETY: reads at most HEAD bytes into our buffer.
+    let n = unsafe { sys::read(fd, head.as_mut_ptr().cast(), HEAD) };
+    // SAFETY: our descriptor.
+    unsafe { sys::close(fd) };
+    if n <= 0 {
+        return false;
+    }
+    foreign_loader(&head[..n as usize])
+}
+
+/// Whether an ELF file's first bytes name a loader other than glibc's.
+fn foreign_loader(head: &[u8]) -> bool {
+    let read = |at: usize, len: usize| -> Option<u64> {
+        let bytes = head.get(at..at.checked_add(len)?)?;
+        Some(
+            bytes
+                .iter()
+                .rev()
+                .fold(0u64, |v, &b| (v << 8) | u64::from(b)),
+        )
+    };
+    if head.get(..6) != Some(b"\x7fELF\x02\x01".as_slice()) {
+        return false;
+    }
+    let (Some(phoff), Some(phentsize), Some(phnum)) = (read(32, 8), read(54, 2), read(56, 2))
+    else {
+        return false;
+    };
+    for i in 0..phnum as usize {
+        let ph = phoff as usize + i * phentsize as usize;
+        if read(ph, 4) != Some(u64::from(PT_INTERP)) {
+            continue;
+        }
+        let (Some(offset), Some(size)) = (read(ph + 8, 8), read(ph + 32, 8)) else {
+            return false;
+        };
+        let Some(interp) =
+            head.get(offset as usize..(offset as usize).saturating_add(size as usize))
+        else {
+            return false;
+        };
+        let interp = interp.split(|&b| b == 0).next().unwrap_or(&[]);
+        let name = interp.rsplit(|&b| b == b'/').next().unwrap_or(interp);
+        return !name.starts_with(b"ld-linux");
+    }
+    false
+}
+
+/// The file `execvp`/`posix_spawnp` would run for `file`: itself when it has a slash, else the
+/// first `PATH` entry (default `/bin:/usr/bin`, as glibc's) where it is executable. Null when none.
+///
+/// # Safety
+/// `file` must be null or a NUL-terminated string.
+pub unsafe fn resolve(file: *const c_char, buf: &mut [u8; PATH_MAX]) -> *const c_char {
+    if file.is_null() {
+        return ptr::null();
+    }
+    // SAFETY: NUL-terminated.
+    let name = unsafe { CStr::from_ptr(file) }.to_bytes();
+    if name.is_empty() || name.contains(&b'/') {
+        return file;
+    }
+    // SAFETY: getenv with a NUL-terminated name.
+    let path = unsafe { sys::getenv(c"PATH".as_ptr()) };
+    let path: &[u8] = if path.is_null() {
+        b"/bin:/usr/bin"
+    } else {
+        // SAFETY: getenv returns a NUL-terminated string.
+        unsafe { CStr::from_ptr(path) }.to_bytes()
+    };
+    let _errno = sys::SavedErrno::new();
+    for dir in path.split(|&b| b == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let len = dir.len() + 1 + name.len();
+        if len >= PATH_MAX {
+            continue;
+        }
+        buf[..dir.len()].copy_from_slice(dir);
+        buf[dir.len()] = b'/';
+        buf[dir.len() + 1..len].copy_from_slice(name);
+        buf[len] = 0;
+        // SAFETY: NUL-terminated candidate.
+        if unsafe { sys::access(buf.as_ptr().cast(), sys::X_OK) } == 0 {
+            return buf.as_ptr().cast();
+        }
+    }
+    ptr::null()
+}
+
+/// A copy of an environment with this library taken out of `LD_PRELOAD` (the entry is dropped when
+/// nothing else is left in it), in a mapping of its own, unmapped on drop.
+pub struct CleanEnv {
+    map: NonNull<u8>,
+    len: usize,
+}
+
+impl CleanEnv {
+    /// # Safety
+    /// `envp` must be null or a NULL-terminated array of NUL-terminated strings.
+    pub unsafe fn new(envp: *const *const c_char) -> Option<Self> {
+        let own = crate::env::own_path()?;
+        let mut count = 0;
+        let mut preload_len = 0;
+        if !envp.is_null() {
+            // SAFETY: NULL-terminated array.
+            while !unsafe { *envp.add(count) }.is_null() {
+                // SAFETY: as above.
+                let entry = unsafe { CStr::from_ptr(*envp.add(count)) }.to_bytes();
+                if entry.starts_with(b"LD_PRELOAD=") {
+                    preload_len = preload_len.max(entry.len() + 1);
+                }
+                count += 1;
+            }
+        }
+        let table = (count + 1) * core::mem::size_of::<*const c_char>();
+        let len = table + preload_len;
+        let map = sys::map(len)?;
+        let out: *mut *const c_char = map.as_ptr().cast();
+        // SAFETY: the mapping holds `table` bytes of pointers, then `preload_len` bytes of text.
+        let text = unsafe { core::slice::from_raw_parts_mut(map.as_ptr().add(table), preload_len) };
+        let mut kept = 0;
+        let mut text_used = false;
+        for i in 0..count {
+            // SAFETY: i < count entries of the caller's array.
+            let mut entry = unsafe { *envp.add(i) };
+            // SAFETY: NUL-terminated.
+            let bytes = unsafe { CStr::from_ptr(entry) }.to_bytes();
+            if let Some(value) = bytes.strip_prefix(b"LD_PRELOAD=") {
+                if text_used {
+                    // A second LD_PRELOAD entry: the loader reads the first; drop the others.
+                    continue;
+                }
+                text_used = true;
+                let head = b"LD_PRELOAD=".len();
+                text[..bytes.len()].copy_from_slice(bytes);
+                let new_len =
+                    crate::env::filter_entries(&mut text[head..head + value.len()], |e| {
+                        crate::env::same_file(e, own)
+                    });
+                if new_len == 0 {
+                    continue;
+                }
+                text[head + new_len] = 0;
+                entry = text.as_ptr().cast();
+            }
+            // SAFETY: kept <= i < count, inside the table.
+            unsafe { out.add(kept).write(entry) };
+            kept += 1;
+        }
+        // SAFETY: as above; the mapping is zeroed, but write the terminator anyway.
+        unsafe { out.add(kept).write(ptr::null()) };
+        Some(Self { map, len })
+    }
+
+    pub fn envp(&self) -> *const *const c_char {
+        self.map.as_ptr().cast()
+    }
+}
+
+impl Drop for CleanEnv {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping; the environment it holds is not used after this.
+        unsafe { sys::unmap(self.map.as_ptr(), self.len) };
+    }
+}
+
+/// For an exec or spawn of `path` with `envp`: a clean environment when `path` is foreign.
+///
+/// # Safety
+/// As [`is_foreign`] and [`CleanEnv::new`].
+pub unsafe fn clean_env_for(path: *const c_char, envp: *const *const c_char) -> Option<CleanEnv> {
+    // SAFETY: per the contract.
+    if unsafe { is_foreign(path) } {
+        // SAFETY: per the contract.
+        unsafe { CleanEnv::new(envp) }
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glibc_programs_are_not_foreign() {
+        let me = std::env::current_exe().unwrap();
+        let bytes = std::fs::read(me).unwrap();
+        assert!(!foreign_loader(&bytes[..HEAD]));
+        assert!(!foreign_loader(b"#!/bin/sh\n"));
+        assert!(!foreign_loader(b""));
+    }
+
+    #[test]
+    fn another_loader_is_foreign() {
+        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let glibc = b"/lib64/ld-linux-x86-64.so.2";
+        let at = me.windows(glibc.len()).position(|w| w == glibc).unwrap();
+        let mut other = me[..HEAD.max(at + glibc.len())].to_vec();
+        other[at..at + glibc.len()].copy_from_slice(b"/lib/ld-musl-x86_64.so.1\0\0\0");
+        assert!(foreign_loader(&other));
+    }
+}
