@@ -7,7 +7,7 @@
 //! No allocation: the header is read into a stack buffer and the new environment is built in a
 //! mapping of its own.
 
-use core::ffi::{c_char, CStr};
+use core::ffi::{c_char, c_int, CStr};
 use core::ptr::{self, NonNull};
 
 use crate::sys;
@@ -119,6 +119,58 @@ pub unsafe fn resolve(file: *const c_char, buf: &mut [u8; PATH_MAX]) -> *const c
         }
     }
     ptr::null()
+}
+
+/// The path `execveat(dirfd, path, .., flags)` (and `fexecve(fd)`: `path` empty with `AT_EMPTY_PATH`)
+/// runs, for [`is_foreign`]: `path` itself when absolute or relative to the working directory, else
+/// through `/proc/self/fd/<dirfd>`. Null when it does not fit.
+///
+/// # Safety
+/// `path` must be null or a NUL-terminated string.
+pub unsafe fn at_path(
+    dirfd: c_int,
+    path: *const c_char,
+    buf: &mut [u8; PATH_MAX],
+) -> *const c_char {
+    const AT_FDCWD: c_int = -100;
+    let rest: &[u8] = if path.is_null() {
+        b""
+    } else {
+        // SAFETY: NUL-terminated.
+        unsafe { CStr::from_ptr(path) }.to_bytes()
+    };
+    if rest.first() == Some(&b'/') || (dirfd == AT_FDCWD && !rest.is_empty()) {
+        return path;
+    }
+    let mut len = 0;
+    let mut push = |part: &[u8]| {
+        if len + part.len() < PATH_MAX {
+            buf[len..len + part.len()].copy_from_slice(part);
+            len += part.len();
+            true
+        } else {
+            false
+        }
+    };
+    let mut digits = [0u8; 12];
+    let mut i = digits.len();
+    let mut v = dirfd.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let ok = push(b"/proc/self/fd/")
+        && push(&digits[i..])
+        && (rest.is_empty() || (push(b"/") && push(rest)));
+    if !ok {
+        return ptr::null();
+    }
+    buf[len] = 0;
+    buf.as_ptr().cast()
 }
 
 /// A copy of an environment with this library taken out of `LD_PRELOAD` (the entry is dropped when

@@ -425,6 +425,11 @@ pub unsafe fn execvpe(
 }
 
 pub unsafe fn fexecve(fd: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+    let mut buf = [0u8; 4096];
+    // SAFETY: the program's arguments, per fexecve's contract.
+    let clean =
+        unsafe { foreign::clean_env_for(foreign::at_path(fd, c"".as_ptr(), &mut buf), envp) };
+    let envp = clean.as_ref().map_or(envp, foreign::CleanEnv::envp);
     around_exec(&REAL_FEXECVE, c"fexecve", |real| {
         // SAFETY: the address dlsym gave for fexecve, with the program's arguments.
         unsafe { core::mem::transmute::<usize, FexecveFn>(real)(fd, argv, envp) }
@@ -438,6 +443,10 @@ pub unsafe fn execveat(
     envp: *const *const c_char,
     flags: c_int,
 ) -> c_int {
+    let mut buf = [0u8; 4096];
+    // SAFETY: the program's arguments, per execveat's contract.
+    let clean = unsafe { foreign::clean_env_for(foreign::at_path(dirfd, path, &mut buf), envp) };
+    let envp = clean.as_ref().map_or(envp, foreign::CleanEnv::envp);
     around_exec(&REAL_EXECVEAT, c"execveat", |real| {
         // SAFETY: the address dlsym gave for execveat, with the program's arguments.
         unsafe { core::mem::transmute::<usize, ExecveatFn>(real)(dirfd, path, argv, envp, flags) }

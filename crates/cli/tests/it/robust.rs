@@ -395,7 +395,8 @@ fn posix_spawn_child_is_profiled_as_its_own_process() {
 }
 
 /// Children linked against musl cannot load the interposer; they inherit `LD_PRELOAD` but are
-/// started without it (posix_spawn, execv, execvp), so they run exactly as without the profiler.
+/// started without it (posix_spawn, execv, fexecve, execveat, execvp), so they run exactly as
+/// without the profiler.
 #[test]
 fn foreign_children_start_and_exit_as_without_the_profiler() {
     let dir = TempDir::new("robust-musl");
@@ -406,13 +407,15 @@ fn foreign_children_start_and_exit_as_without_the_profiler() {
     assert_eq!(run.code(), Some(0), "{}", context(&run));
     assert_eq!(
         run.stdout().matches("hello from musl").count(),
-        3,
+        5,
         "{}",
         context(&run)
     );
     for line in [
         "OK spawned status Some(3)",
         "OK execv status 3",
+        "OK fexecve status 3",
+        "OK execveat status 3",
         "OK execvp status Some(3)",
     ] {
         assert!(run.stdout().contains(line), "{line}\n{}", context(&run));

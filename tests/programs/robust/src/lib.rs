@@ -77,6 +77,15 @@ pub mod sys {
             envp: *const *const c_char,
         ) -> c_int;
         pub static environ: *const *const c_char;
+        pub fn open(path: *const c_char, flags: c_int, ...) -> c_int;
+        pub fn fexecve(fd: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int;
+        pub fn execveat(
+            dirfd: c_int,
+            path: *const c_char,
+            argv: *const *const c_char,
+            envp: *const *const c_char,
+            flags: c_int,
+        ) -> c_int;
     }
 
     /// Waits for `pid` for at most `secs` seconds; kills it (SIGKILL) if it is still running then.

@@ -202,8 +202,8 @@ fn main() {
             println!("OK child status {status}");
         }
         "foreign-children" => {
-            // A program of another C library, started three ways: posix_spawn (Command), fork +
-            // execv, and fork + execvp (Command with a pre_exec hook). Each must start and exit
+            // A program of another C library, started five ways: posix_spawn (Command), fork +
+            // execv, fexecve or execveat, and fork + execvp (Command with a pre_exec hook). Each must start and exit
             // as it would without the profiler.
             let program = std::env::args().nth(2).expect("foreign-children PROGRAM");
             let spawned = Command::new(&program).status().unwrap();
@@ -213,17 +213,30 @@ fn main() {
                 (path, vec![std::ffi::CString::new("hello").unwrap()])
             };
             let argv = pointers(&strings);
-            // SAFETY: the child only calls execv and _exit.
-            let pid = unsafe { sys::fork() };
-            if pid == 0 {
-                // SAFETY: NUL-terminated path, NULL-terminated argv.
-                unsafe {
-                    sys::execv(path.as_ptr(), argv.as_ptr());
-                    sys::_exit(127)
+            // Forks, runs `exec` in the child (which only calls exec functions and _exit), and
+            // prints the child's exit status under `name`.
+            let via = |name: &str, exec: &dyn Fn()| {
+                // SAFETY: see above.
+                let pid = unsafe { sys::fork() };
+                if pid == 0 {
+                    exec();
+                    // SAFETY: ends the child whose exec failed.
+                    unsafe { sys::_exit(127) }
                 }
-            }
-            let status = sys::wait_bounded(pid, 10).unwrap_or(-1);
-            println!("OK execv status {}", status >> 8);
+                let status = sys::wait_bounded(pid, 10).unwrap_or(-1);
+                println!("OK {name} status {}", status >> 8);
+            };
+            // SAFETY (all three): NUL-terminated path, NULL-terminated argv, the environment.
+            via("execv", &|| unsafe {
+                sys::execv(path.as_ptr(), argv.as_ptr());
+            });
+            via("fexecve", &|| unsafe {
+                let fd = sys::open(path.as_ptr(), 0);
+                sys::fexecve(fd, argv.as_ptr(), sys::environ);
+            });
+            via("execveat", &|| unsafe {
+                sys::execveat(-100, path.as_ptr(), argv.as_ptr(), sys::environ, 0);
+            });
             // SAFETY: an empty pre_exec hook: std then forks and execs itself.
             let forked = unsafe { Command::new(&program).pre_exec(|| Ok(())).status() }.unwrap();
             println!("OK execvp status {:?}", forked.code());
