@@ -152,20 +152,10 @@ pub unsafe fn at_path(
             false
         }
     };
-    let mut digits = [0u8; 12];
-    let mut i = digits.len();
-    let mut v = dirfd.unsigned_abs();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    let ok = push(b"/proc/self/fd/")
-        && push(&digits[i..])
-        && (rest.is_empty() || (push(b"/") && push(rest)));
+    let mut digits = [0u8; 20];
+    let digits = crate::profile::decimal(u64::from(dirfd.unsigned_abs()), &mut digits);
+    let ok =
+        push(b"/proc/self/fd/") && push(digits) && (rest.is_empty() || (push(b"/") && push(rest)));
     if !ok {
         return ptr::null();
     }

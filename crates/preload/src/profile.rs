@@ -625,7 +625,8 @@ fn join(out: &mut [u8], parts: &[&[u8]]) -> Option<usize> {
     Some(len)
 }
 
-fn decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
+/// `v` in decimal, written at the end of `buf`.
+pub fn decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     loop {
         i -= 1;
