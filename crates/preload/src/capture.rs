@@ -36,6 +36,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use alloc_profile_format::stack_flags;
 
+use crate::intern::{hash_frame, hash_frames, FRAMES_SEED};
 use crate::sync::SyncCell;
 use crate::sys;
 
@@ -44,20 +45,53 @@ const MAX_RANGES: usize = 8;
 const MAX_FRAME_SIZE: usize = 16 << 20;
 const MAX_STACK_SPAN: usize = 1 << 30;
 
-/// Executable ranges `[start, end)` of this library and of the main executable. Written once in the
-/// constructor, before the library turns active; read-only afterwards.
+/// Executable ranges `[start, end)` of this library and of the main executable, each with its
+/// bounding range (one comparison pair answers most questions: a single text segment is the rule).
+/// Written once in the constructor, before the library turns active; read-only afterwards.
 struct Text {
-    own: [(usize, usize); MAX_RANGES],
-    own_len: usize,
-    exe: [(usize, usize); MAX_RANGES],
-    exe_len: usize,
+    own: Ranges,
+    exe: Ranges,
+}
+
+#[derive(Clone, Copy)]
+struct Ranges {
+    list: [(usize, usize); MAX_RANGES],
+    len: usize,
+    /// Smallest start and largest end of `list` (empty: `(usize::MAX, 0)`).
+    lo: usize,
+    hi: usize,
+}
+
+impl Ranges {
+    const EMPTY: Ranges = Ranges {
+        list: [(0, 0); MAX_RANGES],
+        len: 0,
+        lo: usize::MAX,
+        hi: 0,
+    };
+
+    fn new(list: [(usize, usize); MAX_RANGES], len: usize) -> Ranges {
+        let used = &list[..len];
+        Ranges {
+            list,
+            len,
+            lo: used.iter().map(|r| r.0).min().unwrap_or(usize::MAX),
+            hi: used.iter().map(|r| r.1).max().unwrap_or(0),
+        }
+    }
+
+    #[inline(always)]
+    fn contains(&self, addr: usize) -> bool {
+        if addr < self.lo || addr >= self.hi {
+            return false;
+        }
+        self.len == 1 || within(&self.list[..self.len], addr)
+    }
 }
 
 static TEXT: SyncCell<Text> = SyncCell::new(Text {
-    own: [(0, 0); MAX_RANGES],
-    own_len: 0,
-    exe: [(0, 0); MAX_RANGES],
-    exe_len: 0,
+    own: Ranges::EMPTY,
+    exe: Ranges::EMPTY,
 });
 
 /// Whether this library itself was compiled with frame pointers (the cli's build passes
@@ -77,14 +111,12 @@ fn within(ranges: &[(usize, usize)], addr: usize) -> bool {
 
 #[inline(always)]
 pub fn in_own_text(addr: usize) -> bool {
-    let t = text();
-    within(&t.own[..t.own_len], addr)
+    text().own.contains(addr)
 }
 
 #[inline(always)]
 pub fn in_exe_text(addr: usize) -> bool {
-    let t = text();
-    within(&t.exe[..t.exe_len], addr)
+    text().exe.contains(addr)
 }
 
 /// Finds the text ranges and checks our own frame pointers. Constructor only (single-threaded,
@@ -127,12 +159,10 @@ unsafe extern "C" fn collect_text(
         }
     }
     if first {
-        t.exe = ranges;
-        t.exe_len = n;
+        t.exe = Ranges::new(ranges, n);
     }
     if within(&ranges[..n], own_probe) {
-        t.own = ranges;
-        t.own_len = n;
+        t.own = Ranges::new(ranges, n);
     }
     0
 }
@@ -185,7 +215,8 @@ impl FrameBuf {
 }
 
 /// Captures the calling thread's stack (see the module docs). `top` is the top of the thread's
-/// stack. Returns the frames and the stack flags (DWARF, TRUNCATED).
+/// stack. Returns the frames, the stack flags (DWARF, TRUNCATED) and the frames' running hash
+/// ([`crate::intern::hash_frames`]).
 ///
 /// `in_spawn`: the caller is inside our `pthread_create` hook (glibc allocating for the new thread),
 /// whose own frames are then skipped instead of ending the walk. `bottom_known`: the thread runs on
@@ -196,52 +227,61 @@ pub fn capture(
     in_spawn: bool,
     bottom_known: bool,
     buf: &mut FrameBuf,
-) -> (&[u64], u32) {
+) -> (&[u64], u32, u64) {
     if OWN_FRAME_POINTERS.load(Ordering::Relaxed) {
-        let (n, flags, complete) = walk_frame_pointers(top, buf);
+        let (n, flags, complete, hash) = walk_frame_pointers(top, buf);
         if n > 0
             && (complete || !bottom_known)
             // SAFETY: `n >= 1` means slot 0 was written.
             && in_exe_text(unsafe { buf.0[0].assume_init() } as usize)
         {
-            return (buf.frames(n), flags);
+            return (buf.frames(n), flags, hash);
         }
     }
     let (n, flags) = walk_dwarf(buf, in_spawn);
-    (buf.frames(n), flags | stack_flags::DWARF)
+    let frames = buf.frames(n);
+    (frames, flags | stack_flags::DWARF, hash_frames(frames))
 }
 
-/// The frame-pointer walk: (frames written, flags, complete). Complete means the walk reached a
-/// frame of ours after the program's frames (a trampoline), or was cut at [`MAX_FRAMES`].
+/// The frame-pointer walk: (frames written, flags, complete, running hash of the frames).
+/// Complete means the walk reached a frame of ours after the program's frames (a trampoline), or
+/// was cut at [`MAX_FRAMES`].
 #[inline(always)]
-fn walk_frame_pointers(top: usize, buf: &mut FrameBuf) -> (usize, u32, bool) {
+fn walk_frame_pointers(top: usize, buf: &mut FrameBuf) -> (usize, u32, bool, u64) {
     let sp = stack_pointer();
     if top.wrapping_sub(sp) > MAX_STACK_SPAN {
         // Not on the stack we know (a coroutine or alternate signal stack): the range up to `top`
         // may have holes, so leave this stack to the DWARF unwinder.
-        return (0, 0, false);
+        return (0, 0, false, FRAMES_SEED);
     }
     let mut fp = frame_pointer();
     let mut n = 0;
     let mut flags = 0;
     let mut leading = true;
     let mut complete = false;
+    // Invariant at the top of the loop: `fp` is 8-aligned and at or above the stack pointer (checked
+    // here, then kept by requiring each next frame pointer to be aligned and higher).
+    if fp % 8 != 0 || fp < sp || top < 16 {
+        return (0, 0, false, FRAMES_SEED);
+    }
+    let mut hash = FRAMES_SEED;
+    // Loop invariants in registers: the last frame pointer with room for its two words, and the
+    // text bounds (one comparison pair decides for a single text segment, the rule).
+    let last_fp = top - 16;
+    let t = text();
+    let (exe_lo, exe_hi, exe_one) = (t.exe.lo, t.exe.hi, t.exe.len == 1);
+    let in_exe = |addr: usize| {
+        addr >= exe_lo && addr < exe_hi && (exe_one || within(&t.exe.list[..t.exe.len], addr))
+    };
     loop {
-        if fp % 8 != 0 || fp < sp || fp.saturating_add(16) > top {
+        if fp > last_fp {
             break;
         }
         // SAFETY: `fp..fp+16` lies between this thread's stack pointer and the top of its stack,
         // which is mapped.
         let (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-        if ret < 4096 || (ret >= sp && ret < top) {
-            break;
-        }
-        if in_own_text(ret) {
-            if !leading {
-                complete = true;
-                break;
-            }
-        } else {
+        // The common case first: a return address into the executable (never inside the stack).
+        if in_exe(ret) {
             leading = false;
             if n == MAX_FRAMES {
                 flags |= stack_flags::TRUNCATED;
@@ -250,16 +290,36 @@ fn walk_frame_pointers(top: usize, buf: &mut FrameBuf) -> (usize, u32, bool) {
             }
             buf.0[n] = MaybeUninit::new(ret as u64);
             n += 1;
-            if !in_exe_text(ret) {
+            hash = hash_frame(hash, ret as u64);
+        } else if t.own.contains(ret) {
+            if !leading {
+                complete = true;
                 break;
             }
+        } else {
+            // Outside the executable and this library: kept if it looks like code, and the walk
+            // ends (such code keeps no frame pointers, so the chain beyond it is garbage).
+            if ret < 4096 || (ret >= sp && ret < top) {
+                break;
+            }
+            if n == MAX_FRAMES {
+                flags |= stack_flags::TRUNCATED;
+                complete = true;
+                break;
+            }
+            buf.0[n] = MaybeUninit::new(ret as u64);
+            n += 1;
+            hash = hash_frame(hash, ret as u64);
+            break;
         }
-        if next <= fp || next - fp > MAX_FRAME_SIZE {
+        // Strictly higher (a wrapped difference of 0 or less is huge), at most MAX_FRAME_SIZE
+        // higher, 8-aligned.
+        if next.wrapping_sub(fp).wrapping_sub(1) >= MAX_FRAME_SIZE || next % 8 != 0 {
             break;
         }
         fp = next;
     }
-    (n, flags, complete)
+    (n, flags, complete, hash)
 }
 
 struct DwarfWalk<'a> {

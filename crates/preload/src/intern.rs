@@ -54,13 +54,34 @@ pub struct StackKey<'a> {
     pub hash: u64,
 }
 
+/// Start of a stack's running frame hash.
+pub const FRAMES_SEED: u64 = 0x243F_6A88_85A3_08D3;
+
+/// One step of the running frame hash (the frame-pointer walk takes it as it goes).
+#[inline(always)]
+pub fn hash_frame(h: u64, frame: u64) -> u64 {
+    (h ^ frame)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .rotate_left(29)
+}
+
+/// The running hash of `frames` from [`FRAMES_SEED`].
+#[inline]
+pub fn hash_frames(frames: &[u64]) -> u64 {
+    frames.iter().fold(FRAMES_SEED, |h, &f| hash_frame(h, f))
+}
+
 impl<'a> StackKey<'a> {
-    #[inline]
+    #[cfg(test)]
     pub fn new(frames: &'a [u64], parent: u32, flags: u32) -> Self {
-        let mut h = ((u64::from(parent) << 32) | u64::from(flags)) ^ 0x243F_6A88_85A3_08D3;
-        for &f in frames {
-            h = (h ^ f).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29);
-        }
+        Self::with_frames_hash(frames, parent, flags, hash_frames(frames))
+    }
+
+    /// The key, given [`hash_frames`] of `frames`.
+    #[inline(always)]
+    pub fn with_frames_hash(frames: &'a [u64], parent: u32, flags: u32, frames_hash: u64) -> Self {
+        let mut h = frames_hash
+            ^ ((u64::from(parent) << 32) | u64::from(flags)).wrapping_mul(0xA076_1D64_78BD_642F);
         h ^= h >> 32;
         h = h.wrapping_mul(0xD6E8_FEB8_6659_FD93);
         h ^= h >> 32;

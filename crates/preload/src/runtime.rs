@@ -328,13 +328,13 @@ pub fn record_alloc_at(
 ) {
     let counters = own_counters(tls);
     let mut buf = FrameBuf::new();
-    let (frames, flags) = capture::capture(
+    let (frames, flags, frames_hash) = capture::capture(
         tls.top.get(),
         tls.in_spawn.get(),
         tls.bottom.get(),
         &mut buf,
     );
-    let key = StackKey::new(frames, tls.parent.get(), flags);
+    let key = StackKey::with_frames_hash(frames, tls.parent.get(), flags, frames_hash);
     let block = |rec| Block {
         rec,
         size,
@@ -463,13 +463,18 @@ pub fn spawn_stack(tls: &'static Tls) -> u32 {
     // Registration sets the stack top the walk needs.
     let _ = own_counters(tls);
     let mut buf = FrameBuf::new();
-    let (frames, flags) = capture::capture(
+    let (frames, flags, frames_hash) = capture::capture(
         tls.top.get(),
         tls.in_spawn.get(),
         tls.bottom.get(),
         &mut buf,
     );
-    let key = StackKey::new(frames, tls.parent.get(), flags | stack_flags::SPAWN);
+    let key = StackKey::with_frames_hash(
+        frames,
+        tls.parent.get(),
+        flags | stack_flags::SPAWN,
+        frames_hash,
+    );
     STACKS.intern(&key).map_or(NO_STACK, |rec| rec.id)
 }
 
