@@ -82,10 +82,10 @@ impl Ranges {
 
     #[inline(always)]
     fn contains(&self, addr: usize) -> bool {
-        if addr < self.lo || addr >= self.hi {
-            return false;
-        }
-        self.len == 1 || within(&self.list[..self.len], addr)
+        // One unsigned comparison for `lo <= addr < hi` (empty: `hi - lo` wraps to a huge span, but
+        // `len` is then 0 and `within` finds nothing).
+        addr.wrapping_sub(self.lo) < self.hi.wrapping_sub(self.lo)
+            && (self.len == 1 || within(&self.list[..self.len], addr))
     }
 }
 
@@ -269,9 +269,9 @@ fn walk_frame_pointers(top: usize, buf: &mut FrameBuf) -> (usize, u32, bool, u64
     // text bounds (one comparison pair decides for a single text segment, the rule).
     let last_fp = top - 16;
     let t = text();
-    let (exe_lo, exe_hi, exe_one) = (t.exe.lo, t.exe.hi, t.exe.len == 1);
+    let (exe_lo, exe_span, exe_one) = (t.exe.lo, t.exe.hi.wrapping_sub(t.exe.lo), t.exe.len == 1);
     let in_exe = |addr: usize| {
-        addr >= exe_lo && addr < exe_hi && (exe_one || within(&t.exe.list[..t.exe.len], addr))
+        addr.wrapping_sub(exe_lo) < exe_span && (exe_one || within(&t.exe.list[..t.exe.len], addr))
     };
     loop {
         if fp > last_fp {
