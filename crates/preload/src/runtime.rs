@@ -46,8 +46,8 @@ pub static START_MONO_NS: AtomicU64 = AtomicU64::new(0);
 pub static START_REAL_NS: AtomicU64 = AtomicU64::new(0);
 pub static START_TSC: AtomicU64 = AtomicU64::new(0);
 /// Lifetimes are measured (`CARGO_ALLOC_PROFILE_LIFETIMES=1`): every allocation and release
-/// reads the time-stamp counter, about 21 ns each on this kind of VM (measured: allocbench 4.5x
-/// native with it, 3.3x without). Off, blocks are stamped with a sequence number instead, which is
+/// reads the time-stamp counter, about 21 ns each on this kind of VM (measured: allocbench 3.7x
+/// native with it, 3.1x without). Off, blocks are stamped with a sequence number instead, which is
 /// all that temporaries need.
 pub static LIFETIMES: AtomicBool = AtomicBool::new(false);
 /// Hands out ranges of 2^32 sequence numbers to threads, so stamps are unique process-wide.
