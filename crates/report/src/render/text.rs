@@ -1060,7 +1060,7 @@ fn sparkline(histogram: &[u64], (lo, hi): (usize, usize)) -> String {
 fn bucket_label(b: usize) -> String {
     let (min, max) = super::json::bucket_range(b);
     match max {
-        Some(0) => "0 B".to_owned(),
+        Some(max) if max == min => format!("{min} B"),
         Some(max) if max < 1024 => format!("{min}–{max} B"),
         Some(max) => {
             let (lo, lo_unit) = power_of_two(min);
@@ -1088,4 +1088,19 @@ fn power_of_two(n: u64) -> (u64, &'static str) {
         unit += 1;
     }
     (n, UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bucket_label;
+
+    #[test]
+    fn size_buckets_read_naturally() {
+        let labels: Vec<String> = (0..13).map(bucket_label).collect();
+        assert_eq!(labels[0], "0 B");
+        assert_eq!(labels[1], "1 B");
+        assert_eq!(labels[2], "2–3 B");
+        assert_eq!(labels[10], "512–1023 B");
+        assert_eq!(labels[11], "1–2 KiB");
+    }
 }
