@@ -21,6 +21,9 @@ struct RawMetadata {
     workspace_root: PathBuf,
     target_directory: PathBuf,
     resolve: Option<RawResolve>,
+    /// `[workspace.metadata]`.
+    #[serde(default)]
+    metadata: serde_json::Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +44,9 @@ struct RawPackage {
     name: String,
     manifest_path: PathBuf,
     targets: Vec<RawTarget>,
+    /// `[package.metadata]`.
+    #[serde(default)]
+    metadata: serde_json::Value,
 }
 
 #[derive(Debug, Deserialize, Clone)]
@@ -63,6 +69,8 @@ pub struct Workspace {
     pub targets: Vec<RawTarget>,
     /// Global allocator libraries in the dependency graph that need link-time wrappers.
     pub allocators: Vec<crate::wrap::Allocator>,
+    /// Allocation budgets of the workspace and its member packages (see [`crate::budgets`]).
+    pub budgets: Vec<alloc_profile_report::budget::Budget>,
 }
 
 impl Workspace {
@@ -119,6 +127,11 @@ impl Workspace {
             .filter_map(|p| Some((p.name.as_str(), *features.get(p.id.as_str())?)))
             .collect();
         let allocators = crate::wrap::detect(resolved);
+        let mut budgets = crate::budgets::from_metadata(
+            &raw.metadata,
+            "workspace.metadata",
+            &raw.workspace_root.join("Cargo.toml").display().to_string(),
+        )?;
         for pkg in raw.packages {
             let dir = pkg
                 .manifest_path
@@ -127,6 +140,11 @@ impl Workspace {
                 .unwrap_or_default();
             let crate_name = pkg.name.replace('-', "_");
             if raw.workspace_members.contains(&pkg.id) {
+                budgets.extend(crate::budgets::from_metadata(
+                    &pkg.metadata,
+                    "package.metadata",
+                    &pkg.manifest_path.display().to_string(),
+                )?);
                 members.push((dir, crate_name));
                 targets.extend(pkg.targets);
             } else {
@@ -138,6 +156,7 @@ impl Workspace {
             target_directory: raw.target_directory,
             members,
             dependencies,
+            budgets,
             targets,
             allocators,
         })
@@ -152,6 +171,7 @@ impl Workspace {
             dependencies: Vec::new(),
             targets: Vec::new(),
             allocators: Vec::new(),
+            budgets: Vec::new(),
         }
     }
 

@@ -290,6 +290,9 @@ pub struct ReportArgs {
     /// Colors in the text report: auto (on a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Do not check the allocation budgets in Cargo.toml.
+    #[arg(long)]
+    pub no_budgets: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

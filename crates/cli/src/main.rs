@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 mod allocator;
+mod budgets;
 mod cargo;
 mod cli;
 mod diff;

@@ -271,8 +271,8 @@ fn run_tests(
         },
         status,
     };
-    report(&prep.ws, &collected, &outcome, report_args, Some(&binaries))?;
-    Ok(nothing_recorded(&collected).unwrap_or(exit_code(status)))
+    let exceeded = report(&prep.ws, &collected, &outcome, report_args, Some(&binaries))?;
+    Ok(nothing_recorded(&collected).unwrap_or(with_budgets(exit_code(status), exceeded)))
 }
 
 /// One entry per test executable, merging the processes that ran it (nextest runs one process
@@ -392,10 +392,10 @@ pub fn run(args: RunArgs) -> Result<i32> {
         label,
         status,
     };
-    report(&prep.ws, &collected, &outcome, &args.report, None)?;
+    let exceeded = report(&prep.ws, &collected, &outcome, &args.report, None)?;
     let code = exit_code(status);
     Ok(if code == 0 {
-        nothing_recorded(&collected).unwrap_or(code)
+        nothing_recorded(&collected).unwrap_or(with_budgets(code, exceeded))
     } else {
         code
     })
@@ -438,7 +438,7 @@ fn report(
     outcome: &Outcome,
     opts: &ReportArgs,
     tests: Option<&[alloc_profile_report::TestBinary]>,
-) -> Result<()> {
+) -> Result<usize> {
     let sym_opts = alloc_profile_symbolize::Options {
         workspace: ws.members.clone(),
         dependencies: ws.dependencies.clone(),
@@ -472,6 +472,15 @@ fn report(
     if let Some(binaries) = tests {
         analysis.tests = Some(alloc_profile_report::analyze_tests(&profile, binaries));
     }
+    if !opts.no_budgets {
+        let command = if tests.is_some() {
+            alloc_profile_report::budget::Command::Test
+        } else {
+            alloc_profile_report::budget::Command::Run
+        };
+        analysis.budgets = alloc_profile_report::budget::check(&ws.budgets, &analysis, command);
+    }
+    let exceeded = alloc_profile_report::budget::exceeded(&analysis.budgets);
     let mut buf = Vec::new();
     match opts.format {
         Format::Json => alloc_profile_report::write_json(&mut buf, &analysis, &ctx)?,
@@ -502,7 +511,24 @@ fn report(
             out.flush()?;
         }
     }
-    Ok(())
+    if exceeded > 0 {
+        eprintln!(
+            "error: {exceeded} allocation budget {} in Cargo.toml exceeded (the report's Budgets \
+             section says which)",
+            if exceeded == 1 { "limit" } else { "limits" }
+        );
+    }
+    Ok(exceeded)
+}
+
+/// The tool's exit status: the program's own `code`, or 1 when it succeeded but a budget was
+/// exceeded.
+fn with_budgets(code: i32, exceeded: usize) -> i32 {
+    if code == 0 && exceeded > 0 {
+        1
+    } else {
+        code
+    }
 }
 
 /// Development aid: every site with its symbolized frames, on standard error.
@@ -668,6 +694,6 @@ pub fn report_files(args: &crate::cli::ReportCmdArgs) -> Result<i32> {
             .join(", "),
         status: std::os::unix::process::ExitStatusExt::from_raw(raw_status),
     };
-    report(&ws, &collected, &outcome, &args.report, None)?;
-    Ok(0)
+    let exceeded = report(&ws, &collected, &outcome, &args.report, None)?;
+    Ok(with_budgets(0, exceeded))
 }

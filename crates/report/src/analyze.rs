@@ -118,6 +118,8 @@ pub struct Analysis {
     pub leaks: Vec<Leak>,
     /// Advice backed by the profile, most avoidable allocations first (see [`crate::insights`]).
     pub insights: Vec<crate::insights::Insight>,
+    /// Budgets from `Cargo.toml`, checked (see [`crate::budget::check`]); empty when none.
+    pub budgets: Vec<crate::budget::BudgetCheck>,
 }
 
 /// Whole-run numbers.
@@ -524,6 +526,7 @@ pub fn analyze(profile: &Profile) -> Analysis {
         tests: None,
         leaks: finish_leaks(leaks),
         insights: Vec::new(),
+        budgets: Vec::new(),
     };
     analysis.insights = crate::insights::insights(profile);
     analysis

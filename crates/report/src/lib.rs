@@ -18,11 +18,12 @@
 //!   only.
 //!
 //! Not here: reading raw profiles and symbolization (the `alloc-profile-symbolize` crate),
-//! deciding on color, terminal width or exit codes (the command-line tool). Comparing two profiles
-//! (`diff`) and budget gates (`budget`) are planned as modules of this crate.
+//! deciding on color, terminal width or exit codes (the command-line tool), reading budgets from
+//! `Cargo.toml` (the tool hands them to [`budget::check`]).
 #![forbid(unsafe_code)]
 
 pub mod analyze;
+pub mod budget;
 pub mod insights;
 pub mod render;
 // `tests` (per-test tables) has unit tests in a `mod tests` of its own.

@@ -5,6 +5,7 @@
 mod support;
 
 mod bad_input;
+mod budgets;
 mod custom_alloc;
 mod insights;
 mod robust;

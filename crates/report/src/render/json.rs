@@ -36,7 +36,13 @@
 //!   "via"}]`, advice most avoidable first; `kind` is `preallocate`, `string-building`, `clone` or
 //!   `borrow`; following it leaves `allocations - avoidable` of the `allocations`.
 //!
-//! All of these are defined in the `analyze` and `insights` module documentation.
+//! - `budgets`: `[{"scope", "name", "metric", "limit", "actual", "binary", "result", "reason",
+//!   "source"}]`, one per limit of each budget in `Cargo.toml` (see the `budget` module):
+//!   `scope` `run`, `function` or `test`; `name` null for `run`; `metric` `allocations`, `bytes`,
+//!   `peak` or `leaked`; `result` `within`, `exceeded` or `not-checked` (then `actual` is null and
+//!   `reason` says why); `binary` the test's binary, for tests. Empty without budgets.
+//!
+//! All of these are defined in the `analyze`, `insights` and `budget` module documentation.
 //!
 //! `functions` lists every workspace function with a non-zero total, by total allocations
 //! descending, then name; dependencies are reported as modules only (a dependency function's
@@ -86,6 +92,23 @@ pub struct Report {
     pub leaks: Vec<JsonLeak>,
     /// Advice, most avoidable allocations first.
     pub insights: Vec<JsonInsight>,
+    /// Budgets from `Cargo.toml`, each limit checked.
+    pub budgets: Vec<JsonBudget>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JsonBudget {
+    /// `run`, `function` or `test`.
+    pub scope: &'static str,
+    pub name: Option<String>,
+    pub metric: &'static str,
+    pub limit: u64,
+    pub actual: Option<u64>,
+    pub binary: Option<String>,
+    /// `within`, `exceeded` or `not-checked`.
+    pub result: &'static str,
+    pub reason: Option<&'static str>,
+    pub source: String,
 }
 
 /// One power-of-two bucket of a size histogram; only non-empty buckets are listed, smallest
@@ -324,6 +347,7 @@ impl Report {
                     via: i.via.clone(),
                 })
                 .collect(),
+            budgets: analysis.budgets.iter().map(budget).collect(),
         }
     }
 }
@@ -436,5 +460,30 @@ fn process(p: &ProcessSummary) -> JsonProcess {
         peak_bytes: p.peak_bytes,
         peak_time_ns: p.peak_time_ns,
         elapsed_ns: p.elapsed_ns,
+    }
+}
+
+fn budget(c: &crate::budget::BudgetCheck) -> JsonBudget {
+    use crate::budget::{Scope, Verdict};
+    let (scope, name) = match &c.scope {
+        Scope::Run => ("run", None),
+        Scope::Function(n) => ("function", Some(n.clone())),
+        Scope::Test(n) => ("test", Some(n.clone())),
+    };
+    let (result, reason) = match c.verdict {
+        Verdict::Within => ("within", None),
+        Verdict::Exceeded => ("exceeded", None),
+        Verdict::NotChecked(why) => ("not-checked", Some(why)),
+    };
+    JsonBudget {
+        scope,
+        name,
+        metric: c.metric,
+        limit: c.limit,
+        actual: c.actual,
+        binary: c.binary.clone(),
+        result,
+        reason,
+        source: c.source.clone(),
     }
 }

@@ -68,6 +68,10 @@ impl Lines {
 pub(super) fn render(analysis: &Analysis, context: &Context, options: &TextOptions) -> String {
     let mut lines = Lines { lines: Vec::new() };
     header(&mut lines, analysis, context);
+    if !analysis.budgets.is_empty() {
+        lines.blank();
+        budgets(&mut lines, analysis);
+    }
     if analysis.processes.len() > 1 {
         lines.blank();
         processes(&mut lines, analysis, options.top);
@@ -557,6 +561,96 @@ fn modules(lines: &mut Lines, analysis: &Analysis, top: usize) {
             ),
             Style::Dim,
         );
+    }
+}
+
+/// Every budget limit (all of them, whatever `--top` says: a gate hides nothing), exceeded first.
+fn budgets(lines: &mut Lines, analysis: &Analysis) {
+    use crate::budget::Verdict;
+    let checks = &analysis.budgets;
+    let failed = crate::budget::exceeded(checks);
+    let checked = checks
+        .iter()
+        .filter(|c| !matches!(c.verdict, Verdict::NotChecked(_)))
+        .count();
+    let heading = match (failed, checked) {
+        (0, 0) => "Budgets (Cargo.toml): none applies to this run".to_owned(),
+        (0, 1) => "Budgets (Cargo.toml): the one checked limit is kept".to_owned(),
+        (0, n) => format!("Budgets (Cargo.toml): all {n} checked limits kept"),
+        (f, n) => format!("Budgets (Cargo.toml): {f} of {n} checked limits EXCEEDED"),
+    };
+    lines.push(
+        heading,
+        if failed > 0 {
+            Style::Warning
+        } else {
+            Style::Heading
+        },
+    );
+    let columns = [
+        Column::text("budget", Fit::End, 48),
+        Column::text("metric", Fit::Keep, 12),
+        Column::number("limit"),
+        Column::number("actual"),
+        Column::text("result", Fit::Keep, 8),
+    ];
+    let amount = |metric: &str, v: u64| {
+        if matches!(metric, "bytes" | "peak") {
+            human_bytes(v)
+        } else {
+            thousands(v)
+        }
+    };
+    let mut order: Vec<&crate::budget::BudgetCheck> = checks
+        .iter()
+        .filter(|c| !matches!(c.verdict, Verdict::NotChecked(_)))
+        .collect();
+    order.sort_by_key(|c| c.verdict != Verdict::Exceeded);
+    let rows: Vec<Vec<String>> = order
+        .iter()
+        .map(|c| {
+            let mut name = c.scope.label();
+            if let Some(b) = &c.binary {
+                name.push_str(&format!(" ({b})"));
+            }
+            let result = if c.verdict == Verdict::Exceeded {
+                "EXCEEDED"
+            } else {
+                "kept"
+            };
+            vec![
+                name,
+                c.metric.to_owned(),
+                amount(c.metric, c.limit),
+                c.actual.map_or_else(String::new, |v| amount(c.metric, v)),
+                result.to_owned(),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        table(lines, &columns, &rows, &[(0, 20)]);
+    }
+    // What could not be checked, one line per reason: a typo in a name shows here.
+    let mut reasons: Vec<(&str, Vec<String>)> = Vec::new();
+    for c in checks {
+        if let Verdict::NotChecked(why) = c.verdict {
+            let name = c.scope.label();
+            match reasons.iter_mut().find(|(w, _)| *w == why) {
+                Some((_, names)) if !names.contains(&name) => names.push(name),
+                Some(_) => {}
+                None => reasons.push((why, vec![name])),
+            }
+        }
+    }
+    for (why, names) in reasons {
+        for line in wrap_prose(
+            &format!("not checked ({why}): {}", names.join(", ")),
+            "  ",
+            "    ",
+            TEXT_WIDTH,
+        ) {
+            lines.push(line, Style::Dim);
+        }
     }
 }
 
@@ -1092,7 +1186,53 @@ fn power_of_two(n: u64) -> (u64, &'static str) {
 
 #[cfg(test)]
 mod tests {
-    use super::bucket_label;
+    use super::{bucket_label, budgets, Lines};
+    use crate::budget::{BudgetCheck, Scope, Verdict};
+    use crate::Analysis;
+
+    #[test]
+    fn budgets_exceeded_first_with_units() {
+        let check = |scope, metric, limit, actual, verdict| BudgetCheck {
+            scope,
+            metric,
+            limit,
+            actual,
+            binary: None,
+            verdict,
+            source: "Cargo.toml".to_owned(),
+        };
+        let analysis = Analysis {
+            budgets: vec![
+                check(Scope::Run, "allocations", 5000, Some(20), Verdict::Within),
+                check(
+                    Scope::Function("app::f".to_owned()),
+                    "bytes",
+                    1024,
+                    Some(4096),
+                    Verdict::Exceeded,
+                ),
+                check(
+                    Scope::Function("app::typo".to_owned()),
+                    "allocations",
+                    0,
+                    None,
+                    Verdict::NotChecked("no such function was profiled"),
+                ),
+            ],
+            ..Analysis::default()
+        };
+        let mut lines = Lines { lines: Vec::new() };
+        budgets(&mut lines, &analysis);
+        let text = lines.finish(false);
+        let expected = "\
+Budgets (Cargo.toml): 1 of 2 checked limits EXCEEDED
+  budget         metric         limit   actual  result
+  app::f         bytes        1.0 KiB  4.0 KiB  EXCEEDED
+  the whole run  allocations    5,000       20  kept
+  not checked (no such function was profiled): app::typo
+";
+        assert_eq!(text, expected);
+    }
 
     #[test]
     fn size_buckets_read_naturally() {
