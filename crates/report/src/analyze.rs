@@ -246,6 +246,10 @@ pub struct Leak {
     /// locations).
     pub file: Option<String>,
     pub line: Option<u32>,
+    /// For your functions: the call through which most of the live blocks were allocated, as for
+    /// [`FunctionStats::via`] (`rayon::for_each` says a dependency holds them, e.g. a thread
+    /// pool; `Box::leak` that the function meant to).
+    pub via: Option<String>,
 }
 
 /// What a module row stands for.
@@ -388,6 +392,8 @@ struct LeakAcc {
     allocations: u64,
     bytes: u64,
     locations: BTreeMap<Location, u64>,
+    /// Live allocations by the API the function called (see [`Leak::via`]).
+    vias: BTreeMap<Option<String>, u64>,
 }
 
 #[derive(Default)]
@@ -576,7 +582,15 @@ fn add_leak(leaks: &mut BTreeMap<(ModuleKind, String), LeakAcc>, frames: &[&Fram
         ((ModuleKind::LibcInternal, LIBC_MODULE.to_owned()), None)
     } else if site.system_direct {
         ((ModuleKind::Runtime, RUNTIME_MODULE.to_owned()), None)
-    } else if let Some(frame) = frames.iter().find(|f| f.kind == FrameKind::Workspace) {
+    } else if let Some(i) = frames.iter().position(|f| f.kind == FrameKind::Workspace) {
+        let frame = frames[i];
+        let via = i.checked_sub(1).and_then(|inner| api_name(frames[inner]));
+        *leaks
+            .entry((ModuleKind::Workspace, function_key(&frame.function)))
+            .or_default()
+            .vias
+            .entry(via)
+            .or_default() += c.live_allocations;
         (
             (ModuleKind::Workspace, function_key(&frame.function)),
             Some((frame.file.clone(), frame.line)),
@@ -605,6 +619,12 @@ fn finish_leaks(leaks: BTreeMap<(ModuleKind, String), LeakAcc>) -> Vec<Leak> {
         .map(|((kind, function), acc)| {
             let (file, line) = best_location(&acc.locations, |n| *n)
                 .map_or((None, None), |((file, line), _)| (file.clone(), *line));
+            // The most live allocations; ties to the first name.
+            let via = acc
+                .vias
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+                .and_then(|(via, _)| via.clone());
             Leak {
                 function,
                 kind,
@@ -612,6 +632,7 @@ fn finish_leaks(leaks: BTreeMap<(ModuleKind, String), LeakAcc>) -> Vec<Leak> {
                 bytes: acc.bytes,
                 file,
                 line,
+                via,
             }
         })
         .collect();

@@ -76,6 +76,8 @@ fn advice_peak_and_leaks_have_known_answers() {
         (leak["allocations"].as_u64(), leak["bytes"].as_u64()),
         (Some(1), Some(12345))
     );
+    // Through `vec![0u8; 12345]`.
+    assert_eq!(leak["via"], "vec!", "{leak}");
     assert!(!leaks.iter().any(|l| l["function"] == "insights::main"));
 }
 

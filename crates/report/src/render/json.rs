@@ -28,7 +28,7 @@
 //! - `size_histogram` (in `totals` and `functions[]`): the non-empty power-of-two buckets, smallest
 //!   first, as `{"min_bytes", "max_bytes", "allocations"}`; `max_bytes` is null for the last,
 //!   open-ended bucket; empty when the profile has no histograms.
-//! - `leaks`: `[{"function", "kind", "allocations", "bytes", "file", "line"}]`, blocks still live at
+//! - `leaks`: `[{"function", "kind", "allocations", "bytes", "file", "line", "via"}]`, blocks still live at
 //!   exit. `kind` `workspace`: `function` is your function (the self function of the sites). Other
 //!   kinds are the runtime's own, listed after yours under their module (`(runtime)`,
 //!   `(C library internal)`, a dependency module) with null `file` and `line`.
@@ -132,6 +132,9 @@ pub struct JsonLeak {
     pub bytes: u64,
     pub file: Option<String>,
     pub line: Option<u32>,
+    /// For `workspace` leaks: the call through which most of them were allocated (as `via` of
+    /// `functions`), or null.
+    pub via: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -331,6 +334,7 @@ impl Report {
                     bytes: l.bytes,
                     file: l.file.as_deref().map(|f| relative_path(f, root)),
                     line: l.line,
+                    via: l.via.clone(),
                 })
                 .collect(),
             insights: analysis

@@ -1001,6 +1001,7 @@ fn leaks(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) 
         Column::number("allocs"),
         Column::number("bytes"),
         Column::text("where", Fit::Location, 40),
+        Column::text("via", Fit::End, 32),
     ];
     let rows: Vec<Vec<String>> = yours
         .iter()
@@ -1011,10 +1012,11 @@ fn leaks(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) 
                 thousands(l.allocations),
                 human_bytes(l.bytes),
                 file_line(l.file.as_deref(), l.line, context),
+                l.via.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    table(lines, &columns, &rows, &[(0, 24), (3, 16)]);
+    table(lines, &columns, &rows, &[(0, 24), (4, 12), (3, 16)]);
     more_line(
         lines,
         yours.len().saturating_sub(top),
