@@ -9,6 +9,7 @@
 //! `LD_PRELOAD` is edited in place (`setenv` would allocate a new string).
 
 use core::ffi::{c_char, c_void, CStr};
+use core::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use crate::sys;
 
@@ -109,22 +110,39 @@ pub(crate) fn filter_entries(list: &mut [u8], mut is_own: impl FnMut(&[u8]) -> b
     write
 }
 
-/// The path the loader knows this library by.
-pub(crate) fn own_path() -> Option<&'static [u8]> {
+/// [`own_path`], found once by the constructor: `dladdr` takes the loader's lock, which a hook
+/// must not (a fork child that execs may find it held by a thread that is gone).
+static OWN_PATH: AtomicPtr<u8> = AtomicPtr::new(core::ptr::null_mut());
+static OWN_PATH_LEN: AtomicUsize = AtomicUsize::new(0);
+
+/// Looks up [`own_path`]; constructor only.
+pub(crate) fn init_own_path() {
     let mut info = sys::DlInfo {
         dli_fname: core::ptr::null(),
         dli_fbase: core::ptr::null_mut(),
         dli_sname: core::ptr::null(),
         dli_saddr: core::ptr::null_mut(),
     };
-    let probe = own_path as *const () as *const c_void;
+    let probe = init_own_path as *const () as *const c_void;
     // SAFETY: dladdr with an address inside this library and a valid out-pointer.
     if unsafe { sys::dladdr(probe, &mut info) } == 0 || info.dli_fname.is_null() {
+        return;
+    }
+    // SAFETY: the loader's NUL-terminated name of a loaded object.
+    let len = unsafe { CStr::from_ptr(info.dli_fname) }.to_bytes().len();
+    OWN_PATH_LEN.store(len, Ordering::Relaxed);
+    OWN_PATH.store(info.dli_fname.cast_mut().cast(), Ordering::Release);
+}
+
+/// The path the loader knows this library by (see [`init_own_path`]).
+pub(crate) fn own_path() -> Option<&'static [u8]> {
+    let p = OWN_PATH.load(Ordering::Acquire);
+    if p.is_null() {
         return None;
     }
-    // SAFETY: the loader's NUL-terminated name of a loaded object, valid while it stays loaded
-    // (preloaded objects are never unloaded).
-    Some(unsafe { CStr::from_ptr(info.dli_fname) }.to_bytes())
+    // SAFETY: the loader's name of a preloaded object, which is never unloaded, so it stays valid;
+    // its length was measured when it was stored.
+    Some(unsafe { core::slice::from_raw_parts(p, OWN_PATH_LEN.load(Ordering::Relaxed)) })
 }
 
 pub(crate) fn same_file(entry: &[u8], own: &[u8]) -> bool {

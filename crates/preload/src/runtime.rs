@@ -574,6 +574,7 @@ pub unsafe extern "C" fn init(
         return;
     }
     let forced = Forced::new();
+    crate::env::init_own_path();
     if env_is(c"CARGO_ALLOC_PROFILE_LIFETIMES", b"1") {
         LIFETIMES.store(true, Ordering::Relaxed);
     }
