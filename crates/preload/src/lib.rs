@@ -25,6 +25,7 @@
 //! |---------------------------|---------|
 //! | `CARGO_ALLOC_PROFILE_OUT` | Directory for profiles, read once at load. Unset or empty: a pure pass-through that records and writes nothing. A relative path is taken against the working directory at load. Inherited by child processes, which are profiled too. |
 //! | `CARGO_ALLOC_PROFILE_FOLLOW_CHILDREN` | `0`: the library removes itself from the process's own `LD_PRELOAD` at load (other entries stay), so child processes are not profiled. Anything else: they are. |
+//! | `CARGO_ALLOC_PROFILE_LIFETIMES` | `1`: measure block lifetimes (two time-stamp-counter reads per block). |
 //!
 //! The Rust toolchain is never profiled: in a process whose executable is `cargo`, `rustc`,
 //! `rustdoc`, `clippy-driver`, `cargo-clippy`, `rustfmt`, `cargo-fmt` or `rustup`, a build script
@@ -32,7 +33,9 @@
 //! library is a pure pass-through.
 //!
 //! Each process writes `<dir>/<exe-basename>-<pid>.aprof` (created as
-//! `<dir>/.<exe-basename>-<pid>.aprof.tmp`, mode 0600, then renamed) when it calls `exit` or returns
+//! `<dir>/.<exe-basename>-<pid>.aprof.tmp`, mode 0600, exclusively and without following links,
+//! then renamed without replacing anything; `.1` … `.7` are added to a name that is taken; before
+//! an exec the name also carries the image's start time in ns) when it calls `exit` or returns
 //! from `main` (END reason `EXIT`, detail = the status given to `exit` through the PLT, else 0),
 //! calls `_exit`/`_Exit` (reason `UNDERSCORE_EXIT`, detail = the status), dies of SIGHUP, SIGINT,
 //! SIGQUIT, SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGSEGV or SIGTERM with the default disposition (reason
@@ -44,8 +47,10 @@
 //! Hooked: `malloc`, `calloc`, `realloc`, `reallocarray`, `free`, `cfree`, `posix_memalign`,
 //! `aligned_alloc`, `memalign`, `valloc`, `pvalloc`, `pthread_create`, `pthread_setname_np`,
 //! `__libc_start_main` (to run `main` on top of a frame of ours, see `capture`), `sigaction`,
-//! `signal`, `bsd_signal`, `sysv_signal`, `execve`, `execv`, `execvp`, `execvpe`, `execl`, `execlp`,
-//! `execle`, `fexecve`, `exit`, `_exit`, `_Exit`.
+//! `signal`, `bsd_signal`, `sysv_signal`, `sigset`, `sigignore`, `siginterrupt`, `execve`, `execv`,
+//! `execvp`, `execvpe`, `execveat`, `execl`, `execlp`, `execle`, `fexecve`, `posix_spawn`,
+//! `posix_spawnp`, `exit`, `_exit`, `_Exit`. The exec and spawn hooks start a program of another C
+//! library's loader (musl) without this library in its `LD_PRELOAD` (see `foreign`).
 //!
 //! # Limits
 //! - x86_64 Linux with glibc (built against 2.36), loaded with `LD_PRELOAD` (the fast thread-local
@@ -53,8 +58,7 @@
 //! - Frame-pointer stacks are only as good as the program's frame pointers: build with
 //!   `-C force-frame-pointers=yes`. C code without them gives wrong outer frames.
 //! - Nothing is written for a process killed by SIGKILL (or another signal not listed above), or one
-//!   that calls `quick_exit`. A process that execs a program with the same executable name writes
-//!   its second profile over the first (same name, same pid).
+//!   that calls `quick_exit`.
 //! - Allocations other threads make while the profile is being written before an exec that then
 //!   fails are not recorded. `execl*` take at most 63 arguments after the path (E2BIG beyond).
 //! - With several threads the peak of live bytes is approximate (about 16 KiB per thread, see
@@ -62,8 +66,9 @@
 //!   per stack at the peak (PEAK_SITE) are exact with one thread; with several they are read from
 //!   the other threads' counters while those run, at the first free after the highest peak a thread
 //!   saw (see `runtime::snapshot_peak`), so they may be off by what other threads did meanwhile.
-//! - Lifetimes come from the time-stamp counter (read at each allocation and each free, about 20 ns
-//!   each on a VM), converted to ns with the start and end clock readings.
+//! - Lifetimes (only with `CARGO_ALLOC_PROFILE_LIFETIMES=1`) come from the time-stamp counter (read
+//!   at each allocation and each free, about 20 ns each on a VM), converted to ns with the start and
+//!   end clock readings.
 //! - Blocks freed while recording is impossible (inside a signal handler that interrupted a hook, or
 //!   after the profile started being written) stay in the live table.
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
