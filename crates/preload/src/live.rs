@@ -232,7 +232,7 @@ impl LiveTable {
     }
 
     /// Tracks a block; `false` when the table cannot grow (out of memory).
-    #[inline]
+    #[inline(always)]
     pub fn insert(&self, addr: usize, block: &Block) -> bool {
         let shard = self.shard(addr);
         let _guard = shard.lock.lock();
@@ -249,7 +249,7 @@ impl LiveTable {
     }
 
     /// Stops tracking a block: what was tracked, or `None` if it was not.
-    #[inline]
+    #[inline(always)]
     pub fn remove(&self, addr: usize) -> Option<Block> {
         let shard = self.shard(addr);
         let _guard = shard.lock.lock();
