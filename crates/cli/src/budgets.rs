@@ -11,7 +11,7 @@
 //! "my_crate::parse::lex" = { allocations = 100, bytes = "64 KiB" }   # the function's total
 //!
 //! [package.metadata.alloc-profile.budget.tests]
-//! "tests::parses_small" = { allocations = 5 }   # a test or benchmark, as the harness names it
+//! "tests::parses_small" = { allocations = 5 }   # a test or benchmark, named as in the report
 //! ```
 //!
 //! A mistake in a budget is an error before anything is built, naming the table and the key.

@@ -8,7 +8,7 @@
 //! - [`Scope::Function`]: a function of the workspace by its report name (`my_crate::parse::lex`):
 //!   its *total* (itself and everything it called), so a budget on `main` bounds the program.
 //!   Checked in every command.
-//! - [`Scope::Test`]: a test or benchmark by its name as the harness prints it: the allocations
+//! - [`Scope::Test`]: a test or benchmark by its name in the report's Tests table: the allocations
 //!   made with its function on the stack (every binary that has a test of that name must be
 //!   within it). Checked for `test`, `bench` and `nextest`.
 
