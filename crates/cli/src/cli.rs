@@ -18,7 +18,8 @@ Shows where a Rust program, its tests or its benchmarks allocate heap memory, wi
 blamed on your own functions. Builds the project in its own target directory (frame pointers and
 line tables on), runs each executable under a malloc interposer, and prints a report.
 
-Exit status: the profiled program's own status (cargo's when the build or a test failed); 1 from
+Exit status: the profiled program's own status (cargo's when the build or a test failed); 1 when
+the program succeeded but an allocation budget in Cargo.toml was exceeded, and from
 `diff --fail-on-increase` when allocations rose; 2 for a usage or tool error, or when nothing could
 be profiled.";
 
