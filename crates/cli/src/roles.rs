@@ -170,7 +170,7 @@ pub fn runner_main() -> Result<i32> {
     }
     // A program of another C library's loader (musl) cannot load the interposer and would fail to
     // start: it runs as it is, and the report says why nothing was recorded.
-    if crate::elf::linkage(Path::new(&exe)).takes_the_interposer() {
+    if crate::elf::takes_the_interposer(Path::new(&exe)) {
         cmd.env("LD_PRELOAD", preload);
     }
     // Cargo may pass a path relative to its working directory; the report wants the real one.

@@ -140,25 +140,26 @@ fn nothing_recorded(collected: &Collected) -> Option<i32> {
 
 /// Why a started process left no profile, as far as can be told.
 fn no_profile_reason(s: &Started) -> String {
-    use crate::elf::Linkage;
+    use alloc_profile_format::elf::{loader, Loader};
     let exe = s.exe.display();
-    match crate::elf::linkage(&s.exe) {
-        Linkage::Static => format!(
+    match loader(&crate::elf::head(&s.exe)) {
+        Loader::Static => format!(
             "{exe} is statically linked, so the interposer could not be loaded into it: nothing \
              was recorded. Build it for the default x86_64-unknown-linux-gnu target with dynamic \
              linking to profile it"
         ),
-        Linkage::OtherLoader(loader) => format!(
-            "{exe} is linked against another C library than glibc (its loader is {loader}), which \
+        Loader::Other(path) => format!(
+            "{exe} is linked against another C library than glibc (its loader is {}), which \
              cannot load the interposer: it ran unprofiled and nothing was recorded. Build it for \
-             the x86_64-unknown-linux-gnu target to profile it"
+             the x86_64-unknown-linux-gnu target to profile it",
+            String::from_utf8_lossy(path)
         ),
-        Linkage::Glibc => format!(
+        Loader::Glibc => format!(
             "{exe} (pid {}) wrote no profile: it was killed in a way no handler can see (SIGKILL, \
              or a crash inside the profiler's own writer), so nothing it allocated was recorded",
             s.pid
         ),
-        Linkage::Unknown => format!("{exe} (pid {}) wrote no profile", s.pid),
+        Loader::Unknown => format!("{exe} (pid {}) wrote no profile", s.pid),
     }
 }
 

@@ -12,12 +12,15 @@
 //! versions may append fields without breaking older readers. A file without an [`tag::END`] record
 //! was cut short (the process died while writing it) and is rejected.
 //!
-//! Without the `std` feature only the allocation-free writer is compiled (that is what the preload
-//! library links); with it, [`read`] decodes a whole file into a [`RawProfile`], and [`symbolized`]
+//! [`elf`] decides which programs can take the interposer at all; the writer and the tool share it.
+//!
+//! Without the `std` feature only the allocation-free writer and [`elf`] are compiled (that is what
+//! the preload library links); with it, [`read`] decodes a whole file into a [`RawProfile`], and [`symbolized`]
 //! holds the symbolized data model that analysis and rendering work on.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 
+pub mod elf;
 #[cfg(feature = "std")]
 mod read;
 #[cfg(feature = "std")]

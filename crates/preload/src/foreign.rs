@@ -10,11 +10,12 @@
 use core::ffi::{c_char, c_int, CStr};
 use core::ptr::{self, NonNull};
 
+use alloc_profile_format::elf::{loader, Loader};
+
 use crate::sys;
 
 const PATH_MAX: usize = 4096;
 const HEAD: usize = 4096;
-const PT_INTERP: u32 = 3;
 
 /// Whether `path` is an ELF executable whose loader is not glibc's (`ld-linux*`). Scripts, static
 /// executables and unreadable files are not.
@@ -39,45 +40,7 @@ pub unsafe fn is_foreign(path: *const c_char) -> bool {
     if n <= 0 {
         return false;
     }
-    foreign_loader(&head[..n as usize])
-}
-
-/// Whether an ELF file's first bytes name a loader other than glibc's.
-fn foreign_loader(head: &[u8]) -> bool {
-    let read = |at: usize, len: usize| -> Option<u64> {
-        let bytes = head.get(at..at.checked_add(len)?)?;
-        Some(
-            bytes
-                .iter()
-                .rev()
-                .fold(0u64, |v, &b| (v << 8) | u64::from(b)),
-        )
-    };
-    if head.get(..6) != Some(b"\x7fELF\x02\x01".as_slice()) {
-        return false;
-    }
-    let (Some(phoff), Some(phentsize), Some(phnum)) = (read(32, 8), read(54, 2), read(56, 2))
-    else {
-        return false;
-    };
-    for i in 0..phnum as usize {
-        let ph = phoff as usize + i * phentsize as usize;
-        if read(ph, 4) != Some(u64::from(PT_INTERP)) {
-            continue;
-        }
-        let (Some(offset), Some(size)) = (read(ph + 8, 8), read(ph + 32, 8)) else {
-            return false;
-        };
-        let Some(interp) =
-            head.get(offset as usize..(offset as usize).saturating_add(size as usize))
-        else {
-            return false;
-        };
-        let interp = interp.split(|&b| b == 0).next().unwrap_or(&[]);
-        let name = interp.rsplit(|&b| b == b'/').next().unwrap_or(interp);
-        return !name.starts_with(b"ld-linux");
-    }
-    false
+    matches!(loader(&head[..n as usize]), Loader::Other(_))
 }
 
 /// The file `execvp`/`posix_spawnp` would run for `file`: itself when it has a slash, else the
@@ -251,29 +214,5 @@ pub unsafe fn clean_env_for(path: *const c_char, envp: *const *const c_char) -> 
         unsafe { CleanEnv::new(envp) }
     } else {
         None
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn glibc_programs_are_not_foreign() {
-        let me = std::env::current_exe().unwrap();
-        let bytes = std::fs::read(me).unwrap();
-        assert!(!foreign_loader(&bytes[..HEAD]));
-        assert!(!foreign_loader(b"#!/bin/sh\n"));
-        assert!(!foreign_loader(b""));
-    }
-
-    #[test]
-    fn another_loader_is_foreign() {
-        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
-        let glibc = b"/lib64/ld-linux-x86-64.so.2";
-        let at = me.windows(glibc.len()).position(|w| w == glibc).unwrap();
-        let mut other = me[..HEAD.max(at + glibc.len())].to_vec();
-        other[at..at + glibc.len()].copy_from_slice(b"/lib/ld-musl-x86_64.so.1\0\0\0");
-        assert!(foreign_loader(&other));
     }
 }
