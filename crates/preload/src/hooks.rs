@@ -372,6 +372,15 @@ pub unsafe fn execve(
     // SAFETY: the program's arguments, per execve's contract.
     let clean = unsafe { foreign::clean_env_for(path, envp) };
     let envp = clean.as_ref().map_or(envp, foreign::CleanEnv::envp);
+    real_execve(path, argv, envp)
+}
+
+/// glibc's `execve` (after the profile is written), with the environment as given.
+fn real_execve(
+    path: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
     around_exec(&REAL_EXECVE, c"execve", |real| {
         // SAFETY: the address dlsym gave for execve, with the program's arguments.
         unsafe { core::mem::transmute::<usize, ExecveFn>(real)(path, argv, envp) }
@@ -379,7 +388,7 @@ pub unsafe fn execve(
 }
 
 /// `execv` and `execvp` (glibc calls its internal execve, not ours). A foreign program (see
-/// `foreign`) is run by `execve`/`execvpe` with the cleaned environment instead.
+/// `foreign`) is run by glibc's `execve`/`execvpe` with the cleaned environment instead.
 pub unsafe fn execv(path: *const c_char, argv: *const *const c_char, search: bool) -> c_int {
     let mut buf = [0u8; 4096];
     let resolved = if search {
@@ -391,11 +400,9 @@ pub unsafe fn execv(path: *const c_char, argv: *const *const c_char, search: boo
     // SAFETY: as above; `environ` is the process's environment.
     if let Some(clean) = unsafe { foreign::clean_env_for(resolved, sys::environ) } {
         return if search {
-            // SAFETY: forwards the program's arguments with the cleaned environment.
-            unsafe { execvpe(path, argv, clean.envp()) }
+            real_execvpe(path, argv, clean.envp())
         } else {
-            // SAFETY: as above.
-            unsafe { execve(path, argv, clean.envp()) }
+            real_execve(path, argv, clean.envp())
         };
     }
     let (cache, name) = if search {
@@ -418,6 +425,15 @@ pub unsafe fn execvpe(
     // SAFETY: the program's arguments, per execvpe's contract.
     let clean = unsafe { foreign::clean_env_for(foreign::resolve(file, &mut buf), envp) };
     let envp = clean.as_ref().map_or(envp, foreign::CleanEnv::envp);
+    real_execvpe(file, argv, envp)
+}
+
+/// glibc's `execvpe` (after the profile is written), with the environment as given.
+fn real_execvpe(
+    file: *const c_char,
+    argv: *const *const c_char,
+    envp: *const *const c_char,
+) -> c_int {
     around_exec(&REAL_EXECVPE, c"execvpe", |real| {
         // SAFETY: the address dlsym gave for execvpe, with the program's arguments.
         unsafe { core::mem::transmute::<usize, ExecveFn>(real)(file, argv, envp) }
@@ -529,9 +545,8 @@ pub unsafe fn signal(sig: c_int, handler: usize, sysv: bool) -> usize {
     } else {
         (&REAL_SIGNAL, c"signal")
     };
-    let real = next_symbol(cache, name);
+    let real = real_or_einval(cache, name);
     if real == 0 {
-        sys::set_errno(sys::EINVAL);
         return crate::signals::SIG_ERR;
     }
     // SAFETY: the address dlsym gave for this function, with the program's arguments.
@@ -571,10 +586,7 @@ pub unsafe fn sigset(sig: c_int, disp: usize) -> usize {
 /// `sigignore`: as `sigset`, glibc's goes past our `sigaction`.
 pub unsafe fn sigignore(sig: c_int) -> c_int {
     if crate::signals::is_managed(sig) {
-        let mut act = crate::signals::SigAction::empty();
-        act.handler = crate::signals::SIG_IGN;
-        // SAFETY: a valid action, no out-pointer.
-        return unsafe { crate::signals::sigaction(sig, &act, core::ptr::null_mut()) };
+        return crate::signals::sigignore(sig);
     }
     let real = real_or_einval(&REAL_SIGIGNORE, c"sigignore");
     if real == 0 {

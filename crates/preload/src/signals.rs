@@ -162,6 +162,14 @@ pub fn sigset(sig: c_int, disp: usize) -> usize {
     }
 }
 
+/// glibc's `sigignore` on a managed signal: SIG_IGN, no mask, no flags.
+pub fn sigignore(sig: c_int) -> c_int {
+    let mut act = SigAction::empty();
+    act.handler = SIG_IGN;
+    // SAFETY: a valid action, no out-pointer.
+    unsafe { sigaction(sig, &act, core::ptr::null_mut()) }
+}
+
 /// glibc's `siginterrupt` on a managed signal: SA_RESTART off (`interrupt`) or on.
 pub fn siginterrupt(sig: c_int, interrupt: bool) -> c_int {
     let mut act = SigAction::empty();
