@@ -27,9 +27,9 @@ pub enum Scope {
 pub struct Limits {
     pub allocations: Option<u64>,
     pub bytes: Option<u64>,
-    /// [`Scope::Run`] only.
+    /// [`Scope::Run`] only (ignored elsewhere; `Cargo.toml` does not allow it there).
     pub peak_bytes: Option<u64>,
-    /// [`Scope::Run`] only: allocations still live at exit.
+    /// [`Scope::Run`] only, as `peak_bytes`: allocations still live at exit.
     pub leaked_allocations: Option<u64>,
 }
 
@@ -78,74 +78,58 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
     let mut out = Vec::new();
     for b in budgets {
         let l = &b.limits;
-        let metrics = [
-            ("allocations", l.allocations),
-            ("bytes", l.bytes),
-            ("peak", l.peak_bytes),
-            ("leaked", l.leaked_allocations),
-        ];
-        let mut push =
-            |metric, limit, actual: Option<u64>, binary, not_checked: Option<&'static str>| {
-                let verdict = match (actual, not_checked) {
-                    (_, Some(reason)) => Verdict::NotChecked(reason),
-                    (None, None) => Verdict::NotChecked("not measured"),
-                    (Some(v), None) if v > limit => Verdict::Exceeded,
-                    (Some(_), None) => Verdict::Within,
-                };
-                out.push(BudgetCheck {
-                    scope: b.scope.clone(),
-                    metric,
-                    limit,
-                    actual: if matches!(verdict, Verdict::NotChecked(_)) {
-                        None
-                    } else {
-                        actual
-                    },
-                    binary,
-                    verdict,
-                    source: b.source.clone(),
-                });
+        // Functions and tests have these two; `peak` and `leaked` are the run's only.
+        let per_item = [("allocations", l.allocations), ("bytes", l.bytes)];
+        // `measured`: the value, or why there is none.
+        let mut push = |metric, limit, measured: Result<u64, &'static str>, binary| {
+            let (actual, verdict) = match measured {
+                Ok(v) if v > limit => (Some(v), Verdict::Exceeded),
+                Ok(v) => (Some(v), Verdict::Within),
+                Err(reason) => (None, Verdict::NotChecked(reason)),
             };
+            out.push(BudgetCheck {
+                scope: b.scope.clone(),
+                metric,
+                limit,
+                actual,
+                binary,
+                verdict,
+                source: b.source.clone(),
+            });
+        };
         match &b.scope {
             // Budgets of another command's scope are left out, not listed as unchecked.
             Scope::Run if command != Command::Run => {}
             Scope::Test(_) if command != Command::Test => {}
             Scope::Run => {
                 let t = &analysis.totals;
-                for (metric, limit) in metrics {
-                    let Some(limit) = limit else { continue };
-                    let actual = match metric {
-                        "allocations" => t.allocations,
-                        "bytes" => t.bytes,
-                        "peak" => t.peak_bytes,
-                        _ => t.leaked_allocations,
-                    };
-                    push(metric, limit, Some(actual), None, None);
+                let run = [
+                    ("allocations", l.allocations, t.allocations),
+                    ("bytes", l.bytes, t.bytes),
+                    ("peak", l.peak_bytes, t.peak_bytes),
+                    ("leaked", l.leaked_allocations, t.leaked_allocations),
+                ];
+                for (metric, limit, actual) in run {
+                    if let Some(limit) = limit {
+                        push(metric, limit, Ok(actual), None);
+                    }
                 }
             }
             Scope::Function(name) => {
                 let found = analysis.functions.iter().find(|f| &f.name == name);
-                let zero = found.is_none()
-                    && analysis
-                        .zero_allocation_functions
-                        .binary_search(name)
-                        .is_ok();
-                for (metric, limit) in metrics {
+                let zero = analysis
+                    .zero_allocation_functions
+                    .binary_search(name)
+                    .is_ok();
+                for (metric, limit) in per_item {
                     let Some(limit) = limit else { continue };
-                    let actual = match (found, metric) {
-                        (Some(f), "allocations") => Some(f.total_allocations),
-                        (Some(f), "bytes") => Some(f.total_bytes),
-                        (None, "allocations" | "bytes") if zero => Some(0),
-                        _ => None,
+                    let measured = match found {
+                        Some(f) if metric == "allocations" => Ok(f.total_allocations),
+                        Some(f) => Ok(f.total_bytes),
+                        None if zero => Ok(0),
+                        None => Err("no such function was profiled"),
                     };
-                    let skip = if matches!(metric, "peak" | "leaked") {
-                        Some("functions have allocations and bytes budgets only")
-                    } else if actual.is_none() {
-                        Some("no such function was profiled")
-                    } else {
-                        None
-                    };
-                    push(metric, limit, actual, None, skip);
+                    push(metric, limit, measured, None);
                 }
             }
             Scope::Test(name) => {
@@ -155,20 +139,10 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
                     .flat_map(|t| &t.tests)
                     .filter(|t| &t.name == name && t.outcome != "ignored")
                     .collect();
-                for (metric, limit) in metrics {
+                for (metric, limit) in per_item {
                     let Some(limit) = limit else { continue };
-                    if matches!(metric, "peak" | "leaked") {
-                        push(
-                            metric,
-                            limit,
-                            None,
-                            None,
-                            Some("tests have allocations and bytes budgets only"),
-                        );
-                        continue;
-                    }
                     if rows.is_empty() {
-                        push(metric, limit, None, None, Some("the test did not run"));
+                        push(metric, limit, Err("the test did not run"), None);
                     }
                     for row in &rows {
                         let actual = if metric == "allocations" {
@@ -176,7 +150,7 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
                         } else {
                             row.bytes
                         };
-                        push(metric, limit, Some(actual), Some(row.binary.clone()), None);
+                        push(metric, limit, Ok(actual), Some(row.binary.clone()));
                     }
                 }
             }
