@@ -5,16 +5,13 @@
 use std::io::Read as _;
 use std::path::Path;
 
-use alloc_profile_format::elf::{loader, Loader};
+use alloc_profile_format::elf::{loader, Loader, HEAD_BYTES};
 
-/// Enough for the ELF header and the program headers of any ordinary executable.
-const HEAD: u64 = 16 * 1024;
-
-/// The first bytes of `path`; empty when it cannot be read.
+/// The first [`HEAD_BYTES`] of `path`, as the interposer reads them; empty when unreadable.
 pub fn head(path: &Path) -> Vec<u8> {
     let mut head = Vec::new();
     if let Ok(file) = std::fs::File::open(path) {
-        let _ = file.take(HEAD).read_to_end(&mut head);
+        let _ = file.take(HEAD_BYTES as u64).read_to_end(&mut head);
     }
     head
 }

@@ -20,8 +20,11 @@ pub enum Loader<'a> {
 
 const PT_INTERP: u64 = 3;
 
-/// The loader of the executable whose first bytes are `head` (4 KiB is enough for the headers of
-/// any ordinary executable).
+/// How many first bytes of an executable both sides read: enough for the headers of any ordinary
+/// executable, and the same on both sides so that they decide alike.
+pub const HEAD_BYTES: usize = 4096;
+
+/// The loader of the executable whose first bytes are `head` (see [`HEAD_BYTES`]).
 #[must_use]
 pub fn loader(head: &[u8]) -> Loader<'_> {
     // Little-endian unsigned integer of `len` bytes at `at`.
@@ -74,7 +77,7 @@ pub fn loader(head: &[u8]) -> Loader<'_> {
 mod tests {
     use super::*;
 
-    const HEAD: usize = 4096;
+    const HEAD: usize = HEAD_BYTES;
 
     fn me() -> std::vec::Vec<u8> {
         std::fs::read(std::env::current_exe().unwrap()).unwrap()

@@ -10,12 +10,11 @@
 use core::ffi::{c_char, c_int, CStr};
 use core::ptr::{self, NonNull};
 
-use alloc_profile_format::elf::{loader, Loader};
+use alloc_profile_format::elf::{loader, Loader, HEAD_BYTES as HEAD};
 
 use crate::sys;
 
 const PATH_MAX: usize = 4096;
-const HEAD: usize = 4096;
 
 /// Whether `path` is an ELF executable whose loader is not glibc's (`ld-linux*`). Scripts, static
 /// executables and unreadable files are not.
