@@ -318,12 +318,12 @@ impl Counters {
         }
     }
 
-    /// Marks a hook of the owning thread as recording (`shared`: the orphan block, which several
-    /// threads may use at once). Must be followed by [`crate::runtime::publish_fence`] before the
+    /// Marks a hook of the owning thread as recording (the orphan block, which several threads may
+    /// use at once, counts them). Must be followed by [`crate::runtime::publish_fence`] before the
     /// hook reads the state.
     #[inline(always)]
-    pub fn begin_busy(&self, shared: bool) {
-        if shared {
+    pub fn begin_busy(&self) {
+        if self.is_orphan() {
             self.busy.fetch_add(1, Ordering::Relaxed);
         } else {
             self.busy.store(1, Ordering::Relaxed);
@@ -333,8 +333,8 @@ impl Counters {
     /// Ends [`Counters::begin_busy`]: everything the hook recorded is visible to a writer that sees
     /// the flag clear.
     #[inline(always)]
-    pub fn end_busy(&self, shared: bool) {
-        if shared {
+    pub fn end_busy(&self) {
+        if self.is_orphan() {
             // Saturating: a fork child resets the count while a hook of the forking thread may still
             // be inside (fork called from a signal handler).
             let _ = self
@@ -343,6 +343,11 @@ impl Counters {
         } else {
             self.busy.store(0, Ordering::Release);
         }
+    }
+
+    #[inline(always)]
+    fn is_orphan(&self) -> bool {
+        ptr::eq(self, &crate::runtime::ORPHAN)
     }
 
     /// Whether a hook is recording into this block.

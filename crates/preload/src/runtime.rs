@@ -191,7 +191,7 @@ pub struct Entered {
 impl Drop for Entered {
     #[inline(always)]
     fn drop(&mut self) {
-        self.busy.end_busy(ptr::eq(self.busy, &ORPHAN));
+        self.busy.end_busy();
         self.tls.guard.set(false);
     }
 }
@@ -234,11 +234,10 @@ pub fn enter() -> Option<Entered> {
     }
     tls.guard.set(true);
     let busy = own_counters(tls).unwrap_or(&ORPHAN);
-    let shared = ptr::eq(busy, &ORPHAN);
-    busy.begin_busy(shared);
+    busy.begin_busy();
     publish_fence();
     if STATE.load(Ordering::Acquire) != ACTIVE {
-        busy.end_busy(shared);
+        busy.end_busy();
         tls.guard.set(false);
         return None;
     }
