@@ -593,18 +593,7 @@ fn short_type(ty: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn std_frame(function: &str) -> Frame {
-        Frame {
-            function: function.to_owned(),
-            file: None,
-            line: None,
-            kind: FrameKind::Std,
-            crate_name: None,
-            inlined: true,
-            object: "app".to_owned(),
-        }
-    }
+    use crate::via::std_frame;
 
     #[test]
     fn element_types() {

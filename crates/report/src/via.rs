@@ -290,21 +290,23 @@ fn find_top_level(s: &str, needle: &str) -> Option<usize> {
 
 pub(crate) use alloc_profile_format::symbolized::split_path;
 
+/// A std frame of `function`, for unit tests.
+#[cfg(test)]
+pub(crate) fn std_frame(function: &str) -> Frame {
+    Frame {
+        function: function.to_owned(),
+        file: None,
+        line: None,
+        kind: FrameKind::Std,
+        crate_name: None,
+        inlined: true,
+        object: "app".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn std_frame(function: &str) -> Frame {
-        Frame {
-            function: function.to_owned(),
-            file: None,
-            line: None,
-            kind: FrameKind::Std,
-            crate_name: None,
-            inlined: true,
-            object: "app".to_owned(),
-        }
-    }
 
     fn via(function: &str) -> String {
         api_name(&std_frame(function)).unwrap()
