@@ -21,10 +21,13 @@
 //!   at least once). Grouped by function and source line. A chain is its first allocation plus
 //!   its reallocs; with the final capacity reserved up front it is one allocation, so
 //!   `allocations = chains + reallocs` and `avoidable = reallocs`. The message gives the final
-//!   size of the largest chain as a capacity: in elements when the element type appears in a
-//!   standard-library frame of the site (`RawVec<u64>::grow_one`, `<Vec<u32>>::push`) and its size
-//!   is known (primitives, `String`, `&str`; 64-bit targets), in bytes for `String`, otherwise in
-//!   bytes only. It is the capacity the vector reached, not its length.
+//!   size of the largest chain as a capacity: a `String`'s in bytes; a vector's in bytes, plus in
+//!   elements when a standard-library frame of the site names an element type whose size is known
+//!   (`RawVec<u64>::grow_one`, `<Vec<u32>>::push`; primitives, `String`, `&str`, `Vec<_>`; 64-bit
+//!   targets). The type itself is never named: those names come from symbol tables, where
+//!   identical instantiations share one address under several names (`RawVec<String>::grow_one`
+//!   can read `RawVec<Vec<u8>>::grow_one`), so only the size is certain. It is the capacity the
+//!   vector reached, not its length.
 //! - **`string-building`**: a function with a site whose via is `String + &str` and that ended
 //!   growth chains (`s = s + &x` regrows one string), or with a `String` growth site as above and
 //!   at least [`MIN_AVOIDABLE`] *temporary* allocations via `format!` or `to_string` (strings made
@@ -407,45 +410,37 @@ fn string_building(
 
 fn preallocate(function: &str, location: Location, via: String, g: &Growth) -> Insight {
     let container = growth_container(&via).unwrap_or("String");
-    let typed = match g.element() {
-        Some((ty, _)) if container != "String" => format!("{container}<{ty}>"),
-        _ => container.to_owned(),
-    };
-    // The final capacity, in elements when the element size is known.
-    let capacity = match g.element() {
-        Some((_, size)) if *size > 0 && g.max_final % size == 0 => {
-            let n = g.max_final / size;
-            let unit = if container == "String" {
-                if n == 1 {
-                    "byte"
-                } else {
-                    "bytes"
-                }
-            } else if n == 1 {
-                "element"
-            } else {
-                "elements"
-            };
-            Some((n, unit))
-        }
+    // The final capacity: a `String`'s in bytes; a vector's in bytes, and in elements too when
+    // std's frames give away the element size. Never the element type by name: the name in a
+    // frame is one of several identical instantiations (see `element_type`).
+    let size = g.element().map(|(_, size)| *size);
+    let elements = match size {
+        Some(size) if size > 0 && g.max_final % size == 0 => Some(g.max_final / size),
         _ => None,
     };
-    let reserve = match capacity {
-        Some((n, _)) if g.chains == 1 => format!("`{container}::with_capacity({n})`"),
+    let reserve = match elements {
+        Some(n) if g.chains == 1 => format!("`{container}::with_capacity({n})`"),
         _ => format!("`{container}::with_capacity`"),
     };
-    let reached = match capacity {
-        Some((n, unit)) => format!("a capacity of {} {unit}", thousands(n)),
-        None => human_bytes(g.max_final),
+    let reached = match (container, elements, size) {
+        ("String", Some(n), _) => format!("a capacity of {} {}", thousands(n), bytes_word(n)),
+        (_, Some(n), Some(size)) => format!(
+            "{} ({} {} of {size} {})",
+            human_bytes(g.max_final),
+            thousands(n),
+            if n == 1 { "element" } else { "elements" },
+            bytes_word(size)
+        ),
+        _ => human_bytes(g.max_final),
     };
     let message = if g.chains == 1 {
         format!(
-            "`{typed}` regrown {}x to {reached}: reserve it once with {reserve}",
+            "`{container}` regrown {}x to {reached}: reserve it once with {reserve}",
             thousands(g.reallocs)
         )
     } else {
         format!(
-            "{} `{typed}`s regrown {}x in all (up to {}x, to {reached}): reserve each once \
+            "{} `{container}`s regrown {}x in all (up to {}x, to {reached}): reserve each once \
              with {reserve}",
             thousands(g.chains),
             thousands(g.reallocs),
@@ -462,6 +457,14 @@ fn preallocate(function: &str, location: Location, via: String, g: &Growth) -> I
         avoidable: g.reallocs,
         bytes: 0,
         message,
+    }
+}
+
+fn bytes_word(n: u64) -> &'static str {
+    if n == 1 {
+        "byte"
+    } else {
+        "bytes"
     }
 }
 
@@ -519,12 +522,21 @@ fn growth_container(via: &str) -> Option<&'static str> {
 /// The element type of the vector a site grows, from the generic arguments of its standard-library
 /// frames (`alloc::raw_vec::RawVec<u64>::grow_one`, `<alloc::vec::Vec<u32>>::push`), with its size
 /// when that is known; `None` when no frame names a concrete type of known size, or frames
-/// disagree.
+/// disagree. Only the size is certain: such a name comes from the symbol table, where functions
+/// whose machine code is identical share one address under several names, so the code of
+/// `RawVec<String>::grow_one` can be named `RawVec<Vec<u8>>::grow_one` or
+/// `RawVec<std::ffi::OsString>::grow_one` (they share a layout, hence the code). A type nested in
+/// the element type (`u8` in `RawVec<Vec<u8>>`) is not the element type.
 fn element_type(frames: &[&Frame]) -> Option<(String, u64)> {
     let mut found: Option<(String, u64)> = None;
     for frame in frames.iter().filter(|f| f.kind == FrameKind::Std) {
         let name = &frame.function;
+        // Brackets before this byte belong to the arguments of a container already read.
+        let mut read_up_to = 0;
         for (i, _) in name.match_indices('<') {
+            if i < read_up_to {
+                continue;
+            }
             let before = name[..i].trim_end_matches("::");
             let ident_start = before
                 .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -532,9 +544,10 @@ fn element_type(frames: &[&Frame]) -> Option<(String, u64)> {
             if !matches!(&before[ident_start..], "Vec" | "RawVec" | "VecDeque") {
                 continue;
             }
-            let Some(arg) = first_generic_arg(&name[i..]) else {
+            let Some((arg, len)) = first_generic_arg(&name[i..]) else {
                 continue;
             };
+            read_up_to = i + len;
             let Some(size) = known_size(arg) else {
                 continue;
             };
@@ -549,19 +562,20 @@ fn element_type(frames: &[&Frame]) -> Option<(String, u64)> {
     found
 }
 
-/// The first argument of the `<...>` list `s` starts with.
-fn first_generic_arg(s: &str) -> Option<&str> {
+/// The first argument of the `<...>` list `s` starts with, and the length of that list.
+fn first_generic_arg(s: &str) -> Option<(&str, usize)> {
     let mut depth = 0i32;
+    let mut first = None;
     for (i, c) in s.char_indices() {
         match c {
             '<' | '(' | '[' => depth += 1,
             '>' | ')' | ']' => {
                 depth -= 1;
                 if depth == 0 {
-                    return Some(s[1..i].trim());
+                    return Some((first.unwrap_or_else(|| s[1..i].trim()), i + 1));
                 }
             }
-            ',' if depth == 1 => return Some(s[1..i].trim()),
+            ',' if depth == 1 && first.is_none() => first = Some(s[1..i].trim()),
             _ => {}
         }
     }
@@ -579,8 +593,28 @@ fn known_size(ty: &str) -> Option<u64> {
         "u128" | "i128" => 16,
         "&str" | "&[u8]" => 16,
         "alloc::string::String" | "String" => 24,
+        // A vector in the global allocator, whatever its element: pointer, capacity, length.
+        _ if is_global_vec(ty) => 24,
         _ => return None,
     })
+}
+
+/// `alloc::vec::Vec<T>` or `alloc::vec::Vec<T, alloc::alloc::Global>`.
+fn is_global_vec(ty: &str) -> bool {
+    let Some(args) = ty.strip_prefix("alloc::vec::Vec") else {
+        return false;
+    };
+    match first_generic_arg(args) {
+        Some((first, len)) if len == args.len() => {
+            let rest = args[1..len - 1].trim_start().strip_prefix(first);
+            rest.is_some_and(|rest| {
+                let rest = rest.trim();
+                rest.is_empty()
+                    || rest.strip_prefix(',').map(str::trim) == Some("alloc::alloc::Global")
+            })
+        }
+        _ => false,
+    }
 }
 
 fn short_type(ty: &str) -> String {
@@ -628,6 +662,29 @@ mod tests {
             None
         );
         assert_eq!(of(&["alloc::raw_vec::RawVecInner<A>::grow_one"]), None);
+        // A `Vec<String>`'s growth under the name of its twin: the element is a vector (24
+        // bytes), not the `u8` nested in it.
+        assert_eq!(
+            of(&["<alloc::raw_vec::RawVec<alloc::vec::Vec<u8>>>::grow_one"]),
+            Some(("alloc::vec::Vec<u8>".to_owned(), 24))
+        );
+        assert_eq!(
+            of(&[
+                "<alloc::raw_vec::RawVec<alloc::vec::Vec<app::P, alloc::alloc::Global>>>::grow_one"
+            ]),
+            Some((
+                "alloc::vec::Vec<app::P, alloc::alloc::Global>".to_owned(),
+                24
+            ))
+        );
+        assert_eq!(
+            of(&["<alloc::raw_vec::RawVec<alloc::vec::Vec<u8, app::Arena>>>::grow_one"]),
+            None
+        );
+        assert_eq!(
+            of(&["<alloc::raw_vec::RawVec<core::option::Option<u8>>>::grow_one"]),
+            None
+        );
     }
 
     #[test]

@@ -33,6 +33,36 @@ fn advice_peak_and_leaks_have_known_answers() {
         .contains("with_capacity"));
     assert!(about("presized_vec").is_empty(), "{insights:#?}");
 
+    // Vec<String> grown to 16 elements (capacities 4, 8, 16): 3 → 1. Std's code for its growth
+    // is shared with every vector of 24-byte elements and may be named after any of them
+    // (`RawVec<Vec<u8>>::grow_one`): the advice names no element type and speaks in bytes.
+    let vec_of_strings = about("grows_a_vec_of_strings");
+    assert_eq!(vec_of_strings.len(), 1, "{insights:#?}");
+    assert_eq!(vec_of_strings[0]["kind"], "preallocate");
+    assert_eq!(
+        (
+            vec_of_strings[0]["allocations"].as_u64(),
+            vec_of_strings[0]["avoidable"].as_u64()
+        ),
+        (Some(3), Some(2))
+    );
+    let message = vec_of_strings[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("`Vec` regrown 2x to 384 B"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("u8") && !message.contains("384 elements"),
+        "{message}"
+    );
+    if message.contains("elements") {
+        assert!(
+            message.contains("(16 elements of 24 bytes)")
+                && message.ends_with("`Vec::with_capacity(16)`"),
+            "{message}"
+        );
+    }
+
     let clones = about("clones_in_a_loop");
     assert_eq!(clones.len(), 1, "{insights:#?}");
     assert_eq!(clones[0]["kind"], "clone");

@@ -75,10 +75,11 @@ fn regrown_vec_is_advised_to_preallocate_and_with_capacity_is_not() {
     assert_eq!((i.file.as_deref(), i.line), (Some(FILE), Some(18)));
     assert_eq!((i.allocations, i.avoidable, i.remaining()), (9, 8, 1));
     assert_eq!(i.via, "Vec::push");
-    // The final size is a capacity, in elements of the type std's frames name.
+    // The final size is a capacity in bytes, and in elements of the size std's frames give
+    // away; not the type they name, which may be another one with the same layout.
     assert_eq!(
         i.message,
-        "`Vec<u64>` regrown 8x to a capacity of 1,024 elements: reserve it once with \
+        "`Vec` regrown 8x to 8.0 KiB (1,024 elements of 8 bytes): reserve it once with \
          `Vec::with_capacity(1024)`"
     );
     let f = a.function("app::before").unwrap();

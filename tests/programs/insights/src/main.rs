@@ -47,6 +47,16 @@ fn grows_a_vec() -> usize {
     v.len()
 }
 
+/// Grows a Vec<String> to 16 elements: one allocation and two reallocations (capacity 4, 8, 16).
+#[inline(never)]
+fn grows_a_vec_of_strings() -> usize {
+    let mut v: Vec<String> = Vec::new();
+    for i in 0..16 {
+        v.push(black_box(i).to_string());
+    }
+    v.len()
+}
+
 /// Already sized: nothing to advise.
 #[inline(never)]
 fn presized_vec() -> usize {
@@ -104,6 +114,7 @@ fn main() {
         tags: vec!["x".to_owned(), "y".to_owned()],
     };
     let total = grows_a_vec()
+        + grows_a_vec_of_strings()
         + presized_vec()
         + clones_in_a_loop(&r)
         + builds_a_string()
