@@ -537,11 +537,11 @@ fn dump_sites(profile: &alloc_profile_format::symbolized::Profile) {
     for site in &profile.sites {
         let c = &site.counters;
         eprintln!(
-            "site pid={} allocs={} bytes={} libc_internal={} flags={}",
+            "site pid={} allocs={} bytes={} spawned_at={:?} flags={}",
             profile.processes[site.process].pid,
             c.allocations,
             c.bytes,
-            site.libc_internal,
+            site.spawned_at,
             site.flags
         );
         for &f in &site.frames {
@@ -575,11 +575,10 @@ fn allocator_notes(profile: &alloc_profile_format::symbolized::Profile) -> Vec<S
             continue;
         };
         let exe_str = exe.to_string_lossy();
-        let rust_allocations: u64 = profile
-            .sites
+        let rust_allocations: u64 = alloc_profile_report::attribute::attribute(profile)
             .iter()
-            .filter(|s| !s.libc_internal && profile.processes[s.process].exe == exe_str)
-            .map(|s| s.counters.allocations)
+            .filter(|b| b.counted() && profile.processes[b.site.process].exe == exe_str)
+            .map(|b| b.site.counters.allocations)
             .sum();
         notes.extend(crate::allocator::note(&exe, &info, rust_allocations));
     }

@@ -58,15 +58,30 @@ pub struct Site {
     /// The frames came from a DWARF unwind, or were cut at the depth limit (see
     /// [`crate::stack_flags`]).
     pub flags: u32,
-    /// Made by the C library or dynamic loader for itself (e.g. thread start-up), not through
-    /// Rust's allocator: the allocator's direct caller is in libc or ld.so, and the code that
-    /// called into the C library is std's runtime (a user's or dependency's direct call, such as
-    /// `strdup`, allocates on their behalf and is not internal).
-    pub libc_internal: bool,
-    /// Made by Rust code that used `std::alloc::System` directly (std does this for thread
-    /// handles) instead of the global allocator: a counting `#[global_allocator]` does not see it,
-    /// so it is not blamed on a function either.
-    pub system_direct: bool,
+    /// Where in `frames` each spawning stack begins, ascending: for a site on a spawned thread,
+    /// `frames[spawned_at[0]..]` is the stack of the thread that spawned it (from its
+    /// `pthread_create` call outwards), `frames[spawned_at[1]..]` that of the thread that spawned
+    /// that one, and so on. Empty on the main thread. Whether the spawner's frames count for the
+    /// site is the report's decision (see its `attribute` module).
+    pub spawned_at: Vec<u32>,
+}
+
+/// Whether `object` (a [`Frame::object`]) is the C library, the dynamic loader or the C
+/// runtime's unwinder: code that may allocate for itself rather than for its caller.
+pub fn is_c_library(object: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "libc.so",
+        "libc-",
+        "ld-linux",
+        "ld-musl",
+        "libc.musl",
+        "libpthread",
+        "libdl",
+        "libgcc_s",
+        "libresolv",
+        "libnss",
+    ];
+    PREFIXES.iter().any(|p| object.starts_with(p))
 }
 
 /// One profiled process.

@@ -14,19 +14,16 @@
 //!   Blocks **still live at exit** were never freed before the profile was written.
 //! - A **function** is identified by [`function_key`]: closures fold into the function that defines
 //!   them and generic arguments are dropped, so `app::run::{{closure}}` counts as `app::run`.
-//! - A site's **self function** is its innermost frame of kind [`FrameKind::Workspace`] (code of the
-//!   profiled workspace). The site's allocations and bytes count in that function's **self**
-//!   numbers. Every *distinct* workspace function anywhere on the site's stack gets the site's
-//!   allocations and bytes in its **total**, once per site even when it recurses. Both are sums over
-//!   sites, so `self <= total`, and a function's total includes the allocations of the workspace
-//!   functions it called. Only workspace functions are listed; dependencies appear as modules.
-//! - A site's **module** is [`module_of`] its innermost frame of kind Workspace *or* Dependency
-//!   (so an allocation inside `serde_json` called from `app::save` counts for the module
-//!   `serde_json::ser`, while `app::save` is its self function). Sites without such a frame belong to
-//!   the pseudo-module `(runtime)`: the standard library and start-up code on their own (the stdout
-//!   buffer, thread start-up). Every allocation is in exactly one module.
-//! - **C library internal** sites ([`Site::libc_internal`]) are glibc's or the dynamic loader's own
-//!   allocations, which no Rust global allocator would see. They count in the totals and in the
+//! - Blame (which frames of a site count, where the allocation came from, the site's **self
+//!   function**, its **via** and its **module**) is decided in one place, the
+//!   [`attribute`](crate::attribute) module; this one adds up. A site's allocations and bytes count
+//!   in its self function's **self** numbers. Every *distinct* workspace function among the
+//!   site's counted frames gets the site's allocations and bytes in its **total**, once per site
+//!   even when it recurses. Both are sums over sites, so `self <= total`, and a function's total
+//!   includes the allocations of the workspace functions it called. Only workspace functions are
+//!   listed; dependencies appear as modules. Every allocation is in exactly one module.
+//! - **C library internal** sites are glibc's or the dynamic loader's allocations for the
+//!   runtime, which no Rust global allocator would see. They count in the totals and in the
 //!   pseudo-module `(C library internal)`, never in any function's self or total.
 //! - A function's **location** (`file`, `line`) is the source line of its own frame in the sites where
 //!   it is the self function, the one with the most self allocations (ties: lowest line, then file
@@ -86,15 +83,12 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
-use alloc_profile_format::symbolized::{function_key, module_of, Frame, FrameKind, Profile, Site};
+use alloc_profile_format::symbolized::{module_of, Profile};
 use alloc_profile_format::{end_reason, stack_flags, SIZE_BUCKETS};
 
-use crate::via::api_name;
+use crate::attribute::{attribute, Blame, Origin};
 
-/// Name of the pseudo-module of sites with no workspace or dependency frame.
-pub const RUNTIME_MODULE: &str = "(runtime)";
-/// Name of the pseudo-module of the C library's own allocations.
-pub const LIBC_MODULE: &str = "(C library internal)";
+pub use crate::attribute::{ModuleKind, LIBC_MODULE, RUNTIME_MODULE};
 
 /// Everything the reports show, computed from one profile.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -252,32 +246,6 @@ pub struct Leak {
     pub via: Option<String>,
 }
 
-/// What a module row stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ModuleKind {
-    /// A module of the profiled workspace.
-    Workspace,
-    /// A module of a dependency crate.
-    Dependency,
-    /// The pseudo-module [`RUNTIME_MODULE`].
-    Runtime,
-    /// The pseudo-module [`LIBC_MODULE`].
-    LibcInternal,
-}
-
-impl ModuleKind {
-    /// The name used in the JSON report.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ModuleKind::Workspace => "workspace",
-            ModuleKind::Dependency => "dependency",
-            ModuleKind::Runtime => "runtime",
-            ModuleKind::LibcInternal => "libc_internal",
-        }
-    }
-}
-
 /// One module (or pseudo-module).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleStats {
@@ -423,50 +391,24 @@ pub fn analyze(profile: &Profile) -> Analysis {
         .min_by_key(|(i, p)| (Reverse(p.end.peak_bytes), *i))
         .map(|(i, _)| i);
 
-    for site in &profile.sites {
+    let blames = attribute(profile);
+    for blame in &blames {
+        let site = blame.site;
         let c = &site.counters;
         if c.allocations == 0 {
             continue;
         }
-        totals.add(site);
+        totals.add(blame);
         if let Some(p) = processes.get_mut(site.process) {
             p.allocations += c.allocations;
             p.bytes += c.bytes;
         }
-        // Frames that do not resolve are skipped: a broken index is the symbolizer's bug, and
-        // the counts are still right.
-        let frames: Vec<&Frame> = site
-            .frames
-            .iter()
-            .filter_map(|&i| profile.frames.get(i as usize))
-            .collect();
         if c.live_allocations > 0 {
-            add_leak(&mut leaks, &frames, site);
+            add_leak(&mut leaks, blame);
         }
-        if site.libc_internal {
-            add_module(
-                &mut modules,
-                ModuleKind::LibcInternal,
-                LIBC_MODULE,
-                None,
-                site,
-            );
-            continue;
-        }
-        if site.system_direct {
-            // std's own use of `System`: runtime bookkeeping no global allocator sees.
-            add_module(
-                &mut modules,
-                ModuleKind::Runtime,
-                RUNTIME_MODULE,
-                None,
-                site,
-            );
-            continue;
-        }
-        attribute_to_module(&mut modules, &frames, site);
+        add_module(&mut modules, blame);
         let at_peak = peak_process == Some(site.process);
-        attribute_to_functions(&mut functions, &frames, site, at_peak);
+        attribute_to_functions(&mut functions, blame, at_peak);
     }
     totals.unattributed_allocations = profile.processes.iter().map(|p| p.end.unattributed).sum();
     totals.lifetimes_measured = !profile.processes.is_empty()
@@ -534,12 +476,13 @@ pub fn analyze(profile: &Profile) -> Analysis {
         insights: Vec::new(),
         budgets: Vec::new(),
     };
-    analysis.insights = crate::insights::insights(profile);
+    analysis.insights = crate::insights::from_blames(&blames);
     analysis
 }
 
 impl Totals {
-    fn add(&mut self, site: &Site) {
+    fn add(&mut self, blame: &Blame<'_>) {
+        let site = blame.site;
         let c = &site.counters;
         self.allocations += c.allocations;
         self.reallocations += c.reallocations;
@@ -551,7 +494,7 @@ impl Totals {
         if site.flags & stack_flags::TRUNCATED != 0 {
             self.truncated_allocations += c.allocations;
         }
-        if site.libc_internal {
+        if blame.origin == Origin::LibcInternal {
             self.libc_internal_allocations += c.allocations;
             self.libc_internal_bytes += c.bytes;
         }
@@ -576,33 +519,23 @@ fn add_sizes(into: &mut Vec<u64>, sizes: &[u64]) {
 
 /// Where a site's blocks still live at exit belong: its self function, or else the module that
 /// [`analyze`] counts it in.
-fn add_leak(leaks: &mut BTreeMap<(ModuleKind, String), LeakAcc>, frames: &[&Frame], site: &Site) {
-    let c = &site.counters;
-    let (key, location) = if site.libc_internal {
-        ((ModuleKind::LibcInternal, LIBC_MODULE.to_owned()), None)
-    } else if site.system_direct {
-        ((ModuleKind::Runtime, RUNTIME_MODULE.to_owned()), None)
-    } else if let Some(i) = frames.iter().position(|f| f.kind == FrameKind::Workspace) {
-        let frame = frames[i];
-        let via = i.checked_sub(1).and_then(|inner| api_name(frames[inner]));
-        *leaks
-            .entry((ModuleKind::Workspace, function_key(&frame.function)))
-            .or_default()
-            .vias
-            .entry(via)
-            .or_default() += c.live_allocations;
-        (
-            (ModuleKind::Workspace, function_key(&frame.function)),
-            Some((frame.file.clone(), frame.line)),
-        )
-    } else if let Some(frame) = frames.iter().find(|f| f.kind == FrameKind::Dependency) {
-        let mut name = module_of(&frame.function);
-        if name.is_empty() {
-            name = crate_of(frame).unwrap_or_else(|| "(unnamed)".to_owned());
+fn add_leak(leaks: &mut BTreeMap<(ModuleKind, String), LeakAcc>, blame: &Blame<'_>) {
+    let c = &blame.site.counters;
+    let (key, location) = match blame.self_frame() {
+        Some(frame) => {
+            let key = (ModuleKind::Workspace, blame.self_function().unwrap_or_default());
+            *leaks
+                .entry(key.clone())
+                .or_default()
+                .vias
+                .entry(blame.via())
+                .or_default() += c.live_allocations;
+            (key, Some((frame.file.clone(), frame.line)))
         }
-        ((ModuleKind::Dependency, name), None)
-    } else {
-        ((ModuleKind::Runtime, RUNTIME_MODULE.to_owned()), None)
+        None => (
+            (blame.owner.kind, blame.owner.name.clone()),
+            None,
+        ),
     };
     let acc = leaks.entry(key).or_default();
     acc.allocations += c.live_allocations;
@@ -655,31 +588,6 @@ fn finish_leaks(leaks: BTreeMap<(ModuleKind, String), LeakAcc>) -> Vec<Leak> {
     out
 }
 
-fn attribute_to_module(
-    modules: &mut BTreeMap<(ModuleKind, String), ModuleAcc>,
-    frames: &[&Frame],
-    site: &Site,
-) {
-    let owner = frames
-        .iter()
-        .find(|f| matches!(f.kind, FrameKind::Workspace | FrameKind::Dependency));
-    let Some(frame) = owner else {
-        add_module(modules, ModuleKind::Runtime, RUNTIME_MODULE, None, site);
-        return;
-    };
-    let kind = if frame.kind == FrameKind::Workspace {
-        ModuleKind::Workspace
-    } else {
-        ModuleKind::Dependency
-    };
-    let krate = crate_of(frame);
-    let mut name = module_of(&frame.function);
-    if name.is_empty() {
-        name = krate.clone().unwrap_or_else(|| "(unnamed)".to_owned());
-    }
-    add_module(modules, kind, &name, krate, site);
-}
-
 fn summarize(p: &alloc_profile_format::symbolized::Process) -> ProcessSummary {
     ProcessSummary {
         exe: p.exe.clone(),
@@ -701,30 +609,11 @@ fn summarize(p: &alloc_profile_format::symbolized::Process) -> ProcessSummary {
     }
 }
 
-/// The crate of a frame: as the symbolizer recorded it, else the first segment of its path.
-fn crate_of(frame: &Frame) -> Option<String> {
-    if let Some(name) = &frame.crate_name {
-        return Some(name.clone());
-    }
-    let module = module_of(&frame.function);
-    let first = module.split("::").next().unwrap_or("");
-    if first.is_empty() || first.starts_with('<') {
-        None
-    } else {
-        Some(first.to_owned())
-    }
-}
-
-fn add_module(
-    modules: &mut BTreeMap<(ModuleKind, String), ModuleAcc>,
-    kind: ModuleKind,
-    name: &str,
-    krate: Option<String>,
-    site: &Site,
-) {
-    let c = &site.counters;
-    let acc = modules.entry((kind, name.to_owned())).or_default();
-    acc.crate_names.extend(krate);
+fn add_module(modules: &mut BTreeMap<(ModuleKind, String), ModuleAcc>, blame: &Blame<'_>) {
+    let c = &blame.site.counters;
+    let owner = &blame.owner;
+    let acc = modules.entry((owner.kind, owner.name.clone())).or_default();
+    acc.crate_names.extend(owner.crate_name.clone());
     acc.allocations += c.allocations;
     acc.reallocations += c.reallocations;
     acc.bytes += c.bytes;
@@ -734,18 +623,15 @@ fn add_module(
 
 fn attribute_to_functions(
     functions: &mut BTreeMap<String, FunctionAcc>,
-    frames: &[&Frame],
-    site: &Site,
+    blame: &Blame<'_>,
     at_peak: bool,
 ) {
+    let site = blame.site;
     let c = &site.counters;
-    let Some(self_index) = frames.iter().position(|f| f.kind == FrameKind::Workspace) else {
+    let (Some(self_frame), Some(self_key)) = (blame.self_frame(), blame.self_function()) else {
         return;
     };
-    let self_frame = frames[self_index];
-    let acc = functions
-        .entry(function_key(&self_frame.function))
-        .or_default();
+    let acc = functions.entry(self_key).or_default();
     acc.self_allocations += c.allocations;
     acc.self_reallocations += c.reallocations;
     acc.self_bytes += c.bytes;
@@ -763,25 +649,17 @@ fn attribute_to_functions(
     acc.growth_max_reallocs = acc.growth_max_reallocs.max(c.growth_max_reallocs);
     acc.growth_max_final = acc.growth_max_final.max(c.growth_max_final);
     add_sizes(&mut acc.sizes, &site.sizes);
-    let via = self_index
-        .checked_sub(1)
-        .and_then(|inner| api_name(frames[inner]));
     let location = acc
         .self_locations
         .entry((self_frame.file.clone(), self_frame.line))
         .or_default();
     location.allocations += c.allocations;
-    *location.vias.entry(via).or_default() += c.allocations;
+    *location.vias.entry(blame.via()).or_default() += c.allocations;
 
     // Totals: once per distinct function, at its innermost frame on this stack.
-    let mut seen: BTreeSet<String> = BTreeSet::new();
-    for frame in frames.iter().filter(|f| f.kind == FrameKind::Workspace) {
-        let key = function_key(&frame.function);
-        if !seen.insert(key.clone()) {
-            continue;
-        }
+    for (key, frame) in blame.workspace_functions() {
         let acc = functions.entry(key).or_default();
-        acc.crate_names.extend(crate_of(frame));
+        acc.crate_names.extend(crate::attribute::crate_of(frame));
         acc.total_allocations += c.allocations;
         acc.total_bytes += c.bytes;
         *acc.total_locations

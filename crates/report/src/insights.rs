@@ -51,8 +51,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use alloc_profile_format::symbolized::{function_key, Frame, FrameKind, Profile, Site};
 
+use crate::attribute::Blame;
+
 use crate::render::{human_bytes, thousands};
-use crate::via::{api_name, short_api_name};
+use crate::via::short_api_name;
 
 /// Insights that would save fewer allocations than this are not worth a line.
 pub const MIN_AVOIDABLE: u64 = 2;
@@ -167,24 +169,25 @@ struct FunctionEvidence {
 /// Finds the insights of a profile. See the module documentation for the rules.
 #[must_use]
 pub fn insights(profile: &Profile) -> Vec<Insight> {
+    from_blames(&crate::attribute::attribute(profile))
+}
+
+/// [`insights`] from the blame of every site.
+pub(crate) fn from_blames(blames: &[Blame<'_>]) -> Vec<Insight> {
     let mut evidence: BTreeMap<String, FunctionEvidence> = BTreeMap::new();
     // (caller, call line) → workspace callees seen called from there.
     let mut calls: BTreeMap<(String, Location), BTreeSet<String>> = BTreeMap::new();
 
-    for site in &profile.sites {
-        if site.counters.allocations == 0 || site.libc_internal || site.system_direct {
+    for blame in blames {
+        let site = blame.site;
+        if site.counters.allocations == 0 || !blame.counted() {
             continue;
         }
-        let frames: Vec<&Frame> = site
-            .frames
-            .iter()
-            .filter_map(|&i| profile.frames.get(i as usize))
-            .collect();
-        record_calls(&mut calls, &frames);
-        let Some(self_index) = frames.iter().position(|f| f.kind == FrameKind::Workspace) else {
+        let frames = &blame.frames;
+        record_calls(&mut calls, frames);
+        let (Some(self_index), Some(self_key)) = (blame.self_index, blame.self_function()) else {
             continue;
         };
-        let self_key = function_key(&frames[self_index].function);
         let (target, via) = if is_clone_impl(&self_key) {
             let outer = frames[self_index + 1..]
                 .iter()
@@ -194,10 +197,7 @@ pub fn insights(profile: &Profile) -> Vec<Insight> {
                 None => continue,
             }
         } else {
-            let via = self_index
-                .checked_sub(1)
-                .and_then(|inner| api_name(frames[inner]));
-            match via {
+            match blame.via() {
                 Some(via) => (frames[self_index], via),
                 None => continue,
             }

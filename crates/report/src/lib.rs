@@ -23,6 +23,7 @@
 #![forbid(unsafe_code)]
 
 pub mod analyze;
+pub mod attribute;
 pub mod budget;
 pub mod insights;
 pub mod render;

@@ -11,8 +11,9 @@
 //!   `round_trip` for `it::round_trip` in an integration test). When the names are not known (terse
 //!   output), the outermost workspace frame of a stack that runs through libtest is taken.
 //!   Threads a test spawns count for the test, since a thread's stack continues with the stack that
-//!   spawned it. C-library-internal allocations and std's direct use of `System` count for no test,
-//!   as for functions.
+//!   spawned it (a pool's threads do not: see [`crate::attribute`], whose blame this module uses).
+//!   C-library-internal allocations and std's direct use of `System` count for no test, as for
+//!   functions.
 //! - A **benchmark's allocations** (binaries that are not libtest's: Criterion, divan, a custom
 //!   main) are those whose stack shows the harness calling back into workspace code after
 //!   workspace code called the harness (`bench_words` → `Criterion::bench_function` → the
@@ -102,27 +103,24 @@ pub fn analyze_tests(profile: &Profile, binaries: &[TestBinary]) -> TestsAnalysi
     // Workspace functions that call into the harness: the benchmark functions, even those whose
     // routine never allocated.
     let mut candidates: BTreeSet<(usize, String)> = BTreeSet::new();
-    for site in &profile.sites {
+    for blame in crate::attribute::attribute(profile) {
+        let site = blame.site;
         let Some(process) = profile.processes.get(site.process) else {
             continue;
         };
         let Some(&b) = by_exe.get(process.exe.as_str()) else {
             continue;
         };
-        let frames: Vec<&Frame> = site
-            .frames
-            .iter()
-            .filter_map(|&i| profile.frames.get(i as usize))
-            .collect();
-        let counted = !site.libc_internal && !site.system_direct;
+        let frames = &blame.frames;
+        let counted = blame.counted();
         let owner = if !counted {
             None
         } else if binaries[b].libtest {
-            test_of(&frames, &names[b])
+            test_of(frames, &names[b])
         } else {
-            let bench = benchmark_of(&frames);
+            let bench = benchmark_of(frames);
             has_harness[b] |= bench.is_some();
-            if let Some(caller) = harness_caller(&frames) {
+            if let Some(caller) = harness_caller(frames) {
                 candidates.insert((b, caller));
             }
             bench
@@ -346,8 +344,7 @@ mod tests {
                 peak_bytes: 0,
                 sizes: Vec::new(),
                 flags: 0,
-                libc_internal: false,
-                system_direct: false,
+                spawned_at: Vec::new(),
             });
         }
         p

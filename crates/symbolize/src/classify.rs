@@ -67,6 +67,8 @@ pub(crate) struct Classifier {
     roots: Vec<Root>,
     /// Crate names of the members, for frames classified by name.
     workspace_crates: HashSet<String>,
+    /// Crate names of the dependencies, for frames classified by name.
+    dependency_crates: HashSet<String>,
 }
 
 impl Classifier {
@@ -107,6 +109,11 @@ impl Classifier {
             roots,
             workspace_crates: options
                 .workspace
+                .iter()
+                .map(|(_, name)| name.replace('-', "_"))
+                .collect(),
+            dependency_crates: options
+                .dependencies
                 .iter()
                 .map(|(_, name)| name.replace('-', "_"))
                 .collect(),
@@ -217,6 +224,13 @@ impl Classifier {
         !self.workspace_crates.is_empty()
     }
 
+    /// Whether a crate named only by a frame's function (no source line) is one that std vendors
+    /// for itself (its backtrace symbolizer's gimli and addr2line, hashbrown, ...) and not a
+    /// dependency of the workspace that `cargo metadata` listed.
+    fn is_std_internal_crate(&self, krate: &str) -> bool {
+        names::is_std_vendored_crate(krate) && !self.dependency_crates.contains(krate)
+    }
+
     /// Classifies one symbolized frame. `function` is demangled; `rust_name` says whether it was a
     /// Rust symbol.
     pub(crate) fn classify(
@@ -253,6 +267,7 @@ impl Classifier {
             let kind = match krate {
                 Some(k) if names::is_std_crate(k) => FrameKind::Std,
                 Some(k) if self.workspace_crates.contains(k) => FrameKind::Workspace,
+                Some(k) if self.is_std_internal_crate(k) => FrameKind::Std,
                 Some(_) => FrameKind::Dependency,
                 // `<[u8]>::starts_with`, `<str>::trim_start_matches`: inherent methods of
                 // primitive types, which only the standard library can define.
@@ -372,24 +387,6 @@ pub(crate) fn is_system_library(name: &str) -> bool {
         "libutil",
         "linux-vdso",
         "linux-gate",
-    ];
-    PREFIXES.iter().any(|p| name.starts_with(p))
-}
-
-/// Modules whose frames directly below the allocator mean the C library or dynamic loader
-/// allocated for itself ([`alloc_profile_format::symbolized::Site::libc_internal`]).
-pub(crate) fn is_libc_like(name: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "libc.so",
-        "libc-",
-        "ld-linux",
-        "ld-musl",
-        "libc.musl",
-        "libpthread",
-        "libdl",
-        "libgcc_s",
-        "libresolv",
-        "libnss",
     ];
     PREFIXES.iter().any(|p| name.starts_with(p))
 }
@@ -605,6 +602,16 @@ mod tests {
             f(None, "regex::Regex::new", true, rust),
             Class::new(Dependency, Some("regex"))
         );
+        // std's own copies of gimli and addr2line (its backtrace symbolizer) have no lines; a
+        // workspace that does not depend on them gets them as std.
+        assert_eq!(
+            f(None, "addr2line::line::path_push", true, rust),
+            Class::new(Std, Some("addr2line"))
+        );
+        assert_eq!(
+            f(None, "<gimli::read::abbrev::Attributes>::push", true, rust),
+            Class::new(Std, Some("gimli"))
+        );
         assert_eq!(f(None, "main", false, rust), Class::new(Std, Some("std")));
         assert_eq!(
             f(None, "__rustc::__rust_alloc", true, rust),
@@ -659,9 +666,6 @@ mod tests {
         assert_eq!(split_name_version("no-version"), None);
         assert_eq!(split_hash_suffix("my-pkg-0123456789abcdef"), Some("my-pkg"));
         assert_eq!(split_hash_suffix("my-pkg-01234"), None);
-        assert!(is_libc_like("libc.so.6"));
-        assert!(is_libc_like("ld-linux-x86-64.so.2"));
-        assert!(!is_libc_like("libstdc++.so.6"));
         assert!(is_system_library("libstdc++.so.6"));
         assert!(!is_system_library("libcrypto.so.3"));
         assert!(is_interposer("liballoc_profile_preload.so"));

@@ -254,8 +254,6 @@ struct Region {
 /// A stack's own frames, expanded once per process.
 struct Expanded {
     frames: Vec<u32>,
-    /// The first frame outside the interposer is in the C library or dynamic loader.
-    libc_first: bool,
 }
 
 struct Symbolizer {
@@ -362,38 +360,24 @@ impl Symbolizer {
                 parent = p.parent;
             }
             let mut frames = Vec::new();
+            let mut spawned_at = Vec::new();
             let mut flags = stack.flags;
-            let mut libc_internal = false;
             for (i, s) in chain.iter().enumerate() {
                 let e = match expanded.entry(s.id) {
                     Entry::Occupied(e) => e.into_mut(),
                     Entry::Vacant(v) => v.insert(self.expand(s, &regions)?),
                 };
-                frames.extend_from_slice(&e.frames);
-                if i == 0 {
-                    libc_internal = e.libc_first;
-                } else {
+                if i > 0 {
+                    spawned_at.push(u32::try_from(frames.len()).map_err(|_| Error::TooManyFrames)?);
                     // Frames missing from a parent are missing from this site's stack too.
                     flags |= s.flags & stack_flags::TRUNCATED;
                 }
-            }
-            let system_direct = self.is_system_direct(&frames);
-            // The C library allocating is its own business (thread start-up, std's runtime) only
-            // when the code that called into it is std's; a user's or a dependency's direct call
-            // (`strdup`, `getaddrinfo`) allocates on their behalf.
-            if libc_internal {
-                let caller = frames
-                    .iter()
-                    .map(|&f| self.frames[f as usize].kind)
-                    .find(|k| *k != FrameKind::Foreign);
-                if matches!(caller, Some(FrameKind::Workspace | FrameKind::Dependency)) {
-                    libc_internal = false;
-                }
+                frames.extend_from_slice(&e.frames);
             }
             sites.push(Site {
                 process: index,
-                system_direct,
                 frames,
+                spawned_at,
                 counters: *counters,
                 peak_bytes: peaks.get(&counters.stack).copied().unwrap_or(0),
                 sizes: sizes
@@ -401,7 +385,6 @@ impl Symbolizer {
                     .map(|c| c.to_vec())
                     .unwrap_or_default(),
                 flags,
-                libc_internal,
             });
         }
         self.mark_harness_mains(&sites);
@@ -452,27 +435,17 @@ impl Symbolizer {
     /// Frames of one stack, without its parents.
     fn expand(&mut self, stack: &Stack, regions: &[Region]) -> Result<Expanded, Error> {
         let mut frames = Vec::with_capacity(stack.frames.len());
-        let mut libc_first = None;
         for &address in &stack.frames {
             // A return address points past the call; look up the call itself.
             let pc = address.wrapping_sub(1);
             let region = find_region(regions, pc);
-            if let Some(region) = region {
-                let module = &self.modules[region.module];
-                if module.interposer {
-                    continue;
-                }
-                libc_first.get_or_insert_with(|| classify::is_libc_like(&module.name));
-            } else {
-                libc_first.get_or_insert(false);
+            if region.is_some_and(|r| self.modules[r.module].interposer) {
+                continue;
             }
             let ids = self.frames_at(region, pc)?;
             frames.extend_from_slice(&ids);
         }
-        Ok(Expanded {
-            frames,
-            libc_first: libc_first.unwrap_or(false),
-        })
+        Ok(Expanded { frames })
     }
 
     /// Frames for one call address, innermost inlined call first.
@@ -607,24 +580,6 @@ impl Symbolizer {
                 }
             }
         }
-    }
-
-    /// Whether the innermost run of std frames reaches `System` through the `Allocator` API
-    /// before (or without) passing the global allocator's entry points.
-    fn is_system_direct(&self, frames: &[u32]) -> bool {
-        for &f in frames {
-            let frame = &self.frames[f as usize];
-            if frame.kind != FrameKind::Std {
-                return false;
-            }
-            if names::is_global_alloc_entry(&frame.function) {
-                return false;
-            }
-            if names::is_system_allocator_api(&frame.function) {
-                return true;
-            }
-        }
-        false
     }
 
     /// Opens a module's file the first time one of its addresses is needed.

@@ -59,25 +59,34 @@ pub(crate) fn is_allocator_machinery(name: &str) -> bool {
         || name.contains(" as core::alloc::global::GlobalAlloc>::")
 }
 
-/// A frame of std using `System` directly as an `Allocator` (`Arc<_, System>`, `Vec<_, System>`),
-/// bypassing the global allocator.
-pub(crate) fn is_system_allocator_api(name: &str) -> bool {
-    name.starts_with("<std::alloc::System as core::alloc::Allocator>::")
-}
+/// Crates the standard library is built with (its `Cargo.lock`): their code is linked into every
+/// program through std, mostly without line information, whether or not the program depends on
+/// them itself.
+const STD_VENDORED_CRATES: &[&str] = &[
+    "addr2line",
+    "adler",
+    "adler2",
+    "allocator_api2",
+    "cfg_if",
+    "dlmalloc",
+    "foldhash",
+    "getopts",
+    "gimli",
+    "hashbrown",
+    "libc",
+    "memchr",
+    "miniz_oxide",
+    "object",
+    "rustc_demangle",
+    "rustc_literal_escaper",
+    "ruzstd",
+    "unicode_width",
+    "wasi",
+];
 
-/// The entry points through which Rust code reaches the global allocator.
-pub(crate) fn is_global_alloc_entry(name: &str) -> bool {
-    matches!(
-        name,
-        "alloc::alloc::alloc"
-            | "alloc::alloc::alloc_zeroed"
-            | "alloc::alloc::realloc"
-            | "alloc::alloc::exchange_malloc"
-    ) || name.starts_with("__rustc::__rust_")
-        || name.starts_with("__rust_alloc")
-        || name.starts_with("__rust_realloc")
-        || name.contains(" as core::alloc::global::GlobalAlloc>::")
-            && !name.starts_with("<std::alloc::System as")
+/// Whether `name` is one of the crates std vendors ([`STD_VENDORED_CRATES`]).
+pub(crate) fn is_std_vendored_crate(name: &str) -> bool {
+    STD_VENDORED_CRATES.contains(&name)
 }
 
 pub(crate) fn is_std_crate(name: &str) -> bool {
@@ -218,16 +227,6 @@ mod tests {
         assert!(is_allocator_machinery("__rustc::__rust_alloc"));
         assert!(!is_allocator_machinery(
             "<a::T as core::clone::Clone>::clone"
-        ));
-        assert!(is_global_alloc_entry("alloc::alloc::alloc"));
-        assert!(is_global_alloc_entry(
-            "<a::Counting as core::alloc::global::GlobalAlloc>::realloc"
-        ));
-        assert!(!is_global_alloc_entry(
-            "<std::alloc::System as core::alloc::global::GlobalAlloc>::alloc"
-        ));
-        assert!(is_system_allocator_api(
-            "<std::alloc::System as core::alloc::Allocator>::allocate"
         ));
     }
 }

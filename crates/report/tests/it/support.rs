@@ -128,12 +128,14 @@ impl ProfileBuilder {
         bytes: u64,
         extra: Extra,
     ) -> &mut Self {
-        self.push_site(frames, allocations, bytes, extra, false)
+        self.push_site(frames, allocations, bytes, extra)
     }
 
-    /// A site of the C library's own.
+    /// A site of the C library's own: the blame rules see it from its frames, which start in
+    /// the C library (`libc(..)`).
     pub fn libc_site(&mut self, frames: &[Frame], allocations: u64, bytes: u64) -> &mut Self {
-        self.push_site(frames, allocations, bytes, Extra::default(), true)
+        assert_eq!(frames[0].object, "libc.so.6", "a C library site starts in it");
+        self.push_site(frames, allocations, bytes, Extra::default())
     }
 
     fn push_site(
@@ -142,7 +144,6 @@ impl ProfileBuilder {
         allocations: u64,
         bytes: u64,
         extra: Extra,
-        libc_internal: bool,
     ) -> &mut Self {
         let ids = frames.iter().map(|f| self.intern(f)).collect();
         let stack = self.profile.sites.len() as u32;
@@ -164,8 +165,7 @@ impl ProfileBuilder {
             peak_bytes: 0,
             sizes: Vec::new(),
             flags: extra.flags,
-            libc_internal,
-            system_direct: false,
+            spawned_at: Vec::new(),
         });
         self
     }
