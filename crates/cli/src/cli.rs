@@ -21,7 +21,8 @@ line tables on), runs each executable under a malloc interposer, and prints a re
 Exit status: the profiled program's own status (cargo's when the build or a test failed); 1 when
 the program succeeded but an allocation budget in Cargo.toml was exceeded, and from
 `diff --fail-on-increase` when allocations rose; 2 for a usage or tool error, or when nothing could
-be profiled.";
+be profiled; 130 after Ctrl-C, which the programs get too: the tool waits for them to end and
+reports on what ran (a second Ctrl-C quits at once, without a report).";
 
 #[derive(Debug, Args)]
 pub struct Cli {

@@ -5,7 +5,7 @@
 //!
 //! Exit status of the front end: the profiled program's own status (128 + signal number when a
 //! signal killed it); cargo's status when the build failed before anything ran; 2 for a usage or
-//! tool error.
+//! tool error; 130 when interrupted by Ctrl-C (see [`process::interrupt`]).
 #![forbid(unsafe_code)]
 
 mod allocator;

@@ -132,8 +132,9 @@ fn version_with_flags(rustc: &std::ffi::OsStr) -> Result<()> {
 /// For `run` it becomes the program (exec), so signals, pid and exit status are the program's own.
 /// For `test` and `bench` ([`MODE`]) it runs the program as a child and copies its standard output
 /// through unchanged, byte for byte, while reading libtest's result lines (`test NAME ... ok`) to
-/// learn each test's outcome; it then exits with the child's status. Listing runs (`--list`, as
-/// cargo-nextest does) are not profiled.
+/// learn each test's outcome; it then exits with the child's status, also after Ctrl-C (see
+/// [`crate::process::interrupt::survive`]). Listing runs (`--list`, as cargo-nextest does) are not
+/// profiled.
 pub fn runner_main() -> Result<i32> {
     let mut args = std::env::args_os().skip(2);
     let exe = args
@@ -188,6 +189,9 @@ pub fn runner_main() -> Result<i32> {
         return Err(err).with_context(|| format!("could not run {}", Path::new(&exe).display()));
     }
 
+    // Ctrl-C reaches this runner too: it stays to copy the rest of the output and write the
+    // outcome (the test ends as it would; a handler, unlike an ignored SIGINT, is not inherited).
+    crate::process::interrupt::survive()?;
     cmd.stdout(Stdio::piped());
     let mut child = cmd
         .spawn()

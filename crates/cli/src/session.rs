@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result};
 
 use crate::cargo::{cargo_program, BuildEnv, Workspace};
 use crate::cli::{CargoArgs, ColorChoice, Format, ReportArgs, RunArgs, TestArgs};
-use crate::process::ProcessBuilder;
+use crate::process::{interrupt, ProcessBuilder};
 use crate::runtime_lib;
 
 /// A fresh directory for one session's raw profiles, removed when the session ends.
@@ -84,7 +84,9 @@ pub struct Collected {
     pub outcomes: Vec<crate::outcomes::BinaryOutcome>,
 }
 
-pub fn collect(dir: &Path) -> Result<Collected> {
+/// Reads what the session's processes wrote into `dir`. `still_running`: pids that had not ended
+/// when the report was made (after Ctrl-C).
+pub fn collect(dir: &Path, still_running: &[u32]) -> Result<Collected> {
     let mut out = Collected::default();
     let mut entries: Vec<_> = fs_err::read_dir(dir)?
         .filter_map(std::result::Result::ok)
@@ -117,11 +119,78 @@ pub fn collect(dir: &Path) -> Result<Collected> {
     out.profiles
         .sort_by_key(|p| (p.header.start_unix_ns, p.header.pid));
     for s in &out.started {
-        if !out.profiles.iter().any(|p| p.header.pid == s.pid) {
-            out.problems.push(no_profile_reason(s));
+        if out.profiles.iter().any(|p| p.header.pid == s.pid) {
+            continue;
         }
+        out.problems.push(if still_running.contains(&s.pid) {
+            format!(
+                "{} (pid {}) was still running {} s after Ctrl-C, when this report was made: \
+                 nothing it allocated is in it",
+                s.exe.display(),
+                s.pid,
+                interrupt::WAIT.as_secs()
+            )
+        } else {
+            no_profile_reason(s)
+        });
     }
     Ok(out)
+}
+
+/// How a session's cargo command ended, and what its processes left.
+struct Ended {
+    status: ExitStatus,
+    collected: Collected,
+    /// Ctrl-C came before cargo ended.
+    interrupted: bool,
+}
+
+/// Runs the session's cargo command. On Ctrl-C the tool stays: cargo and the programs end as
+/// they would on their own, and the report is made of what they recorded once they have ended
+/// (waiting at most [`interrupt::WAIT`] for those cargo did not wait for).
+fn run_cargo(prep: &Prepared, cmd: &ProcessBuilder) -> Result<Ended> {
+    interrupt::catch()?;
+    let status = cmd.status()?;
+    let interrupted = interrupt::interrupted();
+    let still_running = if interrupted {
+        interrupt::wait_for_session(prep.raw.path(), interrupt::WAIT)
+    } else {
+        Vec::new()
+    };
+    let mut collected = collect(prep.raw.path(), &still_running)?;
+    if interrupted {
+        let others: Vec<String> = still_running
+            .iter()
+            .filter(|&&pid| !collected.started.iter().any(|s| s.pid == pid))
+            .map(u32::to_string)
+            .collect();
+        if !others.is_empty() {
+            collected.problems.insert(
+                0,
+                format!(
+                    "other processes of this session (pids {}) were still running {} s after \
+                     Ctrl-C, when this report was made: what they had allocated is not in it",
+                    others.join(", "),
+                    interrupt::WAIT.as_secs()
+                ),
+            );
+        }
+        collected.problems.insert(
+            0,
+            "interrupted (Ctrl-C): this report covers what ran until then".to_owned(),
+        );
+    }
+    Ok(Ended {
+        status,
+        collected,
+        interrupted,
+    })
+}
+
+/// The last line of an interrupted session, after its report; its exit status.
+fn interrupted_status() -> i32 {
+    eprintln!("error: interrupted (Ctrl-C): the report covers what ran until then");
+    interrupt::EXIT_STATUS
 }
 
 /// When processes ran but none could be profiled (a static executable, say), the report is empty
@@ -251,9 +320,19 @@ fn run_tests(
     if cargo.verbose > 0 {
         eprintln!("     Running {cmd}");
     }
-    let status = cmd.status()?;
-    let mut collected = collect(prep.raw.path())?;
+    let Ended {
+        status,
+        mut collected,
+        interrupted,
+    } = run_cargo(prep, &cmd)?;
     if collected.started.is_empty() {
+        if interrupted {
+            eprintln!(
+                "error: interrupted (Ctrl-C) before any test executable started: nothing was \
+                 profiled"
+            );
+            return Ok(interrupt::EXIT_STATUS);
+        }
         eprintln!("error: nothing was profiled: cargo stopped before any test executable started");
         return Ok(exit_code(status));
     }
@@ -273,6 +352,9 @@ fn run_tests(
         status,
     };
     let exceeded = report(&prep.ws, &collected, &outcome, report_args, Some(&binaries))?;
+    if interrupted || interrupt::interrupted() {
+        return Ok(interrupted_status());
+    }
     Ok(nothing_recorded(&collected).unwrap_or(with_budgets(exit_code(status), exceeded)))
 }
 
@@ -379,9 +461,18 @@ pub fn run(args: RunArgs) -> Result<i32> {
     if args.cargo.verbose > 0 {
         eprintln!("     Running {cmd}");
     }
-    let status = cmd.status()?;
-    let collected = collect(prep.raw.path())?;
+    let Ended {
+        status,
+        collected,
+        interrupted,
+    } = run_cargo(&prep, &cmd)?;
     if collected.started.is_empty() {
+        if interrupted {
+            eprintln!(
+                "error: interrupted (Ctrl-C) before the program started: nothing was profiled"
+            );
+            return Ok(interrupt::EXIT_STATUS);
+        }
         // Cargo failed before running anything (build error, unknown target): its own message
         // is above; keep its exit status.
         eprintln!("error: nothing was profiled: cargo stopped before the program started");
@@ -394,6 +485,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
         status,
     };
     let exceeded = report(&prep.ws, &collected, &outcome, &args.report, None)?;
+    if interrupted || interrupt::interrupted() {
+        return Ok(interrupted_status());
+    }
     let code = exit_code(status);
     Ok(if code == 0 {
         nothing_recorded(&collected).unwrap_or(with_budgets(code, exceeded))

@@ -46,6 +46,7 @@ pub fn measure<T>(name: &str, f: impl FnOnce() -> T) -> T {
 pub mod sys {
     use std::ffi::{c_char, c_int, c_void};
 
+    pub const SIGINT: c_int = 2;
     pub const SIGKILL: c_int = 9;
     pub const SIGTERM: c_int = 15;
     pub const WNOHANG: c_int = 1;
@@ -58,6 +59,7 @@ pub mod sys {
         pub fn _exit(code: c_int) -> !;
         pub fn getpid() -> c_int;
         pub fn kill(pid: c_int, sig: c_int) -> c_int;
+        pub fn signal(sig: c_int, handler: extern "C" fn(c_int)) -> usize;
         pub fn malloc(size: usize) -> *mut c_void;
         pub fn calloc(n: usize, size: usize) -> *mut c_void;
         pub fn realloc(p: *mut c_void, size: usize) -> *mut c_void;

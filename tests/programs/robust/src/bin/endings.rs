@@ -1,5 +1,6 @@
-//! Ways to end: `endings return | exit3 | _exit4 | panic | abort | segv | sigterm | sigkill`.
-//! Each first runs `work` (measured, its blocks kept live), then ends that way.
+//! Ways to end: `endings return | exit3 | _exit4 | panic | abort | segv | sigterm | sigkill |
+//! wait-for-signal`. Each first runs `work` (measured, its blocks kept live), then ends that way;
+//! `wait-for-signal` sleeps until a signal from outside ends it (Ctrl-C), for at most 60 s.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -39,6 +40,11 @@ fn main() {
         "segv" => unsafe { std::ptr::null_mut::<u8>().write_volatile(1) },
         "sigterm" => signal_self(sys::SIGTERM),
         "sigkill" => signal_self(sys::SIGKILL),
+        "wait-for-signal" => {
+            std::thread::sleep(Duration::from_secs(60));
+            println!("FAIL no signal came in 60 s");
+            std::process::exit(99);
+        }
         other => panic!("unknown mode {other:?}"),
     }
     black_box(kept);
