@@ -39,7 +39,11 @@
 //!      it either; no function.
 //!    - everything else ([`Origin::Program`]).
 //! 3. **Self function**: the innermost workspace frame of a [`Origin::Program`] site; its
-//!    **via** is the frame just inside it, named by [`api_name`].
+//!    **via** is the frame just inside it, named by [`api_name`]. An allocation std's panic
+//!    machinery makes (the message, and with `RUST_BACKTRACE` the backtrace symbolizer and its
+//!    cache, kept until exit) is the runtime's: it has no self function and counts in
+//!    [`RUNTIME_MODULE`], though the functions on the stack (the test that panicked) still have
+//!    it in their totals, as a counting allocator around their calls would.
 //! 4. **Owner module** ([`Owner`]): [`LIBC_MODULE`] or [`RUNTIME_MODULE`] by origin; else the
 //!    module of the innermost frame that is the workspace's or a dependency's; else
 //!    [`RUNTIME_MODULE`] (std on its own: the stdout buffer, thread start-up).
@@ -321,16 +325,17 @@ fn continuations<'p>(
 
 fn blame_frames<'p>(site: &'p Site, frames: Vec<&'p Frame>) -> Blame<'p> {
     let origin = origin(&frames);
-    let self_index = (origin == Origin::Program)
+    let owner_index = frames
+        .iter()
+        .position(|f| matches!(f.kind, FrameKind::Workspace | FrameKind::Dependency));
+    let panicking = owner_index.is_some_and(|i| frames[..i].iter().any(|f| is_panic_machinery(f)));
+    let self_index = (origin == Origin::Program && !panicking)
         .then(|| frames.iter().position(|f| f.kind == FrameKind::Workspace))
         .flatten();
-    let owner = match origin {
-        Origin::LibcInternal => pseudo(ModuleKind::LibcInternal, LIBC_MODULE),
-        Origin::SystemDirect => pseudo(ModuleKind::Runtime, RUNTIME_MODULE),
-        Origin::Program => frames
-            .iter()
-            .find(|f| matches!(f.kind, FrameKind::Workspace | FrameKind::Dependency))
-            .map_or_else(|| pseudo(ModuleKind::Runtime, RUNTIME_MODULE), |f| module(f)),
+    let owner = match (origin, owner_index) {
+        (Origin::LibcInternal, _) => pseudo(ModuleKind::LibcInternal, LIBC_MODULE),
+        (Origin::Program, Some(i)) if !panicking => module(frames[i]),
+        _ => pseudo(ModuleKind::Runtime, RUNTIME_MODULE),
     };
     Blame {
         site,
@@ -382,14 +387,26 @@ pub(crate) fn crate_of(frame: &Frame) -> Option<String> {
     }
 }
 
+/// A frame of std's panic handling: the panic entry points and the hook that prints the message
+/// and backtrace.
+fn is_panic_machinery(frame: &Frame) -> bool {
+    frame.kind == FrameKind::Std
+        && (frame.function.starts_with("std::panicking::")
+            || frame.function.starts_with("core::panicking::")
+            || frame.function.contains("rust_begin_unwind"))
+}
+
 /// Rule 2.
 fn origin(frames: &[&Frame]) -> Origin {
     let in_c_library = |f: &Frame| f.kind == FrameKind::Foreign && is_c_library(&f.object);
     if frames.first().is_some_and(|f| in_c_library(f)) {
         let run = frames.iter().take_while(|f| in_c_library(f)).count();
-        let rust_caller = frames[run..]
-            .iter()
-            .any(|f| matches!(f.kind, FrameKind::Workspace | FrameKind::Dependency | FrameKind::Std));
+        let rust_caller = frames[run..].iter().any(|f| {
+            matches!(
+                f.kind,
+                FrameKind::Workspace | FrameKind::Dependency | FrameKind::Std
+            )
+        });
         let entry = &frames[run - 1].function;
         if !rust_caller || is_runtime_entry(entry) {
             return Origin::LibcInternal;
@@ -405,24 +422,33 @@ fn origin(frames: &[&Frame]) -> Origin {
 /// C library functions that allocate for the Rust runtime's own machinery (threads, thread-local
 /// storage, the loader, unwinding), never for the Rust code that called them.
 pub fn is_runtime_entry(function: &str) -> bool {
-    const ENTRIES: &[&str] = &[
+    // Without the C library's debug info, functions read as exported (`pthread_create`, versioned
+    // `pthread_create@@GLIBC_2.34`); with it, as defined (`__pthread_create_2_1`,
+    // `__pthread_getattr_np`, `__GI___pthread_attr_setaffinity_np`).
+    const PREFIXES: &[&str] = &[
         "pthread_create",
         "pthread_getattr_np",
+        "pthread_attr_",
         "pthread_key_create",
         "pthread_setspecific",
-        "__cxa_thread_atexit_impl",
-        "__cxa_atexit",
+        "cxa_thread_atexit",
+        "cxa_atexit",
         "atexit",
-        "__libc_start_main",
-        "__libc_start_call_main",
-        "__tls_get_addr",
-        "dl_iterate_phdr",
+        "libc_start_main",
+        "libc_start_call_main",
+        "tls_get_addr",
+        "dl_",
+        "Unwind_",
+        "gcc_personality",
+        "gxx_personality",
         "start_thread",
     ];
-    const PREFIXES: &[&str] = &["_dl_", "_Unwind_", "__gcc_personality", "__gxx_personality"];
-    // Versioned symbols read `pthread_create@@GLIBC_2.34`.
     let name = function.split('@').next().unwrap_or(function);
-    ENTRIES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+    let name = name
+        .strip_prefix("__GI_")
+        .unwrap_or(name)
+        .trim_start_matches('_');
+    PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// Whether the innermost run of std frames reaches `System` through the `Allocator` API before
@@ -542,7 +568,11 @@ mod tests {
     fn pool_threads_stand_alone_and_spawned_threads_continue() {
         let pool = vec![
             frame("app::shout::{{closure}}", Workspace, "app"),
-            frame("rayon_core::registry::WorkerThread::execute", Dependency, "app"),
+            frame(
+                "rayon_core::registry::WorkerThread::execute",
+                Dependency,
+                "app",
+            ),
             // The spawning stack: rayon started the thread for its pool.
             frame("pthread_create", Foreign, "libc.so.6"),
             frame("std::thread::Builder::spawn", Std, "app"),
@@ -598,7 +628,10 @@ mod tests {
         main_site.spawned_at = Vec::new();
         p.sites.push(main_site);
         let blames = attribute(&p);
-        assert_eq!(keys(&blames[0]), ["app::doubled_len", "app::run", "app::main"]);
+        assert_eq!(
+            keys(&blames[0]),
+            ["app::doubled_len", "app::run", "app::main"]
+        );
         // Two callers that disagree: the job keeps its own frames only.
         let mut other = p.sites[1].clone();
         other.frames = vec![6, 7, 9];
@@ -628,6 +661,11 @@ mod tests {
         assert!(is_runtime_entry("pthread_create@@GLIBC_2.34"));
         assert!(is_runtime_entry("_dl_allocate_tls"));
         assert!(is_runtime_entry("_Unwind_Find_FDE"));
+        assert!(is_runtime_entry("__pthread_create_2_1"));
+        assert!(is_runtime_entry("__pthread_getattr_np"));
+        assert!(is_runtime_entry("__GI___pthread_attr_setaffinity_np"));
+        assert!(is_runtime_entry("__cxa_thread_atexit_impl"));
+        assert!(!is_runtime_entry("__opendir"));
         assert!(!is_runtime_entry("opendir"));
         assert!(!is_runtime_entry("getaddrinfo"));
         assert!(!is_runtime_entry("strdup"));

@@ -5,6 +5,7 @@
 mod support;
 
 mod bad_input;
+mod blame;
 mod budgets;
 mod custom_alloc;
 mod insights;
