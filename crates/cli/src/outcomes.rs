@@ -2,8 +2,10 @@
 //!
 //! libtest's default ("pretty") format prints `test NAME ... ok` (or `FAILED`, `ignored`) for each
 //! test; with one test thread the result may come on a later line, after the test's own output
-//! when it is not captured. The terse format (`-q`) prints no names: then only the failures,
-//! which libtest lists by name at the end, are known.
+//! when it is not captured. libtest appends a test's mode to its name on that line
+//! (`test tests::x - should panic ... ok`): the name is the part before it. The terse format
+//! (`-q`) prints no names: then only the failures, which libtest lists by name at the end, are
+//! known.
 
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +106,7 @@ impl Parser {
         }
         if let Some(rest) = line.strip_prefix("test ") {
             if let Some((name, result)) = rest.split_once(" ... ") {
+                let name = without_mode(name);
                 match outcome_word(result) {
                     Some(o) => self.record(name, o),
                     None if result.trim().is_empty() => self.pending = Some(name.to_owned()),
@@ -155,6 +158,15 @@ impl Parser {
             tests: self.tests,
         }
     }
+}
+
+/// The test's name without the mode libtest's pretty format appends to it (libtest's
+/// `TestDesc::test_mode`: `should panic`, and for doctests `compile fail` and `compile`).
+fn without_mode(name: &str) -> &str {
+    [" - should panic", " - compile fail", " - compile"]
+        .iter()
+        .find_map(|mode| name.strip_suffix(mode))
+        .unwrap_or(name)
 }
 
 fn outcome_word(s: &str) -> Option<&'static str> {
@@ -222,6 +234,34 @@ mod tests {
                 ("e", "passed")
             ]
         );
+    }
+
+    #[test]
+    fn should_panic_tests_keep_their_plain_name() {
+        let out = parse(
+            "\nrunning 3 tests\ntest tests::x - should panic ... ok\n\
+             test tests::y - should panic ... FAILED\ntest tests::z ... ignored, has a reason\n\n\
+             failures:\n\n---- tests::y stdout ----\nnote: test did not panic as expected\n\n\
+             failures:\n    tests::y\n\ntest result: FAILED. 1 passed; 1 failed; 1 ignored\n",
+        );
+        let got: Vec<(&str, &str)> = out
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.outcome.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("tests::x", "passed"),
+                ("tests::y", "failed"),
+                ("tests::z", "ignored")
+            ]
+        );
+        assert!(out.names_complete);
+        // With one test thread the result may follow the test's own output.
+        let out = parse("running 1 test\ntest tests::x - should panic ... \nprinted\nok\n");
+        assert_eq!(out.tests[0].name, "tests::x");
+        assert_eq!(out.tests[0].outcome, "passed");
     }
 
     #[test]

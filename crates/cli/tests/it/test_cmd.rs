@@ -11,13 +11,18 @@ struct TestRun {
 }
 
 fn run_tests(name: &str, extra: &[&str], env: &[(&str, &str)]) -> TestRun {
+    run_tests_of("testsuite", name, extra, env)
+}
+
+/// `cargo alloc-profile test` on the fixture `program`, with a JSON report and ground truth.
+fn run_tests_of(program: &str, name: &str, extra: &[&str], env: &[(&str, &str)]) -> TestRun {
     let tmp = TempDir::new(name);
     let report_path = tmp.0.join("report.json");
     let truth_path = tmp.0.join("truth.txt");
     let mut cmd = tool();
     cmd.arg("test")
         .arg("--manifest-path")
-        .arg(manifest("testsuite"))
+        .arg(manifest(program))
         .arg("--target-dir")
         .arg(fixture_target_dir())
         .args(["--format", "json", "--output"])
@@ -277,4 +282,88 @@ fn nextest_runs_each_test_in_its_own_process() {
         run.report["processes"].as_array().unwrap().len() >= 9,
         "one process per test"
     );
+}
+
+/// Issue 10, item 5: libtest prints `test tests::x - should panic ... ok`; the test is
+/// `tests::x`, with its allocations (the panic's own included, as the counting allocator sees
+/// them) and outcome `passed`.
+#[test]
+fn should_panic_tests_are_tests_with_their_allocations() {
+    // No backtrace is captured by the panics (it would allocate a lot, the same in both counts).
+    let env = [("RUST_BACKTRACE", "0")];
+    let run = run_tests_of(
+        "doctests",
+        "should-panic",
+        &["-p", "doctests", "--lib"],
+        &env,
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let r = &run.report;
+    assert_eq!(
+        test_names(r)
+            .into_iter()
+            .filter(|n| n.contains(" - "))
+            .collect::<Vec<_>>(),
+        Vec::<&str>::new(),
+        "libtest's mode is not part of a name"
+    );
+    check_truths_exactly(&run, 3);
+    for name in [
+        "tests::panics_after_allocating",
+        "tests::panics_without_allocating",
+    ] {
+        assert_eq!(test_entry(r, name)["outcome"], "passed", "{name}");
+    }
+    // Five boxes and their vector, then the panic's own allocations.
+    let after = test_entry(r, "tests::panics_after_allocating");
+    assert!(after["allocations"].as_u64() > Some(6), "{after}");
+    let ignored = test_entry(r, "tests::ignored_with_a_reason");
+    assert_eq!(
+        (&ignored["outcome"], &ignored["allocations"]),
+        (&"ignored".into(), &0.into())
+    );
+    assert_eq!(
+        r["zero_allocation_tests"],
+        serde_json::json!([]),
+        "every test that ran allocated"
+    );
+
+    // Terse output names no passing test: the tests are found on the stacks, with the same counts.
+    let run = run_tests_of(
+        "doctests",
+        "should-panic-terse",
+        &["-p", "doctests", "--lib", "--", "--format", "terse"],
+        &env,
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    check_truths_exactly(&run, 3);
+    assert_eq!(
+        test_entry(&run.report, "tests::panics_after_allocating")["outcome"],
+        "unknown"
+    );
+}
+
+/// Every truth line has a test of that name with exactly its allocations and bytes; at least
+/// `min` truths were written.
+fn check_truths_exactly(run: &TestRun, min: usize) {
+    assert!(
+        run.truths.len() >= min,
+        "truths: {:?}\n{}",
+        run.truths,
+        run.stderr
+    );
+    let mismatches: Vec<String> = run
+        .truths
+        .iter()
+        .filter_map(|(name, allocations, bytes)| {
+            let t = test_entry(&run.report, name);
+            let got = (
+                t["allocations"].as_u64().unwrap(),
+                t["bytes"].as_u64().unwrap(),
+            );
+            (got != (*allocations, *bytes))
+                .then(|| format!("{name}: profiled {got:?}, truth ({allocations}, {bytes})"))
+        })
+        .collect();
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
