@@ -16,13 +16,16 @@
 //!
 //! Without the `std` feature only the allocation-free writer and [`elf`] are compiled (that is what
 //! the preload library links); with it, [`read`] decodes a whole file into a [`RawProfile`], and [`symbolized`]
-//! holds the symbolized data model that analysis and rendering work on.
+//! holds the symbolized data model that analysis and rendering work on, and [`rust_path`] parses the
+//! demangled function names in it.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 
 pub mod elf;
 #[cfg(feature = "std")]
 mod read;
+#[cfg(feature = "std")]
+pub mod rust_path;
 #[cfg(feature = "std")]
 pub mod symbolized;
 mod write;
