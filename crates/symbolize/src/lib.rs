@@ -679,12 +679,10 @@ impl Symbolizer {
     }
 }
 
-/// `Clone` for `<a::T as core::clone::Clone>::clone`.
+/// The trait a `#[derive]` would have generated `function` for: `Clone` for
+/// `<a::T as core::clone::Clone>::clone`.
 fn derived_trait(function: &str) -> Option<&str> {
-    let rest = &function[function.find(" as ")? + 4..];
-    let path = &rest[..rest.find('>')?];
-    let path = path.split('<').next()?;
-    path.rsplit("::").next().filter(|t| !t.is_empty())
+    alloc_profile_format::rust_path::impl_trait_name(function)
 }
 
 /// Whether 1-based `line` is on, or inside the item after, attributes that derive `trait_name`.
@@ -790,6 +788,17 @@ mod derive_tests {
             Some("Serialize")
         );
         assert_eq!(derived_trait("m::f"), None);
+        // The trait of the outermost impl, not the first ` as ` in the name.
+        assert_eq!(
+            derived_trait(
+                "<core::slice::sort::stable::merge::MergeState<m::T>>::merge_down::<<m::T as core::cmp::PartialOrd>::lt>"
+            ),
+            None
+        );
+        assert_eq!(
+            derived_trait("<<m::T as m::Tr>::Assoc as core::fmt::Debug>::fmt"),
+            Some("Debug")
+        );
         assert!(derive_covers(&src, 2, "Clone"));
         assert!(derive_covers(&src, 4, "Clone"));
         assert!(!derive_covers(&src, 4, "PartialEq"));

@@ -1,27 +1,9 @@
 //! Function names: demangling, and reading a crate name off a demangled path.
 
-/// Crates of the Rust distribution itself: code from them is [`FrameKind::Std`].
-///
-/// [`FrameKind::Std`]: alloc_profile_format::symbolized::FrameKind::Std
-pub(crate) const STD_CRATES: &[&str] = &[
-    "std",
-    "core",
-    "alloc",
-    "proc_macro",
-    "test",
-    "panic_unwind",
-    "panic_abort",
-    "unwind",
-    "std_detect",
-    "compiler_builtins",
-    "profiler_builtins",
-    "rustc_std_workspace_core",
-    "rustc_std_workspace_alloc",
-    "rustc_std_workspace_std",
-    "sysroot",
-    // Namespace of the runtime symbols rustc generates (`__rustc::__rust_alloc`, since 1.88).
-    "__rustc",
-];
+// Crate names and the path parser live with the data model, where the report reads the same names.
+pub(crate) use alloc_profile_format::rust_path::{
+    crate_of_function, is_std_crate, looks_like_crate,
+};
 
 /// Symbols of the compiler's allocator and panic shims. They have no source of their own (or
 /// source in std) and belong to the runtime.
@@ -89,80 +71,6 @@ pub(crate) fn is_std_vendored_crate(name: &str) -> bool {
     STD_VENDORED_CRATES.contains(&name)
 }
 
-pub(crate) fn is_std_crate(name: &str) -> bool {
-    STD_CRATES.contains(&name)
-}
-
-/// Whether `s` can be a crate name: an identifier that is not a primitive type.
-pub(crate) fn looks_like_crate(s: &str) -> bool {
-    const PRIMITIVES: &[&str] = &[
-        "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32",
-        "i64", "i128", "isize", "f16", "f32", "f64", "f128", "dyn", "impl", "mut", "const",
-    ];
-    let mut chars = s.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && s != "_"
-        && !PRIMITIVES.contains(&s)
-}
-
-/// The crate a demangled function path names first: `a::b::f` → `a`; for trait impls the crate of
-/// the self type when it is a path (`<a::T as core::clone::Clone>::clone` → `a`), otherwise of the
-/// trait (`<u8 as core::fmt::Display>::fmt` → `core`). `None` for a bare name like `main`.
-pub(crate) fn crate_of_function(name: &str) -> Option<&str> {
-    let name = name.trim();
-    if let Some(rest) = name.strip_prefix('<') {
-        let self_ty = strip_type_prefixes(rest);
-        if let Some(krate) = leading_path_segment(self_ty) {
-            return Some(krate);
-        }
-        let as_at = top_level_as(rest)?;
-        return leading_path_segment(strip_type_prefixes(&rest[as_at + 4..]));
-    }
-    leading_path_segment(name)
-}
-
-/// `ident::...` → `ident` when `ident` looks like a crate.
-fn leading_path_segment(s: &str) -> Option<&str> {
-    let end = s.find("::")?;
-    let first = &s[..end];
-    looks_like_crate(first).then_some(first)
-}
-
-/// Drops references, pointers, `dyn` and slice/array/tuple openers before a type path.
-fn strip_type_prefixes(mut s: &str) -> &str {
-    loop {
-        let before = s;
-        for prefix in [
-            "&", "mut ", "*const ", "*mut ", "dyn ", "[", "(", "'_ ", "'static ",
-        ] {
-            s = s.strip_prefix(prefix).unwrap_or(s).trim_start();
-        }
-        if s == before {
-            return s;
-        }
-    }
-}
-
-/// Byte offset of the ` as ` that separates self type and trait in `X as Y>...`.
-fn top_level_as(s: &str) -> Option<usize> {
-    let mut depth = 0i32;
-    for (i, c) in s.char_indices() {
-        match c {
-            '<' | '[' | '(' => depth += 1,
-            '>' | ']' | ')' => {
-                if depth == 0 {
-                    return None;
-                }
-                depth -= 1;
-            }
-            ' ' if depth == 0 && s[i..].starts_with(" as ") => return Some(i),
-            _ => {}
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +115,22 @@ mod tests {
         assert_eq!(
             crate_of_function("<[u8] as alloc::slice::hack::ConvertVec>::to_vec"),
             Some("alloc")
+        );
+        // Tuples, arrays and function pointers: the trait's crate implements traits for them.
+        assert_eq!(
+            crate_of_function(
+                "<(alloc::vec::Vec<A>,) as criterion::stats::tuple::TupledDistributionsBuilder>::new"
+            ),
+            Some("criterion")
+        );
+        assert_eq!(
+            crate_of_function("<extern \"C\" fn(u8) -> u8 as gdep::Pairwise>::pair"),
+            Some("gdep")
+        );
+        // Inherent methods of slices are the standard library's, whatever the element type.
+        assert_eq!(
+            crate_of_function("<[&(&criterion::report::BenchmarkId, alloc::vec::Vec<f64>)]>::iter"),
+            None
         );
         assert_eq!(crate_of_function("main"), None);
         assert_eq!(crate_of_function("malloc"), None);
