@@ -9,17 +9,26 @@
 //!    → `format!`, `alloc::vec::from_elem` → `vec!`, `std::io::stdio::_print` → `print!`,
 //!    `alloc::alloc::exchange_malloc` → `Box::new`.
 //! 2. `<Self as Trait>::method`: `Self::method` with `Self` reduced to its last path segment without
-//!    generic arguments (`String::clone`); when `Self` is a generic parameter (`T`, `I`),
-//!    `Trait::method` (`Clone::clone`, `ToString::to_string`). `Add`/`AddAssign` read as operators:
-//!    `String + &str`, `String += &str`.
+//!    generic arguments (`String::clone`), through references; a slice, array or tuple reads
+//!    `slice`, `array`, `tuple`, a trait object its principal trait (`Debug`), a function pointer
+//!    `fn`. When `Self` is a generic parameter (`T`, `I`), `Trait::method` (`Clone::clone`,
+//!    `ToString::to_string`). `Add`/`AddAssign` read as operators: `String + &str`,
+//!    `String += &str`.
 //! 3. Any other path keeps its last two segments without generic arguments: `Vec::push`,
-//!    `HashMap::insert`, `Iterator::collect`, `thread::spawn`. `<impl str>` reads `str` and
-//!    `<impl [T]>` reads `slice` (`str::to_uppercase`, `slice::to_vec`).
+//!    `HashMap::insert`, `Iterator::collect`, `thread::spawn`. An impl block reads as its self type:
+//!    `<impl str>` reads `str`, `<impl [T]>` `slice`, `<impl core::fmt::Debug for [T; N]>` `array`
+//!    (`str::to_uppercase`, `slice::to_vec`).
+//!
+//! Names are read with [`alloc_profile_format::rust_path`].
 //! 4. Dependency frames are prefixed with their crate and drop internal module names:
 //!    `serde_json::ser::to_string` → `serde_json::to_string`,
 //!    `<serde_json::value::Value as Clone>::clone` → `serde_json::Value::clone`.
 //! 5. Foreign code (C functions) keeps its name; unknown frames (`??`) give no via.
 
+use alloc_profile_format::rust_path::{
+    crate_of_function, generic_args, parse_path, parse_type, Path, Qualified, Segment, SegmentKind,
+    Type,
+};
 use alloc_profile_format::symbolized::{function_key, Frame, FrameKind};
 
 /// The readable name of the API `frame` stands for, if any.
@@ -72,10 +81,11 @@ impl Short {
 fn dependency_name(frame: &Frame) -> String {
     let key = function_key(&frame.function);
     let short = short_name(&key);
-    let krate = frame
-        .crate_name
-        .clone()
-        .unwrap_or_else(|| split_path(&key)[0].trim_start_matches('<').to_owned());
+    let krate = frame.crate_name.clone().unwrap_or_else(|| {
+        crate_of_function(&key)
+            .unwrap_or_else(|| split_path(&key)[0])
+            .to_owned()
+    });
     if short.literal {
         return short.render();
     }
@@ -103,15 +113,12 @@ fn short_name(function: &str) -> Short {
     if let Some(s) = special(&key) {
         return Short::literal(s);
     }
-    if key.starts_with('<') {
-        if let Some(close) = matching_close(&key, 0) {
-            let inner = &key[1..close];
-            let rest = key[close + 1..].trim_start_matches("::");
-            let method = split_path(rest).last().copied().unwrap_or("").to_owned();
-            return qualified(inner, method);
-        }
+    let path = parse_path(&key);
+    if let Some(q) = &path.qualified {
+        let method = path.last().map_or("", |s| s.text).to_owned();
+        return qualified(q, method);
     }
-    let segments: Vec<String> = split_path(&key).into_iter().map(segment_name).collect();
+    let segments: Vec<String> = path.segments.iter().map(segment_name).collect();
     match segments.as_slice() {
         [] => Short::literal(""),
         [only] => Short::literal(only.clone()),
@@ -124,26 +131,32 @@ fn short_name(function: &str) -> Short {
     }
 }
 
-/// `<Self as Trait>::method` or `<Self>::method`, `inner` being the part between the brackets.
-fn qualified(inner: &str, method: String) -> Short {
-    let (self_ty, trait_path) = match find_top_level(inner, " as ") {
-        Some(i) => (&inner[..i], Some(&inner[i + 4..])),
-        None => (inner, None),
-    };
-    let self_short = type_name(self_ty);
-    if let Some(trait_path) = trait_path {
-        let trait_name = segment_name(split_path(trait_path).last().copied().unwrap_or(""));
-        let arg = generic_arg(trait_path);
+/// `<Self as Trait>::method` or `<Self>::method`.
+fn qualified(q: &Qualified<'_>, method: String) -> Short {
+    let self_short = type_name(&q.self_ty);
+    let self_is_param = peel_refs(&q.self_ty).is_generic_param();
+    if let Some(trait_path) = &q.trait_path {
+        let last = trait_path.last();
+        let trait_name = last.map(segment_name).unwrap_or_default();
         let operator = match (trait_name.as_str(), method.as_str()) {
             ("Add", "add") => Some("+"),
             ("AddAssign", "add_assign") => Some("+="),
             _ => None,
         };
         if let Some(op) = operator {
-            let rhs = arg.map_or_else(|| self_short.clone(), |a| operand_name(&a));
+            // The right operand is the trait's first generic argument.
+            let rhs = match last.map(|s| &s.kind) {
+                Some(SegmentKind::Ident {
+                    args: Some(args), ..
+                }) => generic_args(args)
+                    .first()
+                    .map(|arg| operand_name(&parse_type(arg))),
+                _ => None,
+            };
+            let rhs = rhs.unwrap_or_else(|| self_short.clone());
             return Short::literal(format!("{self_short} {op} {rhs}"));
         }
-        if is_generic_param(&self_short) {
+        if self_is_param {
             return Short {
                 owner: Some(trait_name),
                 owner_is_type: true,
@@ -151,7 +164,7 @@ fn qualified(inner: &str, method: String) -> Short {
                 literal: false,
             };
         }
-    } else if is_generic_param(&self_short) {
+    } else if self_is_param {
         return Short::literal(method);
     }
     Short {
@@ -162,130 +175,61 @@ fn qualified(inner: &str, method: String) -> Short {
     }
 }
 
-/// A path segment without generic arguments; `<impl str>` → `str`, `<impl [T]>` → `slice`.
-fn segment_name(segment: &str) -> String {
-    if let Some(ty) = segment
-        .strip_prefix("<impl ")
-        .and_then(|s| s.strip_suffix('>'))
-    {
-        return type_name(ty);
-    }
-    match segment.find('<') {
-        Some(i) if i > 0 => segment[..i].to_owned(),
-        _ => segment.to_owned(),
+/// A path segment without generic arguments; `<impl str>` → `str`, `<impl [T]>` → `slice`,
+/// `<impl core::fmt::Debug for [T; N]>` → `array`.
+fn segment_name(segment: &Segment<'_>) -> String {
+    match &segment.kind {
+        SegmentKind::Impl(q) => type_name(&q.self_ty),
+        SegmentKind::Ident {
+            name,
+            args: Some(_),
+        } if !name.is_empty() => (*name).to_owned(),
+        _ => segment.text.to_owned(),
     }
 }
 
 /// A type reduced to a short name: `alloc::vec::Vec<T,A>` → `Vec`, `&str` → `str`,
-/// `[T]` → `slice`.
-fn type_name(ty: &str) -> String {
-    let mut ty = ty.trim();
-    for prefix in ["&mut ", "&", "*const ", "*mut ", "mut ", "dyn "] {
-        if let Some(rest) = ty.strip_prefix(prefix) {
-            ty = rest.trim_start();
-        }
+/// `[T]` → `slice`, `dyn core::fmt::Debug + Send` → `Debug`, `fn(u8) -> u8` → `fn`.
+fn type_name(ty: &Type<'_>) -> String {
+    match peel_refs(ty) {
+        Type::Slice(_) => "slice".to_owned(),
+        Type::Array(_) => "array".to_owned(),
+        Type::Tuple(_) => "tuple".to_owned(),
+        Type::FnPtr => "fn".to_owned(),
+        Type::Dyn(bounds) => bounds
+            .first()
+            .and_then(Path::last)
+            .map_or_else(|| "dyn".to_owned(), segment_name),
+        Type::Path(p) => match (p.last(), &p.qualified) {
+            (Some(last), _) => segment_name(last),
+            (None, Some(q)) => type_name(&q.self_ty),
+            (None, None) => String::new(),
+        },
+        Type::Other(text) => (*text).to_owned(),
+        Type::Ref { .. } | Type::Ptr { .. } => unreachable!("peeled"),
     }
-    if ty.starts_with('[') {
-        return if find_top_level(ty, ";").is_some() {
-            "array".to_owned()
-        } else {
-            "slice".to_owned()
-        };
+}
+
+/// The type behind references and pointers.
+fn peel_refs<'t, 'a>(mut ty: &'t Type<'a>) -> &'t Type<'a> {
+    while let Type::Ref { inner, .. } | Type::Ptr { inner, .. } = ty {
+        ty = inner;
     }
-    if ty.starts_with('(') {
-        return "tuple".to_owned();
-    }
-    let without_args = match find_top_level_char(ty, '<') {
-        Some(i) if i > 0 => &ty[..i],
-        _ => ty,
-    };
-    split_path(without_args)
-        .last()
-        .copied()
-        .unwrap_or(without_args)
-        .to_owned()
+    ty
 }
 
 /// The right operand of an operator trait, keeping references: `&str`, `&String`.
-fn operand_name(ty: &str) -> String {
-    let ty = ty.trim();
-    let reference = if ty.starts_with("&mut ") {
-        "&mut "
-    } else if ty.starts_with('&') {
-        "&"
-    } else {
-        ""
+fn operand_name(ty: &Type<'_>) -> String {
+    let reference = match ty {
+        Type::Ref { mutable: true, .. } => "&mut ",
+        Type::Ref { mutable: false, .. } => "&",
+        _ => "",
     };
     format!("{reference}{}", type_name(ty))
 }
 
-/// The first generic argument of a path's last segment: `core::ops::Add<&str>` → `&str`.
-fn generic_arg(path: &str) -> Option<String> {
-    let last = split_path(path).last().copied()?;
-    let open = find_top_level_char(last, '<')?;
-    let close = matching_close(last, open)?;
-    let args = &last[open + 1..close];
-    let end = find_top_level(args, ",").unwrap_or(args.len());
-    Some(args[..end].trim().to_owned())
-}
-
 fn is_type_name(s: &str) -> bool {
     s.starts_with(|c: char| c.is_ascii_uppercase()) || s == "str" || s == "slice"
-}
-
-/// `T`, `I`, `F2`, `Self`: a type parameter rather than a concrete type.
-fn is_generic_param(s: &str) -> bool {
-    s == "Self"
-        || (s.len() <= 2
-            && s.starts_with(|c: char| c.is_ascii_uppercase())
-            && s.chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
-}
-
-/// Index of the `>` that closes the `<` at `open`.
-fn matching_close(s: &str, open: usize) -> Option<usize> {
-    let mut depth = 0i32;
-    for (i, c) in s[open..].char_indices() {
-        match c {
-            '<' => depth += 1,
-            '>' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(open + i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-fn find_top_level_char(s: &str, needle: char) -> Option<usize> {
-    let mut depth = 0i32;
-    for (i, c) in s.char_indices() {
-        if depth == 0 && c == needle {
-            return Some(i);
-        }
-        match c {
-            '<' | '[' | '(' => depth += 1,
-            '>' | ']' | ')' => depth -= 1,
-            _ => {}
-        }
-    }
-    None
-}
-
-fn find_top_level(s: &str, needle: &str) -> Option<usize> {
-    let mut depth = 0i32;
-    for (i, c) in s.char_indices() {
-        match c {
-            '<' | '[' | '(' => depth += 1,
-            '>' | ']' | ')' => depth -= 1,
-            _ if depth == 0 && s[i..].starts_with(needle) => return Some(i),
-            _ => {}
-        }
-    }
-    None
 }
 
 pub(crate) use alloc_profile_format::symbolized::split_path;
@@ -381,6 +325,36 @@ mod tests {
                 "String::from",
             ),
             ("main", "main"),
+            // Self types the old bracket counting misread.
+            (
+                "<dyn core::fmt::Debug+core::marker::Send as gdep::Pairwise>::pair",
+                "Debug::pair",
+            ),
+            (
+                "<extern \"C\" fn(u8) -> u8 as gdep::Pairwise>::pair",
+                "fn::pair",
+            ),
+            ("<a::T as core::clone::Clone>::clone", "T::clone"),
+            (
+                "<(ExA,ExB) as core::iter::traits::collect::Extend<(A,B)>>::extend_one",
+                "tuple::extend_one",
+            ),
+            (
+                "<&mut T as core::fmt::Write>::write_str",
+                "Write::write_str",
+            ),
+            (
+                "core::slice::<impl core::iter::traits::IntoIterator for &'a [T]>::into_iter",
+                "slice::into_iter",
+            ),
+            (
+                "core::array::<impl core::fmt::Debug for [T; N]>::fmt",
+                "array::fmt",
+            ),
+            (
+                "<alloc::string::String as core::ops::arith::Add<&'a str>>::add",
+                "String + &str",
+            ),
         ];
         for (input, expected) in cases {
             assert_eq!(via(input), expected, "for {input}");
