@@ -262,6 +262,7 @@ pub enum TestKind {
 /// `cargo alloc-profile test` and `bench`: every test executable runs through the runner, which
 /// also reads the harness's output for test names and outcomes.
 pub fn test(args: TestArgs, kind: TestKind) -> Result<i32> {
+    check_before_work(&args.cargo, &args.report)?;
     let prep = prepare(&args.cargo, &args.profiling)?;
     let mut cmd = ProcessBuilder::new(cargo_program());
     cmd.arg(match kind {
@@ -283,6 +284,7 @@ pub fn test(args: TestArgs, kind: TestKind) -> Result<i32> {
 /// `cargo alloc-profile nextest`: cargo-nextest runs every test in a process of its own, each
 /// through the runner.
 pub fn nextest(args: crate::cli::NextestArgs) -> Result<i32> {
+    check_before_work(&args.cargo, &args.report)?;
     let probe = ProcessBuilder::new(cargo_program())
         .args(["nextest", "--version"])
         .read();
@@ -420,6 +422,76 @@ fn has_lib(ws: &Workspace) -> bool {
         .any(|t| t.kind.iter().any(|k| k == "lib" || k.ends_with("lib")))
 }
 
+/// What can be found wrong before anything is built or run, so that a mistake costs no build and
+/// loses no profile: the paths given on the command line.
+fn check_before_work(cargo: &CargoArgs, report: &ReportArgs) -> Result<()> {
+    if let Some(path) = &cargo.manifest_path {
+        check_manifest_path(path)?;
+    }
+    if let Some(dir) = &cargo.target_dir {
+        if dir.exists() && !dir.is_dir() {
+            anyhow::bail!(
+                "--target-dir {}: not a directory; name a directory for the build",
+                dir.display()
+            );
+        }
+    }
+    if let Some(path) = &report.output {
+        check_output(path)?;
+    }
+    Ok(())
+}
+
+fn check_manifest_path(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => anyhow::bail!(
+            "--manifest-path {}: a directory; pass the path of its Cargo.toml",
+            path.display()
+        ),
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            anyhow::bail!("--manifest-path {}: no such file", path.display())
+        }
+        Err(e) => anyhow::bail!("--manifest-path {}: {e}", path.display()),
+    }
+}
+
+/// The report can be written to `path` once everything has run: its directory exists and a file
+/// can be created there (or the existing file opened for writing; neither is left changed).
+fn check_output(path: &Path) -> Result<()> {
+    let shown = path.display();
+    if path.is_dir() {
+        anyhow::bail!("-o {shown}: a directory; name the file to write the report to");
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match std::fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => {
+            anyhow::bail!("-o {shown}: {} is not a directory", dir.display())
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+            "-o {shown}: the directory {} does not exist; create it first",
+            dir.display()
+        ),
+        Err(e) => anyhow::bail!("-o {shown}: {}: {e}", dir.display()),
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true);
+    if path.exists() {
+        open.open(path)
+            .map_err(|e| anyhow::anyhow!("-o {shown}: cannot write to it: {e}"))?;
+    } else {
+        open.create_new(true)
+            .open(path)
+            .map_err(|e| anyhow::anyhow!("-o {shown}: cannot create it: {e}"))?;
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
+
 fn prepare(args: &CargoArgs, profiling: &crate::cli::ProfilingArgs) -> Result<Prepared> {
     let ws = Workspace::load(args)?;
     let tool_dir = ws.tool_dir(args.target_dir.as_deref());
@@ -445,6 +517,7 @@ fn prepare(args: &CargoArgs, profiling: &crate::cli::ProfilingArgs) -> Result<Pr
 
 /// `cargo alloc-profile run`.
 pub fn run(args: RunArgs) -> Result<i32> {
+    check_before_work(&args.cargo, &args.report)?;
     let prep = prepare(&args.cargo, &args.profiling)?;
     let mut cmd = ProcessBuilder::new(cargo_program());
     cmd.arg("run").args(args.cargo.to_cargo_args());
@@ -717,6 +790,12 @@ pub fn show_env(args: &crate::cli::ShowEnvArgs) -> Result<i32> {
 
 /// `cargo alloc-profile report PATH...`: symbolizes and reports raw profiles written earlier.
 pub fn report_files(args: &crate::cli::ReportCmdArgs) -> Result<i32> {
+    if let Some(path) = &args.manifest_path {
+        check_manifest_path(path)?;
+    }
+    if let Some(path) = &args.report.output {
+        check_output(path)?;
+    }
     let mut files = Vec::new();
     for path in &args.paths {
         let meta =

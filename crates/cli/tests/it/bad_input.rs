@@ -318,3 +318,103 @@ fn musl_program_runs_unprofiled_and_unchanged() {
     assert_eq!(names.len(), 1, "{names:?}");
     assert!(names[0].ends_with(".started"), "{names:?}");
 }
+
+/// A path given on the command line that cannot work is found before anything is built or run
+/// (so no build is wasted and no profile lost): one line naming it, exit status 2, and the target
+/// directory never made.
+#[test]
+fn bad_paths_fail_before_the_build() {
+    let dir = TempDir::new("before-work");
+    let file = dir.0.join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let patterns = manifest("patterns");
+    let patterns = patterns.to_str().unwrap();
+    let missing_dir = dir.0.join("missing").join("report.txt");
+    let under_file = file.join("report.txt");
+    let missing_manifest = dir.0.join("Cargo.toml");
+    let mut cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["run", "--manifest-path", patterns, "-o", missing_dir.to_str().unwrap()],
+            format!(
+                "error: -o {}: the directory {} does not exist; create it first",
+                missing_dir.display(),
+                dir.0.join("missing").display()
+            ),
+        ),
+        (
+            vec!["test", "--manifest-path", patterns, "-o", under_file.to_str().unwrap()],
+            format!(
+                "error: -o {}: {} is not a directory",
+                under_file.display(),
+                file.display()
+            ),
+        ),
+        (
+            vec!["bench", "--manifest-path", patterns, "-o", dir.0.to_str().unwrap()],
+            format!(
+                "error: -o {}: a directory; name the file to write the report to",
+                dir.0.display()
+            ),
+        ),
+        (
+            vec!["run", "--manifest-path", missing_manifest.to_str().unwrap()],
+            format!(
+                "error: --manifest-path {}: no such file",
+                missing_manifest.display()
+            ),
+        ),
+        (
+            vec!["test", "--manifest-path", dir.0.to_str().unwrap()],
+            format!(
+                "error: --manifest-path {}: a directory; pass the path of its Cargo.toml",
+                dir.0.display()
+            ),
+        ),
+        (
+            vec!["nextest", "--target-dir", file.to_str().unwrap()],
+            format!(
+                "error: --target-dir {}: not a directory; name a directory for the build",
+                file.display()
+            ),
+        ),
+    ];
+    // A directory where nothing can be created, even by root (sysfs), where there is one.
+    let probe = std::path::Path::new("/sys/alloc-profile-probe");
+    if std::fs::File::create(probe).is_err() {
+        cases.push((
+            vec!["run", "--manifest-path", patterns, "-o", "/sys/report.json"],
+            "error: -o /sys/report.json: cannot create it: Permission denied (os error 13)"
+                .to_owned(),
+        ));
+    } else {
+        let _ = std::fs::remove_file(probe);
+        eprintln!("skipped the unwritable directory case: /sys is writable here");
+    }
+    let target = dir.0.join("target");
+    for (args, expected) in cases {
+        let mut cmd = tool();
+        cmd.args(&args[..1]);
+        if !args.contains(&"--target-dir") {
+            cmd.arg("--target-dir").arg(&target);
+        }
+        let out = cmd.args(&args[1..]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end(), expected, "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(!target.exists(), "{args:?}: the target directory was made");
+    }
+    // `report` checks its destination before reading and symbolizing anything.
+    let out = tool()
+        .arg("report")
+        .arg("-o")
+        .arg(&missing_dir)
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.starts_with("error: -o "), "{stderr}");
+    assert!(stderr.contains("does not exist; create it first"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
