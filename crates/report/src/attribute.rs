@@ -51,8 +51,9 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use alloc_profile_format::rust_path::{crate_of_function, owner_module};
 use alloc_profile_format::symbolized::{
-    function_key, is_c_library, module_of, Frame, FrameKind, Profile, Site,
+    function_key, is_c_library, Frame, FrameKind, Profile, Site,
 };
 
 use crate::via::api_name;
@@ -362,9 +363,9 @@ fn module(frame: &Frame) -> Owner {
         ModuleKind::Dependency
     };
     let crate_name = crate_of(frame);
-    let mut name = module_of(&frame.function);
+    let mut name = owner_module(&frame.function, crate_name.as_deref());
     if name.is_empty() {
-        name = crate_name.clone().unwrap_or_else(|| "(unnamed)".to_owned());
+        name = "(unnamed)".to_owned();
     }
     Owner {
         kind,
@@ -373,18 +374,12 @@ fn module(frame: &Frame) -> Owner {
     }
 }
 
-/// The crate of a frame: as the symbolizer recorded it, else the first segment of its path.
+/// The crate of a frame: as the symbolizer recorded it, else the one its path names.
 pub(crate) fn crate_of(frame: &Frame) -> Option<String> {
-    if let Some(name) = &frame.crate_name {
-        return Some(name.clone());
-    }
-    let module = module_of(&frame.function);
-    let first = module.split("::").next().unwrap_or("");
-    if first.is_empty() || first.starts_with('<') {
-        None
-    } else {
-        Some(first.to_owned())
-    }
+    frame
+        .crate_name
+        .clone()
+        .or_else(|| crate_of_function(&frame.function).map(str::to_owned))
 }
 
 /// A frame of std's panic handling: the panic entry points and the hook that prints the message
