@@ -3,10 +3,20 @@
 //! The interposer sees what reaches `malloc`. A Rust program whose `#[global_allocator]` does not
 //! call malloc (jemalloc, mimalloc, a bump arena) allocates out of its sight; the report must say
 //! so rather than show a small or empty profile as if it were the truth.
+//!
+//! It also says when an allocator was counted through link-time wrappers (see [`crate::wrap`]),
+//! and only then: the flags go to every executable of a workspace whose dependency graph has the
+//! allocator crate, also when the crate is a dependency for another target only (ripgrep's
+//! jemalloc on musl) or of another executable, so the executable must have both the wrappers and
+//! the allocator's own entry points, and its profile must have allocations that came through them.
 
-use std::path::Path;
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
 
+use alloc_profile_format::symbolized::Profile;
 use object::{Object as _, ObjectSymbol as _};
+
+use crate::wrap::Allocator;
 
 /// What the symbols of an executable say about its allocator.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -15,9 +25,11 @@ pub struct AllocatorInfo {
     pub known: Option<&'static str>,
     /// The executable defines `malloc` itself, so nothing preloaded can interpose it.
     pub defines_malloc: bool,
-    /// The allocator's entry points are wrapped at link time (`__wrap_*` symbols), so its
-    /// allocations are counted.
-    pub wrapped: bool,
+    /// Allocators whose entry points are wrapped at link time: the executable defines both an
+    /// entry point and its `__wrap_` wrapper, so the allocator's allocations are counted. (The
+    /// wrapper object alone proves nothing: linked without the allocator, it refers to the
+    /// allocator's entry points weakly.)
+    pub wrapped: Vec<Allocator>,
     /// A `#[global_allocator]` is set: the compiler's `__rust_alloc` shim exists but std's
     /// default one (`__rdl_alloc`) was not linked in (older compilers named the custom one
     /// `__rg_alloc`).
@@ -41,6 +53,7 @@ pub fn inspect(exe: &Path) -> Option<AllocatorInfo> {
     let file = object::File::parse(&*data).ok()?;
     let mut info = AllocatorInfo::default();
     let (mut default_shim, mut rust_shim) = (false, false);
+    let mut defined = HashSet::new();
     for sym in file.symbols().chain(file.dynamic_symbols()) {
         if sym.is_undefined() {
             continue;
@@ -51,20 +64,84 @@ pub fn inspect(exe: &Path) -> Option<AllocatorInfo> {
         }
         info.defines_malloc |= name == "malloc" && sym.is_definition();
         default_shim |= name.contains("__rdl_alloc");
-        info.wrapped |= name.starts_with("__wrap__rjem_")
-            || name.starts_with("__wrap_mi_")
-            || name == "__wrap_malloc";
         rust_shim |= name.contains("__rust_alloc") || name.contains("__rg_alloc");
+        defined.insert(name);
     }
     info.custom_global_allocator = rust_shim && !default_shim;
+    info.wrapped = Allocator::ALL
+        .into_iter()
+        .filter(|a| {
+            a.symbols()
+                .iter()
+                .any(|s| defined.contains(s) && defined.contains(format!("__wrap_{s}").as_str()))
+        })
+        .collect();
     Some(info)
+}
+
+/// The allocator whose link-time wrapper `function` is (`__wrap__rjem_mallocx`).
+fn wrapper_of(function: &str) -> Option<Allocator> {
+    let symbol = function.strip_prefix("__wrap_")?;
+    Allocator::ALL
+        .into_iter()
+        .find(|a| a.symbols().contains(&symbol))
+}
+
+/// Notes on the allocators of the executables that wrote a profile: a warning for each whose
+/// allocations may not reach malloc (see [`note`]), then one line for each allocator counted
+/// through link-time wrappers, said only when an executable has them (see
+/// [`AllocatorInfo::wrapped`]) and allocations of its profile came through them (their innermost
+/// frame is the wrapper).
+pub fn notes(profile: &Profile) -> Vec<String> {
+    // Only processes that wrote a profile: one that did not (SIGKILL) says nothing about its
+    // allocator, and already has its own note.
+    let mut exes: Vec<PathBuf> = profile
+        .processes
+        .iter()
+        .map(|p| PathBuf::from(&p.exe))
+        .collect();
+    exes.sort();
+    exes.dedup();
+    let blames = alloc_profile_report::attribute::attribute(profile);
+    let mut notes = Vec::new();
+    let mut counted = BTreeSet::new();
+    for exe in exes {
+        let Some(info) = inspect(&exe) else {
+            continue;
+        };
+        let exe_str = exe.to_string_lossy();
+        let rust_allocations: u64 = blames
+            .iter()
+            .filter(|b| b.counted() && profile.processes[b.site.process].exe == exe_str)
+            .map(|b| b.site.counters.allocations)
+            .sum();
+        notes.extend(note(&exe, &info, rust_allocations));
+        counted.extend(
+            profile
+                .sites
+                .iter()
+                .filter(|s| {
+                    s.counters.allocations > 0 && profile.processes[s.process].exe == exe_str
+                })
+                .filter_map(|s| profile.frames.get(*s.frames.first()? as usize))
+                .filter_map(|f| wrapper_of(&f.function))
+                .filter(|a| info.wrapped.contains(a)),
+        );
+    }
+    notes.extend(counted.into_iter().map(|a| {
+        format!(
+            "global allocator {}: counted through link-time wrappers of its entry points",
+            a.name()
+        )
+    }));
+    notes
 }
 
 /// A note for the report when the profile cannot be complete, given how many allocations were
 /// recorded from Rust code in that process.
 pub fn note(exe: &Path, info: &AllocatorInfo, rust_allocations: u64) -> Option<String> {
     let exe = exe.file_name().unwrap_or_default().to_string_lossy();
-    if info.wrapped {
+    if !info.wrapped.is_empty() {
         return None;
     }
     if info.defines_malloc {
@@ -88,4 +165,34 @@ pub fn note(exe: &Path, info: &AllocatorInfo, rust_allocations: u64) -> Option<S
         ));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrappers_are_told_apart() {
+        assert_eq!(
+            wrapper_of("__wrap__rjem_mallocx"),
+            Some(Allocator::Jemalloc)
+        );
+        assert_eq!(
+            wrapper_of("__wrap_malloc"),
+            Some(Allocator::JemallocUnprefixed)
+        );
+        assert_eq!(
+            wrapper_of("__wrap_mi_malloc_aligned"),
+            Some(Allocator::Mimalloc)
+        );
+        assert_eq!(wrapper_of("_rjem_mallocx"), None);
+        assert_eq!(wrapper_of("__wrap_strdup"), None);
+    }
+
+    #[test]
+    fn this_test_binary_wraps_nothing() {
+        let info = inspect(&std::env::current_exe().unwrap()).unwrap();
+        assert!(info.wrapped.is_empty(), "{info:?}");
+        assert!(!info.defines_malloc && info.known.is_none(), "{info:?}");
+    }
 }

@@ -618,13 +618,7 @@ fn report(
     }
     let mut notes: Vec<String> = collected.problems.clone();
     notes.extend(warnings.iter().map(ToString::to_string));
-    notes.extend(allocator_notes(&profile));
-    for allocator in &ws.allocators {
-        notes.push(format!(
-            "global allocator {}: counted through link-time wrappers of its entry points",
-            allocator.name()
-        ));
-    }
+    notes.extend(crate::allocator::notes(&profile));
     let ctx = alloc_profile_report::Context {
         command: display_command(&outcome.command),
         target_label: outcome.label.clone(),
@@ -723,33 +717,6 @@ fn dump_sites(profile: &alloc_profile_format::symbolized::Profile) {
             );
         }
     }
-}
-
-/// Warnings for executables whose allocations may not reach malloc.
-fn allocator_notes(profile: &alloc_profile_format::symbolized::Profile) -> Vec<String> {
-    // Only processes that wrote a profile: one that did not (SIGKILL) says nothing about its
-    // allocator, and already has its own note.
-    let mut exes: Vec<PathBuf> = profile
-        .processes
-        .iter()
-        .map(|p| PathBuf::from(&p.exe))
-        .collect();
-    exes.sort();
-    exes.dedup();
-    let mut notes = Vec::new();
-    for exe in exes {
-        let Some(info) = crate::allocator::inspect(&exe) else {
-            continue;
-        };
-        let exe_str = exe.to_string_lossy();
-        let rust_allocations: u64 = alloc_profile_report::attribute::attribute(profile)
-            .iter()
-            .filter(|b| b.counted() && profile.processes[b.site.process].exe == exe_str)
-            .map(|b| b.site.counters.allocations)
-            .sum();
-        notes.extend(crate::allocator::note(&exe, &info, rust_allocations));
-    }
-    notes
 }
 
 /// The command as the user typed it: `cargo alloc-profile …`.

@@ -32,6 +32,12 @@ pub enum Allocator {
 }
 
 impl Allocator {
+    pub const ALL: [Allocator; 3] = [
+        Allocator::Jemalloc,
+        Allocator::JemallocUnprefixed,
+        Allocator::Mimalloc,
+    ];
+
     fn define(self) -> &'static str {
         match self {
             Allocator::Jemalloc => "WRAP_JEMALLOC",

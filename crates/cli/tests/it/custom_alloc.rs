@@ -14,6 +14,9 @@ fn check(program: &str, args: &[&str], allocator: &str) {
         "{notes}"
     );
     assert!(!notes.contains("not counted"), "{notes}");
+    // The other allocator crate of the fixtures is linked in too (its entry points are forced in
+    // for the wrappers) but allocates nothing: it is not claimed.
+    assert_eq!(notes.matches("global allocator").count(), 1, "{notes}");
     let truths = truths(&run.stdout());
     assert!(truths.len() >= 3, "{}", run.stdout());
     let mut mismatches = Vec::new();
@@ -65,4 +68,21 @@ fn jemalloc_with_unprefixed_malloc() {
         &["-q", "--release"],
         "jemalloc (tikv-jemallocator, unprefixed malloc)",
     );
+}
+
+/// ripgrep's case: jemalloc is the global allocator on musl only. The crate is in `cargo metadata`
+/// (and the wrappers are linked, around nothing), but this glibc build uses the system allocator:
+/// the report must not say jemalloc was profiled, and counts what reached malloc.
+#[test]
+fn allocator_of_another_target_is_not_claimed() {
+    let run = run_json("jemalloc-musl-only", &["-q"]);
+    assert_eq!(run.code(), Some(0), "{}", run.stderr());
+    let report = run.report();
+    let notes = report["notes"].to_string();
+    assert!(
+        !notes.contains("jemalloc") && !notes.contains("global allocator"),
+        "{notes}"
+    );
+    let f = function(report, "jemalloc_musl_only::make_strings").expect("make_strings");
+    assert!(f["total_allocations"].as_u64() >= Some(10), "{f}");
 }
