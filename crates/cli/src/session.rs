@@ -673,6 +673,7 @@ fn report(
             out.flush()?;
         }
     }
+    crate::budgets::announce(&analysis, &ctx.command, &ws.root)?;
     if exceeded > 0 {
         eprintln!(
             "error: {exceeded} allocation budget {} in Cargo.toml exceeded (the report's Budgets \

@@ -11,6 +11,12 @@
 //! - [`Scope::Test`]: a test or benchmark by its name in the report's Tests table: the allocations
 //!   made with its function on the stack (every binary that has a test of that name must be
 //!   within it). Checked for `test`, `bench` and `nextest`.
+//!
+//! Function and test keys may be patterns ([`Pattern`]): `*` stands for any text (`::` included),
+//! `?` for one character. Each function or test is held to the most specific key that matches it
+//! (a name beats every pattern; of two patterns, the one with more literal characters wins; keys
+//! equally specific all apply), so `"*"` is the default for every test. A pattern is checked
+//! against the functions of the workspace that allocated, or the tests that ran.
 
 use crate::Analysis;
 
@@ -18,7 +24,9 @@ use crate::Analysis;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     Run,
+    /// In a [`Budget`], the key (a name or a [`Pattern`]); in a [`BudgetCheck`], the function.
     Function(String),
+    /// In a [`Budget`], the key (a name or a [`Pattern`]); in a [`BudgetCheck`], the test.
     Test(String),
 }
 
@@ -52,6 +60,7 @@ pub enum Verdict {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BudgetCheck {
+    /// The function or test checked (for a pattern that matched nothing: the pattern).
     pub scope: Scope,
     /// `allocations`, `bytes`, `peak`, or `leaked`: the key as written in `Cargo.toml`.
     pub metric: &'static str,
@@ -62,6 +71,8 @@ pub struct BudgetCheck {
     pub binary: Option<String>,
     pub verdict: Verdict,
     pub source: String,
+    /// The key of `Cargo.toml` when it is a pattern (`tests::*`), `None` for a name.
+    pub pattern: Option<String>,
 }
 
 /// Which command produced the analysis, for [`Scope::Run`] and [`Scope::Test`].
@@ -71,36 +82,207 @@ pub enum Command {
     Test,
 }
 
-/// Every limit of every budget that applies to `command`, checked in the order given: within,
-/// exceeded, or not checked (a function not in the profiled programs, a test that did not run).
+/// A function or test budget key: a name, or a glob over names. `*` matches any text (`::`
+/// included, and nothing), `?` one character, `\*`, `\?` and `\\` the character itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Literal(char),
+    Any,
+    One,
+}
+
+/// Why a key is not a valid [`Pattern`]; the message says what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternError(pub String);
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PatternError {}
+
+impl Pattern {
+    /// Parses a key. Errors: an empty key, a lone `\` at the end, `\` before anything but `*`,
+    /// `?` or `\`.
+    pub fn parse(key: &str) -> Result<Pattern, PatternError> {
+        const ALLOWED: &str = "`*` any text, `?` one character, `\\*`, `\\?`, `\\\\` the \
+                               character itself";
+        if key.trim().is_empty() {
+            return Err(PatternError(format!(
+                "an empty name is not a pattern ({ALLOWED})"
+            )));
+        }
+        let mut parts = Vec::new();
+        let mut chars = key.chars();
+        while let Some(c) = chars.next() {
+            parts.push(match c {
+                '*' if parts.last() == Some(&Part::Any) => continue,
+                '*' => Part::Any,
+                '?' => Part::One,
+                '\\' => match chars.next() {
+                    Some(e @ ('*' | '?' | '\\')) => Part::Literal(e),
+                    Some(e) => {
+                        return Err(PatternError(format!(
+                            "`\\{e}` is not a valid escape ({ALLOWED})"
+                        )))
+                    }
+                    None => {
+                        return Err(PatternError(format!("it ends in a lone `\\` ({ALLOWED})")))
+                    }
+                },
+                c => Part::Literal(c),
+            });
+        }
+        Ok(Pattern { parts })
+    }
+
+    /// Whether the key has a wildcard (else it is a plain name).
+    #[must_use]
+    pub fn is_glob(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|p| *p != Part::Literal('\0') && !matches!(p, Part::Literal(_)))
+    }
+
+    /// Whether `name` as a whole matches.
+    #[must_use]
+    pub fn matches(&self, name: &str) -> bool {
+        let name: Vec<char> = name.chars().collect();
+        // Classic wildcard matching with one backtrack point (the last `*`): linear in practice.
+        let (mut p, mut n) = (0, 0);
+        let mut star: Option<(usize, usize)> = None;
+        while n < name.len() {
+            match self.parts.get(p) {
+                Some(Part::Any) => {
+                    star = Some((p, n));
+                    p += 1;
+                }
+                Some(Part::One) => {
+                    p += 1;
+                    n += 1;
+                }
+                Some(Part::Literal(c)) if *c == name[n] => {
+                    p += 1;
+                    n += 1;
+                }
+                _ => match star {
+                    Some((sp, sn)) => {
+                        p = sp + 1;
+                        n = sn + 1;
+                        star = Some((sp, sn + 1));
+                    }
+                    None => return false,
+                },
+            }
+        }
+        self.parts[p..].iter().all(|part| *part == Part::Any)
+    }
+
+    /// Larger is more specific: a name beats every pattern, then more literal characters win.
+    fn specificity(&self) -> (bool, usize) {
+        let literal = self
+            .parts
+            .iter()
+            .filter(|p| matches!(p, Part::Literal(_)))
+            .count();
+        (!self.is_glob(), literal)
+    }
+}
+
+/// The most specific keys matching `name` among `keys` (index, pattern): their indexes.
+fn winners(keys: &[(usize, Pattern)], name: &str) -> Vec<usize> {
+    let matching: Vec<&(usize, Pattern)> = keys.iter().filter(|(_, p)| p.matches(name)).collect();
+    let best = matching.iter().map(|(_, p)| p.specificity()).max();
+    matching
+        .iter()
+        .filter(|(_, p)| Some(p.specificity()) == best)
+        .map(|(i, _)| *i)
+        .collect()
+}
+
+/// Every limit of every budget that applies to `command`, checked in the order given (a pattern's
+/// functions or tests in the analysis's order): within, exceeded, or not checked (a function not
+/// in the profiled programs, a test that did not run, a pattern that matches none of them).
 #[must_use]
 pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<BudgetCheck> {
+    // The keys of each kind, parsed once, to find the most specific for every name.
+    let keys = |test: bool| -> Vec<(usize, Pattern)> {
+        budgets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| match &b.scope {
+                Scope::Function(k) if !test => Some((i, Pattern::parse(k).ok()?)),
+                Scope::Test(k) if test => Some((i, Pattern::parse(k).ok()?)),
+                _ => None,
+            })
+            .collect()
+    };
+    let (function_keys, test_keys) = (keys(false), keys(true));
+    let test_rows: Vec<_> = analysis
+        .tests
+        .iter()
+        .flat_map(|t| &t.tests)
+        .filter(|t| t.outcome != "ignored")
+        .collect();
     let mut out = Vec::new();
-    for b in budgets {
+    for (index, b) in budgets.iter().enumerate() {
         let l = &b.limits;
         // Functions and tests have these two; `peak` and `leaked` are the run's only.
         let per_item = [("allocations", l.allocations), ("bytes", l.bytes)];
-        // `measured`: the value, or why there is none.
-        let mut push = |metric, limit, measured: Result<u64, &'static str>, binary| {
-            let (actual, verdict) = match measured {
-                Ok(v) if v > limit => (Some(v), Verdict::Exceeded),
-                Ok(v) => (Some(v), Verdict::Within),
-                Err(reason) => (None, Verdict::NotChecked(reason)),
-            };
-            out.push(BudgetCheck {
-                scope: b.scope.clone(),
-                metric,
-                limit,
-                actual,
-                binary,
-                verdict,
-                source: b.source.clone(),
-            });
+        let key = match &b.scope {
+            Scope::Run => None,
+            Scope::Function(k) | Scope::Test(k) => Some(k),
         };
+        let parsed = key.map(|k| Pattern::parse(k));
+        let invalid = matches!(parsed, Some(Err(_)));
+        let pattern = parsed
+            .and_then(Result::ok)
+            .unwrap_or(Pattern { parts: Vec::new() });
+        let glob = pattern.is_glob();
+        // `measured`: the value, or why there is none.
+        let mut push =
+            |scope: Scope, metric, limit, measured: Result<u64, &'static str>, binary| {
+                let (actual, verdict) = match measured {
+                    Ok(v) if v > limit => (Some(v), Verdict::Exceeded),
+                    Ok(v) => (Some(v), Verdict::Within),
+                    Err(reason) => (None, Verdict::NotChecked(reason)),
+                };
+                out.push(BudgetCheck {
+                    scope,
+                    metric,
+                    limit,
+                    actual,
+                    binary,
+                    verdict,
+                    source: b.source.clone(),
+                    pattern: if glob { key.cloned() } else { None },
+                });
+            };
+        let other_command = match b.scope {
+            Scope::Run => command != Command::Run,
+            Scope::Test(_) => command != Command::Test,
+            Scope::Function(_) => false,
+        };
+        if invalid && !other_command {
+            // The tool rejects invalid keys before anything runs; another caller gets a row.
+            for (metric, limit) in per_item {
+                if let Some(limit) = limit {
+                    let why = Err("not a valid pattern");
+                    push(b.scope.clone(), metric, limit, why, None);
+                }
+            }
+            continue;
+        }
         match &b.scope {
             // Budgets of another command's scope are left out, not listed as unchecked.
-            Scope::Run if command != Command::Run => {}
-            Scope::Test(_) if command != Command::Test => {}
+            _ if other_command => {}
             Scope::Run => {
                 let t = &analysis.totals;
                 let run = [
@@ -111,16 +293,16 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
                 ];
                 for (metric, limit, actual) in run {
                     if let Some(limit) = limit {
-                        push(metric, limit, Ok(actual), None);
+                        push(Scope::Run, metric, limit, Ok(actual), None);
                     }
                 }
             }
-            Scope::Function(name) => {
-                let found = analysis.functions.iter().find(|f| &f.name == name);
+            Scope::Function(_) if !glob => {
+                let found = analysis.functions.iter().find(|f| pattern.matches(&f.name));
                 let zero = analysis
                     .zero_allocation_functions
-                    .binary_search(name)
-                    .is_ok();
+                    .iter()
+                    .any(|f| pattern.matches(f));
                 for (metric, limit) in per_item {
                     let Some(limit) = limit else { continue };
                     let measured = match found {
@@ -129,28 +311,75 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
                         None if zero => Ok(0),
                         None => Err("no such function was profiled"),
                     };
-                    push(metric, limit, measured, None);
+                    push(b.scope.clone(), metric, limit, measured, None);
                 }
             }
-            Scope::Test(name) => {
-                let rows: Vec<_> = analysis
-                    .tests
+            Scope::Function(key) => {
+                let matched: Vec<_> = analysis
+                    .functions
                     .iter()
-                    .flat_map(|t| &t.tests)
-                    .filter(|t| &t.name == name && t.outcome != "ignored")
+                    .filter(|f| pattern.matches(&f.name))
+                    .collect();
+                let held: Vec<_> = matched
+                    .iter()
+                    .filter(|f| winners(&function_keys, &f.name).contains(&index))
+                    .collect();
+                let zero = analysis
+                    .zero_allocation_functions
+                    .iter()
+                    .any(|f| pattern.matches(f));
+                for (metric, limit) in per_item {
+                    let Some(limit) = limit else { continue };
+                    for f in &held {
+                        let actual = if metric == "allocations" {
+                            f.total_allocations
+                        } else {
+                            f.total_bytes
+                        };
+                        let scope = Scope::Function(f.name.clone());
+                        push(scope, metric, limit, Ok(actual), None);
+                    }
+                    if !held.is_empty() {
+                        continue;
+                    }
+                    // Nothing of its own to check: say why (every function it matches allocated
+                    // nothing: within, as a name of such a function is).
+                    let scope = Scope::Function(key.clone());
+                    let measured = match (matched.is_empty(), zero) {
+                        (false, _) => Err("a more specific key holds every function it matches"),
+                        (true, true) => Ok(0),
+                        (true, false) => Err("the pattern matches no profiled function"),
+                    };
+                    push(scope, metric, limit, measured, None);
+                }
+            }
+            Scope::Test(key) => {
+                let matched: Vec<_> = test_rows
+                    .iter()
+                    .filter(|t| pattern.matches(&t.name))
+                    .collect();
+                let held: Vec<_> = matched
+                    .iter()
+                    .filter(|t| winners(&test_keys, &t.name).contains(&index))
                     .collect();
                 for (metric, limit) in per_item {
                     let Some(limit) = limit else { continue };
-                    if rows.is_empty() {
-                        push(metric, limit, Err("the test did not run"), None);
+                    if held.is_empty() {
+                        let why = match (glob, matched.is_empty()) {
+                            (false, _) => "the test did not run",
+                            (true, true) => "the pattern matches no test that ran",
+                            (true, false) => "a more specific key holds every test it matches",
+                        };
+                        push(Scope::Test(key.clone()), metric, limit, Err(why), None);
                     }
-                    for row in &rows {
+                    for row in &held {
                         let actual = if metric == "allocations" {
                             row.allocations
                         } else {
                             row.bytes
                         };
-                        push(metric, limit, Ok(actual), Some(row.binary.clone()));
+                        let scope = Scope::Test(row.name.clone());
+                        push(scope, metric, limit, Ok(actual), Some(row.binary.clone()));
                     }
                 }
             }
@@ -177,6 +406,39 @@ impl Scope {
             Scope::Function(n) => n.clone(),
             Scope::Test(n) => format!("test {n}"),
         }
+    }
+}
+
+impl BudgetCheck {
+    /// The scope's label, then the binary of a test and the pattern that holds it:
+    /// `test tests::big (app) by "tests::*"`.
+    #[must_use]
+    pub fn label(&self) -> String {
+        let mut name = self.scope.label();
+        if let Some(b) = &self.binary {
+            name.push_str(&format!(" ({b})"));
+        }
+        if let Some(p) = &self.pattern {
+            if self.actual.is_some() && Scope::Function(p.clone()) != self.scope {
+                name.push_str(&format!(" by \"{p}\""));
+            }
+        }
+        name
+    }
+
+    /// One line naming what exceeded which limit, for standard error:
+    /// `test tests::big (app): allocations 1001 > limit 100`.
+    #[must_use]
+    pub fn culprit_line(&self) -> String {
+        let actual = self
+            .actual
+            .map_or_else(|| "?".to_owned(), |a| a.to_string());
+        format!(
+            "{}: {} {actual} > limit {}",
+            self.label(),
+            self.metric,
+            self.limit
+        )
     }
 }
 
@@ -207,7 +469,19 @@ mod tests {
                 bytes: 30,
                 leaked_allocations: 0,
                 outcome: "passed".to_owned(),
-            }],
+            }]
+            .into_iter()
+            .chain(
+                ["tests::big", "tests::other", "io::big", "solo"].map(|name| TestStats {
+                    name: name.to_owned(),
+                    binary: "app".to_owned(),
+                    allocations: 50,
+                    bytes: 500,
+                    leaked_allocations: 0,
+                    outcome: "passed".to_owned(),
+                }),
+            )
+            .collect(),
             ..TestsAnalysis::default()
         });
         a
@@ -310,5 +584,133 @@ mod tests {
         assert_eq!(exceeded(&checks), 1);
         // And test budgets are left out of a run.
         assert_eq!(check(&budgets[2..], &analysis(), Command::Run), []);
+    }
+
+    fn test_budget(key: &str, allocations: u64) -> Budget {
+        budget(
+            Scope::Test(key.to_owned()),
+            Limits {
+                allocations: Some(allocations),
+                ..Limits::default()
+            },
+        )
+    }
+
+    #[test]
+    fn patterns_match_whole_names() {
+        let p = |k: &str| Pattern::parse(k).unwrap();
+        assert!(p("tests::*").matches("tests::a::b"));
+        assert!(p("tests::*").matches("tests::"));
+        assert!(!p("tests::*").matches("other::tests::a"));
+        assert!(p("*::big").matches("tests::big") && !p("*::big").matches("tests::bigger"));
+        assert!(p("a?c").matches("abc") && !p("a?c").matches("ac"));
+        assert!(p("*a*a*").matches("banana") && !p("*a*a*a*a*").matches("banana"));
+        assert!(p("*").matches("") && p("*").matches("anything at all"));
+        assert!(p(r"<\*const T as x::Y>::f").matches("<*const T as x::Y>::f"));
+        assert!(!p(r"<\*const T as x::Y>::f").is_glob());
+        assert!(!p(r"<\*const T as x::Y>::f").matches("<*mut T as x::Y>::f"));
+        assert!(p("tests::small").matches("tests::small") && !p("tests::small").is_glob());
+        for bad in ["", "  ", r"tests::\d", "tests\\"] {
+            assert!(Pattern::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_most_specific_key_holds_each_test() {
+        let budgets = [
+            test_budget("*", 40),
+            test_budget("tests::*", 60),
+            test_budget("tests::big", 10),
+            test_budget("*::big", 45),
+            test_budget("nothing::*", 1),
+        ];
+        let checks = check(&budgets, &analysis(), Command::Test);
+        let rows: Vec<(String, u64, Option<&str>, &Verdict)> = checks
+            .iter()
+            .map(|c| (c.scope.label(), c.limit, c.pattern.as_deref(), &c.verdict))
+            .collect();
+        let not_run = Verdict::NotChecked("the pattern matches no test that ran");
+        assert_eq!(
+            rows,
+            [
+                // `*` holds only what nothing more specific matches.
+                ("test solo".to_owned(), 40, Some("*"), &Verdict::Exceeded),
+                (
+                    "test tests::small".to_owned(),
+                    60,
+                    Some("tests::*"),
+                    &Verdict::Within
+                ),
+                (
+                    "test tests::other".to_owned(),
+                    60,
+                    Some("tests::*"),
+                    &Verdict::Within
+                ),
+                // A name beats every pattern.
+                ("test tests::big".to_owned(), 10, None, &Verdict::Exceeded),
+                // `*::big` (5 literal characters) beats `*` (none) but not the name.
+                (
+                    "test io::big".to_owned(),
+                    45,
+                    Some("*::big"),
+                    &Verdict::Exceeded
+                ),
+                (
+                    "test nothing::*".to_owned(),
+                    1,
+                    Some("nothing::*"),
+                    &not_run
+                ),
+            ]
+            .iter()
+            .map(|(a, b, c, d)| (a.clone(), *b, *c, *d))
+            .collect::<Vec<_>>()
+        );
+        assert_eq!(checks[0].binary.as_deref(), Some("app"));
+        assert_eq!(checks[0].label(), "test solo (app) by \"*\"");
+        assert_eq!(
+            checks[0].culprit_line(),
+            "test solo (app) by \"*\": allocations 50 > limit 40"
+        );
+        // Every key matches nothing more specific than itself here: `*` holds everything.
+        let only_default = check(&budgets[..1], &analysis(), Command::Test);
+        assert_eq!(only_default.len(), 5);
+        assert_eq!(exceeded(&only_default), 4);
+    }
+
+    #[test]
+    fn function_patterns() {
+        let f = |key: &str, allocations| {
+            budget(
+                Scope::Function(key.to_owned()),
+                Limits {
+                    allocations: Some(allocations),
+                    ..Limits::default()
+                },
+            )
+        };
+        let budgets = [f("app::*", 30), f("app::s*", 0), f("lib::*", 0)];
+        let checks = check(&budgets, &analysis(), Command::Run);
+        let rows: Vec<(String, Option<u64>, &Verdict)> = checks
+            .iter()
+            .map(|c| (c.scope.label(), c.actual, &c.verdict))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("app::parse".to_owned(), Some(40), &Verdict::Exceeded),
+                // Matches only `app::sum`, which allocated nothing.
+                ("app::s*".to_owned(), Some(0), &Verdict::Within),
+                (
+                    "lib::*".to_owned(),
+                    None,
+                    &Verdict::NotChecked("the pattern matches no profiled function")
+                ),
+            ]
+            .iter()
+            .map(|(a, b, c)| (a.clone(), *b, *c))
+            .collect::<Vec<_>>()
+        );
     }
 }

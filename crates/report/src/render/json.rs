@@ -40,7 +40,8 @@
 //!   "source"}]`, one per limit of each budget in `Cargo.toml` (see the `budget` module):
 //!   `scope` `run`, `function` or `test`; `name` null for `run`; `metric` `allocations`, `bytes`,
 //!   `peak` or `leaked`; `result` `within`, `exceeded` or `not-checked` (then `actual` is null and
-//!   `reason` says why); `binary` the test's binary, for tests. Empty without budgets.
+//!   `reason` says why); `binary` the test's binary, for tests. Empty without budgets. Added
+//!   later: `pattern`, the key when it is a pattern (`name` is then what it held).
 //!
 //! All of these are defined in the `analyze`, `insights` and `budget` module documentation.
 //!
@@ -109,6 +110,9 @@ pub struct JsonBudget {
     pub result: &'static str,
     pub reason: Option<&'static str>,
     pub source: String,
+    /// The key in `Cargo.toml` when it is a pattern (`"tests::*"`): `name` is then the function
+    /// or test it held (or the pattern itself when it held none); null for a plain name.
+    pub pattern: Option<String>,
 }
 
 /// One power-of-two bucket of a size histogram; only non-empty buckets are listed, smallest
@@ -489,5 +493,6 @@ fn budget(c: &crate::budget::BudgetCheck) -> JsonBudget {
         result,
         reason,
         source: c.source.clone(),
+        pattern: c.pattern.clone(),
     }
 }

@@ -609,10 +609,7 @@ fn budgets(lines: &mut Lines, analysis: &Analysis) {
     let rows: Vec<Vec<String>> = order
         .iter()
         .map(|c| {
-            let mut name = c.scope.label();
-            if let Some(b) = &c.binary {
-                name.push_str(&format!(" ({b})"));
-            }
+            let name = c.label();
             let result = if c.verdict == Verdict::Exceeded {
                 "EXCEEDED"
             } else {
@@ -1202,6 +1199,7 @@ mod tests {
             binary: None,
             verdict,
             source: "Cargo.toml".to_owned(),
+            pattern: None,
         };
         let analysis = Analysis {
             budgets: vec![
