@@ -51,7 +51,11 @@ fn try_main() -> anyhow::Result<i32> {
     let cli::CargoCli::AllocProfile(cli) = match cli::CargoCli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            // --help and --version are successes; everything else is a usage error.
+            // --help and --version are successes; everything else is a usage error, in one line.
+            if let Some(line) = cli::usage_error_line(&err) {
+                let _ = writeln!(std::io::stderr(), "{line}");
+                return Ok(i32::from(TOOL_ERROR));
+            }
             let code = if err.use_stderr() {
                 i32::from(TOOL_ERROR)
             } else {

@@ -436,8 +436,15 @@ fn check_before_work(cargo: &CargoArgs, report: &ReportArgs) -> Result<()> {
             );
         }
     }
-    if let Some(path) = &report.output {
-        check_output(path)?;
+    match &report.output {
+        Some(path) => check_output(path)?,
+        None if report.format != Format::Text => anyhow::bail!(
+            "--format {} needs -o FILE here: on standard output the report would be mixed with \
+             what the programs print there (`-o -` writes it there all the same)",
+            clap::ValueEnum::to_possible_value(&report.format)
+                .map_or_else(String::new, |v| v.get_name().to_owned())
+        ),
+        None => {}
     }
     Ok(())
 }
@@ -459,6 +466,9 @@ fn check_manifest_path(path: &Path) -> Result<()> {
 /// The report can be written to `path` once everything has run: its directory exists and a file
 /// can be created there (or the existing file opened for writing; neither is left changed).
 fn check_output(path: &Path) -> Result<()> {
+    if is_stdout(path) {
+        return Ok(());
+    }
     let shown = path.display();
     if path.is_dir() {
         anyhow::bail!("-o {shown}: a directory; name the file to write the report to");
@@ -651,7 +661,7 @@ fn report(
                 ColorChoice::Always => true,
                 ColorChoice::Never => false,
                 ColorChoice::Auto => {
-                    opts.output.is_none()
+                    opts.output.as_deref().is_none_or(is_stdout)
                         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                         && std::io::IsTerminal::is_terminal(&std::io::stdout())
                 }
@@ -664,7 +674,7 @@ fn report(
             alloc_profile_report::write_text(&mut buf, &analysis, &ctx, &text_opts)?;
         }
     }
-    match &opts.output {
+    match opts.output.as_deref().filter(|p| !is_stdout(p)) {
         Some(path) => fs_err::write(path, &buf)
             .with_context(|| format!("while writing the report to {}", path.display()))?,
         None => {
@@ -682,6 +692,11 @@ fn report(
         );
     }
     Ok(exceeded)
+}
+
+/// `-o -`: standard output.
+fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
 }
 
 /// The tool's exit status: the program's own `code`, or 1 when it succeeded but a budget was

@@ -334,7 +334,13 @@ fn bad_paths_fail_before_the_build() {
     let missing_manifest = dir.0.join("Cargo.toml");
     let mut cases: Vec<(Vec<&str>, String)> = vec![
         (
-            vec!["run", "--manifest-path", patterns, "-o", missing_dir.to_str().unwrap()],
+            vec![
+                "run",
+                "--manifest-path",
+                patterns,
+                "-o",
+                missing_dir.to_str().unwrap(),
+            ],
             format!(
                 "error: -o {}: the directory {} does not exist; create it first",
                 missing_dir.display(),
@@ -342,7 +348,13 @@ fn bad_paths_fail_before_the_build() {
             ),
         ),
         (
-            vec!["test", "--manifest-path", patterns, "-o", under_file.to_str().unwrap()],
+            vec![
+                "test",
+                "--manifest-path",
+                patterns,
+                "-o",
+                under_file.to_str().unwrap(),
+            ],
             format!(
                 "error: -o {}: {} is not a directory",
                 under_file.display(),
@@ -350,7 +362,13 @@ fn bad_paths_fail_before_the_build() {
             ),
         ),
         (
-            vec!["bench", "--manifest-path", patterns, "-o", dir.0.to_str().unwrap()],
+            vec![
+                "bench",
+                "--manifest-path",
+                patterns,
+                "-o",
+                dir.0.to_str().unwrap(),
+            ],
             format!(
                 "error: -o {}: a directory; name the file to write the report to",
                 dir.0.display()
@@ -415,6 +433,108 @@ fn bad_paths_fail_before_the_build() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.starts_with("error: -o "), "{stderr}");
-    assert!(stderr.contains("does not exist; create it first"), "{stderr}");
+    assert!(
+        stderr.contains("does not exist; create it first"),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+/// A mistyped command gets one line naming the nearest command, and exit status 2; so do the
+/// other usage errors clap reports (without its usage block).
+#[test]
+fn mistyped_command_is_one_line_naming_the_nearest() {
+    for (args, expected) in [
+        (
+            &["rn"][..],
+            "error: no command `rn`; did you mean `run`? (`cargo alloc-profile --help` lists them)",
+        ),
+        (
+            &["tset", "--lib"][..],
+            "error: no command `tset`; did you mean `test`? (`cargo alloc-profile --help` lists \
+             them)",
+        ),
+        (
+            &["xyzzy"][..],
+            "error: no command `xyzzy` (`cargo alloc-profile --help` lists them)",
+        ),
+        (
+            &["run", "--format", "yaml"][..],
+            "error: invalid value 'yaml' for '--format <FORMAT>' [possible values: text, json",
+        ),
+        (
+            &["report"][..],
+            "error: the following required arguments were not provided: <PATH>... (`cargo \
+             alloc-profile report --help` lists the options)",
+        ),
+    ] {
+        let out = tool().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with(expected), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_no_panic(&stderr);
+    }
+    // The binary run by itself, not through cargo.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-alloc-profile"))
+        .args(["run", "--release"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: this is a cargo subcommand: run it as `cargo alloc-profile run --release`\n"
+    );
+}
+
+/// A machine-readable report needs `-o` when programs run: their own standard output would be
+/// mixed into it. Refused before building; `-o -` writes it to standard output all the same.
+#[test]
+fn machine_format_on_standard_output_needs_o() {
+    let dir = TempDir::new("format-stdout");
+    let target = dir.0.join("target");
+    for command in ["run", "test", "bench", "nextest"] {
+        let out = tool()
+            .arg(command)
+            .arg("--manifest-path")
+            .arg(manifest("patterns"))
+            .arg("--target-dir")
+            .arg(&target)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command}: {stderr}");
+        assert_eq!(
+            stderr,
+            "error: --format json needs -o FILE here: on standard output the report would be \
+             mixed with what the programs print there (`-o -` writes it there all the same)\n",
+            "{command}"
+        );
+        assert!(out.stdout.is_empty(), "{command}");
+        assert!(!target.exists(), "{command}: something was built");
+    }
+    let out = tool()
+        .arg("run")
+        .arg("--manifest-path")
+        .arg(manifest("patterns"))
+        .arg("--target-dir")
+        .arg(crate::support::fixture_target_dir())
+        .args(["-q", "--bin", "exit_code", "--format", "json", "-o", "-"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        !std::path::Path::new("-").exists(),
+        "a file named - was written"
+    );
+    // The program's line, then the report.
+    let (program, report) = stdout.split_once('\n').unwrap();
+    assert_eq!(program, "stdout: got 0 bytes of input");
+    let report: serde_json::Value = serde_json::from_str(report).expect("JSON after the program");
+    assert_eq!(report["exit_code"], 3, "{report:#}");
 }
