@@ -9,6 +9,7 @@ mod blame;
 mod budgets;
 mod custom_alloc;
 mod insights;
+mod names;
 mod robust;
 mod run_patterns;
 mod safety;
