@@ -187,9 +187,24 @@ pub struct DiffArgs {
     /// Write the comparison to FILE instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Exit with status 1 when the later run made more allocations.
+    /// Exit with status 1 when the later run made more allocations in total or in a test that
+    /// both runs had.
     #[arg(long)]
     pub fail_on_increase: bool,
+    /// Increases `--fail-on-increase` allows: N allocations, or N% of the earlier count.
+    #[arg(long, value_name = "N|N%", requires = "fail_on_increase")]
+    pub threshold: Option<String>,
+    /// Format of the comparison.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// The comparison for people.
+    Text,
+    /// The comparison for tools.
+    Json,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ mod support;
 mod bad_input;
 mod blame;
 mod budgets;
+mod ci_loop;
 mod custom_alloc;
 mod insights;
 mod names;
