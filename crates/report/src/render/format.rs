@@ -93,10 +93,12 @@ pub(crate) fn fit_path(path: &str, max: usize) -> String {
         }
     }
     let last = segments.last().copied().unwrap_or(path);
-    if width(last) < max {
-        return format!("…{last}");
+    if max == 0 {
+        return String::new();
     }
-    fit_start(last, max)
+    // Always with `…`: the last segment alone, even when it fits exactly, would read as the
+    // whole name.
+    format!("…{}", tail(last, max - 1))
 }
 
 /// `…` and the end of `s`, in `max` columns: keeps file names and line numbers.
@@ -122,6 +124,56 @@ pub(crate) fn fit_location(s: &str, max: usize) -> String {
         }
     }
     fit_start(s, max)
+}
+
+/// A command line (`program arg arg ...`) in `max` columns: the program, then the end of its
+/// arguments, cut from the front (`regex_syntax …::parse::tests::lex --nocapture`), which is where
+/// commands of one program differ: the last of their arguments, a test's name at the end of its
+/// path. A lone argument that is a path keeps its last segments, as [`fit_path`] does.
+pub(crate) fn fit_command(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_owned();
+    }
+    let Some((program, args)) = s.split_once(' ') else {
+        return fit_start(s, max);
+    };
+    // The program, a space and at least `…` and a few characters of the arguments.
+    let room = max.saturating_sub(width(program) + 1);
+    if room < 8 {
+        return fit_start(s, max);
+    }
+    format!("{program} {}", fit_words_from_front(args, room))
+}
+
+/// Space-separated words in `max` columns: the last words whole, and of the word before them its
+/// end (the last segments of a path), after `…`.
+fn fit_words_from_front(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_owned();
+    }
+    let words: Vec<&str> = s.split(' ').collect();
+    // The longest run of whole words at the end that fits with room for `…` before it.
+    let mut first = words.len();
+    let mut used = 0;
+    while first > 0 {
+        let needed = width(words[first - 1]) + usize::from(first < words.len());
+        if used + needed + 2 > max {
+            break;
+        }
+        used += needed;
+        first -= 1;
+    }
+    if first == 0 {
+        return s.to_owned();
+    }
+    let whole = words[first..].join(" ");
+    let room = max - used - usize::from(first < words.len());
+    let cut = fit_path(words[first - 1], room.max(1));
+    if whole.is_empty() {
+        cut
+    } else {
+        format!("{cut} {whole}")
+    }
 }
 
 /// The start of `s` and `…`, in `max` columns.
@@ -212,6 +264,8 @@ mod tests {
         assert_eq!(fit_path("app::xxxxxxxxxxxx::yy::zz", 15), "app::…::yy::zz");
         assert_eq!(fit_path(path, 25), "…::Tokenizer::next_token");
         assert_eq!(fit_path(path, 12), "…next_token");
+        assert_eq!(fit_path(path, 10), "…ext_token");
+        assert_eq!(fit_path("app::tests::parse_x", 7), "…arse_x");
         assert_eq!(fit_start("src/parser/tokens.rs:120", 12), "…kens.rs:120");
         assert_eq!(
             fit_location("src/parser/tokens.rs:120", 22),
@@ -223,6 +277,28 @@ mod tests {
         );
         assert_eq!(fit_location("src/parser/tokens.rs:120", 12), "…kens.rs:120");
         assert_eq!(fit_end("Vec::with_capacity", 10), "Vec::with…");
+        let command = "regex_syntax --exact ast::parse::tests::parse_set_class_open --nocapture";
+        assert_eq!(fit_command(command, 100), command);
+        assert_eq!(
+            fit_command(command, 48),
+            "regex_syntax …::parse_set_class_open --nocapture"
+        );
+        assert_eq!(
+            fit_command(command, 56),
+            "regex_syntax …::tests::parse_set_class_open --nocapture"
+        );
+        assert_eq!(
+            fit_command("regex_syntax ast::parse::tests::parse_set_class_open", 43),
+            "regex_syntax …::tests::parse_set_class_open"
+        );
+        assert_eq!(
+            fit_command("regex_syntax --exact a_test_name_longer_than_the_room", 30),
+            "regex_syntax …er_than_the_room"
+        );
+        assert_eq!(
+            fit_command("a_very_long_program_name x y", 12),
+            "…am_name x y"
+        );
     }
 
     #[test]

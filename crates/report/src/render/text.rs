@@ -9,7 +9,8 @@
 //! painted last, so color never changes the layout.
 
 use super::format::{
-    fit_end, fit_location, fit_path, human_bytes, percent, thousands, width, wrap, wrap_prose,
+    fit_command, fit_end, fit_location, fit_path, human_bytes, percent, thousands, width, wrap,
+    wrap_prose,
 };
 use std::cmp::Reverse;
 
@@ -110,7 +111,7 @@ pub(super) fn render(analysis: &Analysis, context: &Context, options: &TextOptio
     }
     if !analysis.processes.is_empty() {
         lines.blank();
-        zero_allocation_functions(&mut lines, analysis);
+        zero_allocation_functions(&mut lines, analysis, options.top);
     }
     lines.finish(options.color)
 }
@@ -331,6 +332,8 @@ enum Fit {
     Location,
     /// Short names: keep the start.
     End,
+    /// A command line: keep the program and the end of its arguments.
+    Command,
 }
 
 struct Column {
@@ -401,6 +404,7 @@ fn table(lines: &mut Lines, columns: &[Column], rows: &[Vec<String>], shrink: &[
                 (false, Fit::Path) => fit_path(cell, w),
                 (false, Fit::Location) => fit_location(cell, w),
                 (false, Fit::End) => fit_end(cell, w),
+                (false, Fit::Command) => fit_command(cell, w),
             };
             let pad = " ".repeat(w.saturating_sub(width(&cell)));
             match column.align {
@@ -466,7 +470,7 @@ fn hot_spots(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usi
         Column::number("total"),
         Column::number("bytes"),
         Column::text("where", Fit::Location, 40),
-        Column::text("via", Fit::End, 32),
+        Column::text("via", Fit::Path, 32),
     ];
     let rows: Vec<Vec<String>> = spots
         .iter()
@@ -588,7 +592,7 @@ fn budgets(lines: &mut Lines, analysis: &Analysis) {
         },
     );
     let columns = [
-        Column::text("budget", Fit::End, 48),
+        Column::text("budget", Fit::Path, 48),
         Column::text("metric", Fit::Keep, 12),
         Column::number("limit"),
         Column::number("actual"),
@@ -666,31 +670,56 @@ fn process_end(p: &ProcessSummary) -> String {
 }
 
 /// One row per profiled process, in the order they started (no pids: the text stays the same from
-/// run to run; the JSON has each process's timings).
+/// run to run; the JSON has each process's timings and full command lines).
+///
+/// A row is the program's file name (without the hash cargo appends to test executables) and its
+/// arguments. When a row does not fit, the arguments every listed process was given are left out
+/// of the rows and named once below them, and each row keeps the end of the rest: the processes of
+/// `cargo nextest`, `testsuite --exact tests::parses_small --nocapture` and so on, differ in
+/// their test's name only.
 fn processes(lines: &mut Lines, analysis: &Analysis, top: usize) {
+    const COMMAND_WIDTH: usize = 64;
     lines.push(
         "Processes: every profiled process on its own, in the order they started",
         Style::Heading,
     );
+    let shown: Vec<&ProcessSummary> = analysis.processes.iter().take(top).collect();
+    let words: Vec<Vec<String>> = shown
+        .iter()
+        .map(|p| p.args.iter().skip(1).map(|a| shell_word(a)).collect())
+        .collect();
+    let command = |p: &ProcessSummary, args: &[&String]| {
+        std::iter::once(program_name(&p.exe))
+            .chain(args.iter().map(|a| (*a).clone()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let too_wide = shown
+        .iter()
+        .zip(&words)
+        .any(|(p, w)| width(&command(p, &w.iter().collect::<Vec<_>>())) > COMMAND_WIDTH);
+    let mut common: Vec<&String> = Vec::new();
+    if too_wide && shown.len() > 1 {
+        for word in &words[0] {
+            if !common.contains(&word) && words.iter().all(|w| w.contains(word)) {
+                common.push(word);
+            }
+        }
+    }
     let columns = [
-        Column::text("process", Fit::End, 48),
+        Column::text("process", Fit::Command, COMMAND_WIDTH),
         Column::text("ended", Fit::Keep, 24),
         Column::number("allocs"),
         Column::number("bytes"),
         Column::number("peak live"),
     ];
-    let rows: Vec<Vec<String>> = analysis
-        .processes
+    let rows: Vec<Vec<String>> = shown
         .iter()
-        .take(top)
-        .map(|p| {
-            let exe = p.exe.rsplit('/').next().unwrap_or(&p.exe);
-            let command = std::iter::once(exe.to_owned())
-                .chain(p.args.iter().skip(1).map(|a| shell_word(a)))
-                .collect::<Vec<_>>()
-                .join(" ");
+        .zip(&words)
+        .map(|(p, w)| {
+            let args: Vec<&String> = w.iter().filter(|a| !common.contains(a)).collect();
             vec![
-                command,
+                command(p, &args),
                 process_end(p),
                 thousands(p.allocations),
                 human_bytes(p.bytes),
@@ -699,6 +728,17 @@ fn processes(lines: &mut Lines, analysis: &Analysis, top: usize) {
         })
         .collect();
     table(lines, &columns, &rows, &[(0, 20)]);
+    if !common.is_empty() {
+        let common: Vec<&str> = common.iter().map(|w| w.as_str()).collect();
+        for line in wrap_prose(
+            &format!("arguments of every process above: {}", common.join(" ")),
+            "  ",
+            "    ",
+            TEXT_WIDTH,
+        ) {
+            lines.push(line, Style::Dim);
+        }
+    }
     more_line(
         lines,
         analysis.processes.len().saturating_sub(top),
@@ -707,7 +747,24 @@ fn processes(lines: &mut Lines, analysis: &Analysis, top: usize) {
     );
 }
 
-fn zero_allocation_functions(lines: &mut Lines, analysis: &Analysis) {
+/// An executable's file name, without the `-0123456789abcdef` cargo appends to test and bench
+/// executables.
+fn program_name(exe: &str) -> String {
+    let name = exe.rsplit('/').next().unwrap_or(exe);
+    match name.rsplit_once('-') {
+        Some((stem, hash))
+            if !stem.is_empty()
+                && hash.len() == 16
+                && hash.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            stem.to_owned()
+        }
+        _ => name.to_owned(),
+    }
+}
+
+/// The count and the first `top` names (all of them are in the JSON report).
+fn zero_allocation_functions(lines: &mut Lines, analysis: &Analysis, top: usize) {
     let zero = &analysis.zero_allocation_functions;
     if analysis.workspace_function_count == 0 {
         lines.push("Zero-allocation functions: unknown", Style::Heading);
@@ -741,9 +798,11 @@ fn zero_allocation_functions(lines: &mut Lines, analysis: &Analysis) {
     ) {
         lines.push(line, Style::Dim);
     }
-    for line in wrap(zero, "  ", "  ", TEXT_WIDTH) {
+    let shown = &zero[..zero.len().min(top)];
+    for line in wrap(shown, "  ", "  ", TEXT_WIDTH) {
         lines.push(line, Style::Plain);
     }
+    more_line(lines, zero.len() - shown.len(), "function", "functions");
 }
 
 /// Per-test (or per-benchmark) table, the harness lines and the zero-allocation tests.
@@ -836,6 +895,7 @@ fn tests_section(lines: &mut Lines, tests: &crate::tests::TestsAnalysis, top: us
         let names: Vec<String> = tests
             .zero_allocation_tests
             .iter()
+            .take(top)
             .map(|(_, n)| n.clone())
             .collect();
         if names.is_empty() {
@@ -844,6 +904,12 @@ fn tests_section(lines: &mut Lines, tests: &crate::tests::TestsAnalysis, top: us
         for line in wrap(&names, "  ", "  ", TEXT_WIDTH) {
             lines.push(line, Style::Plain);
         }
+        more_line(
+            lines,
+            tests.zero_allocation_tests.len() - names.len(),
+            "test",
+            "tests",
+        );
         for b in &tests.incomplete_names {
             lines.push(
                 format!(
@@ -998,7 +1064,7 @@ fn leaks(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) 
         Column::number("allocs"),
         Column::number("bytes"),
         Column::text("where", Fit::Location, 40),
-        Column::text("via", Fit::End, 32),
+        Column::text("via", Fit::Path, 32),
     ];
     let rows: Vec<Vec<String>> = yours
         .iter()

@@ -463,6 +463,73 @@ fn crashed_and_crowded() -> Fixture {
     }
 }
 
+/// `cargo nextest`: one process per test, each the same executable with `--exact <test>
+/// --nocapture`, where only the test's name tells the rows apart; calls into a dependency whose
+/// names are long; more zero-allocation functions than `--top`.
+fn nextest_processes() -> Fixture {
+    const EXE: &str = "/w/target/debug/deps/regex_syntax-0123456789abcdef";
+    const FILE: &str = "/w/regex-syntax/src/ast/parse.rs";
+    let tests = [
+        "ast::parse::tests::parse_set_class_open_bracket",
+        "ast::parse::tests::parse_set_class_nested_negated",
+        "ast::parse::tests::parse_flags",
+        "hir::translate::tests::class_unicode_case_insensitive_with_an_even_longer_name",
+    ];
+    let mut b = ProfileBuilder::new();
+    for (i, test) in tests.iter().enumerate() {
+        let process = if i == 0 {
+            b.profile.processes[0].exe = EXE.to_owned();
+            0
+        } else {
+            b.process(EXE, 4096, 0)
+        };
+        b.profile.processes[process].args = vec![
+            EXE.to_owned(),
+            "--exact".to_owned(),
+            (*test).to_owned(),
+            "--nocapture".to_owned(),
+        ];
+        b.profile.processes[process].end.peak_bytes = 4096;
+        let function = format!("regex_syntax::{test}");
+        b.site_with(
+            &[
+                rust_alloc(),
+                std("alloc::vec::Vec<T,A>::push"),
+                dep(
+                    "regex_automata",
+                    "regex_automata::util::determinize::state::StateBuilderMatches::add_match_pattern_id",
+                ),
+                ws(&function, FILE, 100 + i as u32),
+                std("core::ops::function::FnOnce::call_once"),
+            ],
+            10 + i as u64,
+            100,
+            Extra {
+                process,
+                ..Extra::default()
+            },
+        );
+    }
+    let mut names: Vec<String> = (0..40)
+        .map(|i| format!("regex_syntax::ast::print::tests::unused_{i:02}"))
+        .collect();
+    names.extend(tests.iter().map(|t| format!("regex_syntax::{t}")));
+    names.sort();
+    b.profile.workspace_functions = names;
+    Fixture {
+        name: "nextest_processes",
+        profile: b.build(),
+        context: Context {
+            command: command("cargo alloc-profile nextest -p regex-syntax"),
+            target_label: "tests".to_owned(),
+            exit_code: Some(0),
+            workspace_root: Some(PathBuf::from("/w")),
+            ..Context::default()
+        },
+        options: TextOptions::default(),
+    }
+}
+
 pub fn fixtures() -> Vec<Fixture> {
     vec![
         Fixture {
@@ -484,6 +551,7 @@ pub fn fixtures() -> Vec<Fixture> {
         no_allocations(),
         runtime_only(),
         crashed_and_crowded(),
+        nextest_processes(),
     ]
 }
 
