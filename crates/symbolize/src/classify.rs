@@ -231,6 +231,17 @@ impl Classifier {
         names::is_std_vendored_crate(krate) && !self.dependency_crates.contains(krate)
     }
 
+    /// A function of a workspace crate whose lines are in a dependency's source: a dependency's
+    /// `macro_rules!` macro wrote it in the workspace's crate (`quickcheck! { fn prop(..) }`,
+    /// `proptest!`), so it is the workspace's code, named as the workspace named it. Only plain
+    /// paths count: an impl's name says whose type it is for, not who wrote it.
+    fn macro_expanded_in_workspace<'f>(&self, function: &'f str) -> Option<&'f str> {
+        if function.starts_with('<') {
+            return None;
+        }
+        names::crate_of_function(function).filter(|k| self.workspace_crates.contains(*k))
+    }
+
     /// Classifies one symbolized frame. `function` is demangled; `rust_name` says whether it was a
     /// Rust symbol.
     pub(crate) fn classify(
@@ -251,6 +262,11 @@ impl Classifier {
         }
         if let Some(file) = file {
             if let Some(mut class) = self.classify_path(file) {
+                if class.kind == FrameKind::Dependency {
+                    if let Some(krate) = self.macro_expanded_in_workspace(function) {
+                        return Class::new(FrameKind::Workspace, Some(krate));
+                    }
+                }
                 if class.crate_name.is_none() {
                     class.crate_name = names::crate_of_function(function).map(str::to_owned);
                 }
@@ -642,6 +658,26 @@ mod tests {
         assert_eq!(
             f(Some("/w/src/main.rs"), "root_app::main", true, rust),
             Class::new(Workspace, Some("root_app"))
+        );
+        // A test `quickcheck!` wrote into the workspace's crate: its lines are quickcheck's.
+        assert_eq!(
+            f(
+                Some("/home/u/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/quickcheck-0.9.2/src/lib.rs"),
+                "core_lib::tests::prop",
+                true,
+                rust
+            ),
+            Class::new(Workspace, Some("core_lib"))
+        );
+        // quickcheck's own code, also when instantiated for a workspace type, stays quickcheck's.
+        assert_eq!(
+            f(
+                Some("/home/u/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/quickcheck-0.9.2/src/tester.rs"),
+                "quickcheck::tester::QuickCheck::quickcheck",
+                true,
+                rust
+            ),
+            Class::new(Dependency, Some("quickcheck"))
         );
         // Rust source nobody told us about.
         assert_eq!(

@@ -70,7 +70,7 @@ fn pools_scopes_and_spawned_threads_match_the_counting_allocator() {
 }
 
 #[test]
-fn a_panic_backtrace_is_std_not_a_dependency_nor_your_leak() {
+fn a_panic_backtrace_is_std_and_a_macro_written_test_is_yours() {
     let tmp = TempDir::new("pools-panic");
     let report_path = tmp.0.join("report.json");
     let output = tool()
@@ -78,7 +78,7 @@ fn a_panic_backtrace_is_std_not_a_dependency_nor_your_leak() {
         .arg(manifest("pools"))
         .arg("--target-dir")
         .arg(fixture_target_dir())
-        .args(["--lib", "-q", "--format", "json", "-o"])
+        .args(["--lib", "--format", "json", "-o"])
         .arg(&report_path)
         .env("RUST_BACKTRACE", "1")
         .output()
@@ -107,6 +107,15 @@ fn a_panic_backtrace_is_std_not_a_dependency_nor_your_leak() {
         .find(|t| t["name"] == "tests::panics_with_a_backtrace")
         .unwrap_or_else(|| panic!("{:#?}", report["tests"]));
     assert_eq!(test["outcome"], "failed");
+    // A test a dependency's `macro_rules!` wrote (its lines are in `macrodep`, as `quickcheck!`'s
+    // are in quickcheck) is the workspace's test: 6 boxes and their `Vec`.
+    let by_macro = report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "tests::written_by_a_macro")
+        .unwrap_or_else(|| panic!("{:#?}", report["tests"]));
+    assert_eq!((&by_macro["allocations"], &by_macro["outcome"]), (&7.into(), &"passed".into()));
     // The backtrace cache std keeps until exit is the runtime's, not a leak of the test.
     for leak in report["leaks"].as_array().into_iter().flatten() {
         assert_ne!(leak["kind"], "workspace", "{leak}");
