@@ -266,8 +266,10 @@ impl Threshold {
     }
 }
 
-/// What is profiled: the subcommand, its manifest and the report's target.
-fn what(report: &Report) -> (String, Option<String>, &str) {
+/// What is profiled: the subcommand and the report's target (`tests`, or the binary or example
+/// with its source). Not the manifest's path: the same project checked out elsewhere (the base
+/// branch in a worktree) is the same program.
+fn what(report: &Report) -> (String, &str) {
     let c = &report.command;
     let sub = c
         .iter()
@@ -275,14 +277,7 @@ fn what(report: &Report) -> (String, Option<String>, &str) {
         .and_then(|i| c.get(i + 1))
         .cloned()
         .unwrap_or_default();
-    let manifest = c.iter().enumerate().find_map(|(i, a)| {
-        if a == "--manifest-path" {
-            c.get(i + 1).cloned()
-        } else {
-            a.strip_prefix("--manifest-path=").map(str::to_owned)
-        }
-    });
-    (sub, manifest, report.target.as_str())
+    (sub, report.target.as_str())
 }
 
 /// One line when the two reports are of different programs or commands.
@@ -291,13 +286,8 @@ fn different(before: &Report, after: &Report) -> Option<String> {
     if b == a {
         return None;
     }
-    let describe = |(sub, manifest, target): &(String, Option<String>, &str)| {
-        let mut s = format!("`cargo alloc-profile {sub}` of {target}");
-        if let Some(m) = manifest {
-            s.push_str(&format!(" in {m}"));
-        }
-        s
-    };
+    let describe =
+        |(sub, target): &(String, &str)| format!("`cargo alloc-profile {sub}` of {target}");
     let kind = if b.0 == a.0 { "programs" } else { "commands" };
     Some(format!(
         "note: the reports are of different {kind}: {} before, {} after; the changes may mean \
