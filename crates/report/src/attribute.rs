@@ -47,11 +47,18 @@
 //! 4. **Owner module** ([`Owner`]): [`LIBC_MODULE`] or [`RUNTIME_MODULE`] by origin; else the
 //!    module of the innermost frame that is the workspace's or a dependency's; else
 //!    [`RUNTIME_MODULE`] (std on its own: the stdout buffer, thread start-up).
+//! 5. **Benchmarks** (binaries of `cargo bench` that are not libtest's): the harness is the crate
+//!    of the outermost dependency frame (`criterion_main!`'s `main`, `divan::main`). An
+//!    allocation belongs to the benchmark whose routine the harness called innermost (the
+//!    workspace function just inside a harness frame, skipping the glue a harness macro writes
+//!    into statics, such as divan's `__DIVAN_BENCH_*`), unless the harness runs again inside that
+//!    routine; everything else, such as Criterion's statistics under the function that registers
+//!    a benchmark, is the harness's own work and no function's self allocation.
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use alloc_profile_format::rust_path::{crate_of_function, owner_module};
+use alloc_profile_format::rust_path::{crate_of_function, owner_module, split_path};
 use alloc_profile_format::symbolized::{
     function_key, is_c_library, Frame, FrameKind, Profile, Site,
 };
@@ -119,6 +126,10 @@ pub struct Blame<'p> {
     /// Index into [`Blame::frames`] of the self frame (rule 3).
     pub self_index: Option<usize>,
     pub owner: Owner,
+    /// In a benchmark binary run by a harness crate (rule 5): the benchmark whose routine made
+    /// the allocation, named as [`function_key`] without its crate (`bench_parse`,
+    /// `parsing::small`); `None` for the harness's own work and in every other binary.
+    pub benchmark: Option<String>,
 }
 
 impl<'p> Blame<'p> {
@@ -175,6 +186,16 @@ impl<'p> Blame<'p> {
 /// The blame of every site of `profile`, in the profile's order.
 #[must_use]
 pub fn attribute(profile: &Profile) -> Vec<Blame<'_>> {
+    attribute_with_benchmarks(profile, &HashSet::new())
+}
+
+/// [`attribute`], where the processes whose executable is in `benchmark_exes` are benchmark
+/// binaries that are not libtest's (Criterion, divan, `harness = false`): rule 5 applies to them.
+#[must_use]
+pub fn attribute_with_benchmarks<'p>(
+    profile: &'p Profile,
+    benchmark_exes: &HashSet<&str>,
+) -> Vec<Blame<'p>> {
     let frames_of = |ids: &[u32]| -> Vec<&Frame> {
         ids.iter()
             .filter_map(|&i| profile.frames.get(i as usize))
@@ -200,9 +221,85 @@ pub fn attribute(profile: &Profile) -> Vec<Blame<'_>> {
                 },
                 Continue::Nothing => {}
             }
-            blame_frames(site, frames)
+            let mut blame = blame_frames(site, frames);
+            let bench = profile
+                .processes
+                .get(site.process)
+                .is_some_and(|p| benchmark_exes.contains(p.exe.as_str()));
+            if bench && blame.counted() {
+                apply_harness_rule(&mut blame);
+            }
+            blame
         })
         .collect()
+}
+
+/// Rule 5: the harness of a benchmark binary, and whether a site is a benchmark's or the
+/// harness's own work.
+fn apply_harness_rule(blame: &mut Blame<'_>) {
+    let frames = &blame.frames;
+    // The harness is the crate whose code is outermost: `criterion_main!`'s `main`, `divan::main`
+    // (called from a `main` of yours that the compiler may have reduced to a jump), or the
+    // harness API your `main` called.
+    let Some(harness) = frames
+        .iter()
+        .rev()
+        .find(|f| f.kind == FrameKind::Dependency)
+        .and_then(|f| f.crate_name.as_deref())
+    else {
+        return;
+    };
+    let is_harness =
+        |f: &Frame| f.kind == FrameKind::Dependency && f.crate_name.as_deref() == Some(harness);
+    let chain: Vec<(usize, &Frame)> = frames
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            matches!(f.kind, FrameKind::Workspace | FrameKind::Dependency) && !is_harness_glue(f)
+        })
+        .map(|(i, f)| (i, *f))
+        .collect();
+    // The innermost workspace function the harness called.
+    let called = chain.windows(2).find_map(|w| {
+        let ((i, inner), (_, outer)) = (w[0], w[1]);
+        (inner.kind == FrameKind::Workspace && is_harness(outer)).then_some((i, inner))
+    });
+    match called {
+        // Inside the benchmark's routine, unless it called the harness again (Criterion's
+        // `iter` keeping its samples, its statistics under the function that registers the
+        // benchmark): that is the harness's work.
+        Some((i, routine)) if !frames[..i].iter().any(|f| is_harness(f)) => {
+            let key = function_key(&routine.function);
+            blame.benchmark = Some(without_crate(&key).to_owned());
+        }
+        _ => {
+            // The harness's own work has no function of yours as its self function.
+            blame.self_index = None;
+        }
+    }
+}
+
+/// Code a harness's macro generated in the workspace's source inside a static or const item
+/// (`__DIVAN_BENCH_SMALL::{{closure}}`): glue between the harness and the benchmark.
+pub(crate) fn is_harness_glue(frame: &Frame) -> bool {
+    frame.kind == FrameKind::Workspace
+        && split_path(&function_key(&frame.function))
+            .iter()
+            .any(|segment| is_constant_name(segment))
+}
+
+/// `__DIVAN_BENCH_SMALL`, `CONFIG`: the name of a static or const item (upper-case letters,
+/// digits and `_`, at least one letter).
+pub(crate) fn is_constant_name(segment: &str) -> bool {
+    segment.bytes().any(|b| b.is_ascii_uppercase())
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// `tests::parses_small` for `my_crate::tests::parses_small`.
+pub(crate) fn without_crate(key: &str) -> &str {
+    key.split_once("::").map_or(key, |(_, rest)| rest)
 }
 
 /// How one site's frames are continued past its own thread (rule 1).
@@ -344,6 +441,7 @@ fn blame_frames<'p>(site: &'p Site, frames: Vec<&'p Frame>) -> Blame<'p> {
         origin,
         self_index,
         owner,
+        benchmark: None,
     }
 }
 
@@ -649,6 +747,106 @@ mod tests {
             vec![2],
         );
         assert_eq!(keys(&attribute(&p)[0]), ["app::search", "app::main"]);
+    }
+
+    fn dep(function: &str, krate: &str) -> Frame {
+        Frame {
+            crate_name: Some(krate.to_owned()),
+            ..frame(function, Dependency, "b")
+        }
+    }
+
+    fn bench_blames(stacks: Vec<Vec<Frame>>) -> Vec<(Option<String>, Option<String>)> {
+        let mut p = Profile {
+            processes: vec![alloc_profile_format::symbolized::Process {
+                exe: "/b".to_owned(),
+                ..Default::default()
+            }],
+            ..Profile::default()
+        };
+        for frames in stacks {
+            let start = p.frames.len() as u32;
+            let ids = (start..start + frames.len() as u32).collect();
+            p.frames.extend(frames);
+            p.sites.push(Site {
+                process: 0,
+                frames: ids,
+                spawned_at: Vec::new(),
+                counters: alloc_profile_format::Site::default(),
+                peak_bytes: 0,
+                sizes: Vec::new(),
+                flags: 0,
+            });
+        }
+        attribute_with_benchmarks(&p, &HashSet::from(["/b"]))
+            .iter()
+            .map(|b| (b.benchmark.clone(), b.self_function()))
+            .collect()
+    }
+
+    #[test]
+    fn criterion_routines_are_benchmarks_and_its_statistics_the_harness() {
+        let got = bench_blames(vec![
+            vec![
+                frame("b::work", Workspace, "b"),
+                frame("b::bench_parse::{{closure}}", Workspace, "b"),
+                dep("criterion::Bencher::iter", "criterion"),
+                frame("b::bench_parse", Workspace, "b"),
+                dep("b::main", "criterion"),
+            ],
+            vec![
+                dep("criterion::stats::bootstrap", "criterion"),
+                frame("b::bench_parse", Workspace, "b"),
+                dep("b::main", "criterion"),
+            ],
+            vec![
+                frame("alloc::vec::Vec<T>::push", Std, "b"),
+                dep("criterion::Bencher::iter", "criterion"),
+                frame("b::bench_parse::{{closure}}", Workspace, "b"),
+                dep("criterion::Criterion::bench_function", "criterion"),
+                frame("b::bench_parse", Workspace, "b"),
+                dep("b::main", "criterion"),
+            ],
+        ]);
+        assert_eq!(
+            got,
+            [
+                (Some("bench_parse".to_owned()), Some("b::work".to_owned())),
+                (None, None),
+                (None, None),
+            ]
+        );
+    }
+
+    #[test]
+    fn divan_benchmarks_are_named_past_its_glue() {
+        let got = bench_blames(vec![
+            vec![
+                frame("words::split_words", Workspace, "b"),
+                dep("divan::bench::Bencher::bench", "divan"),
+                dep("divan::main", "divan"),
+            ],
+            vec![
+                frame("words::parsing::small", Workspace, "b"),
+                frame("words::parsing::__DIVAN_BENCH_SMALL::{{closure}}", Workspace, "b"),
+                dep("divan::bench::Bencher::bench", "divan"),
+                frame("words::parsing::__DIVAN_BENCH_SMALL::{{closure}}", Workspace, "b"),
+                dep("divan::bench::args::bench", "divan"),
+                dep("divan::main", "divan"),
+            ],
+            vec![dep("divan::calibrate", "divan"), dep("divan::main", "divan")],
+        ]);
+        assert_eq!(
+            got,
+            [
+                (Some("split_words".to_owned()), Some("words::split_words".to_owned())),
+                (
+                    Some("parsing::small".to_owned()),
+                    Some("words::parsing::small".to_owned())
+                ),
+                (None, None),
+            ]
+        );
     }
 
     #[test]
