@@ -311,12 +311,34 @@ pub struct ReportArgs {
     /// Do not check the allocation budgets in Cargo.toml.
     #[arg(long)]
     pub no_budgets: bool,
+    /// What the stacks of `--format folded` and `flamegraph` count [default: allocations].
+    #[arg(long, value_enum, value_name = "WEIGHT")]
+    pub weight: Option<Weight>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// The report for people.
     Text,
+    /// The report for tools.
     Json,
+    /// Folded stacks (`root;caller;callee count`), for flame-graph tools.
+    Folded,
+    /// A flame graph (SVG).
+    Flamegraph,
+}
+
+/// What the stacks of `folded` and `flamegraph` count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Weight {
+    /// Allocations.
+    Allocations,
+    /// Bytes requested.
+    Bytes,
+    /// Blocks still live at exit (leaks).
+    Live,
+    /// Bytes of the blocks still live at exit.
+    LiveBytes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

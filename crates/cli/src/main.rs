@@ -19,6 +19,7 @@ mod process;
 mod roles;
 mod runtime_lib;
 mod session;
+mod views;
 mod wrap;
 
 use std::io::Write as _;

@@ -446,7 +446,7 @@ fn check_before_work(cargo: &CargoArgs, report: &ReportArgs) -> Result<()> {
         ),
         None => {}
     }
-    Ok(())
+    crate::views::check(report)
 }
 
 fn check_manifest_path(path: &Path) -> Result<()> {
@@ -656,6 +656,9 @@ fn report(
     let mut buf = Vec::new();
     match opts.format {
         Format::Json => alloc_profile_report::write_json(&mut buf, &analysis, &ctx)?,
+        Format::Folded | Format::Flamegraph => {
+            crate::views::write(&mut buf, &profile, &ctx, opts, tests)?;
+        }
         Format::Text => {
             let color = match opts.color {
                 ColorChoice::Always => true,
@@ -779,6 +782,7 @@ pub fn report_files(args: &crate::cli::ReportCmdArgs) -> Result<i32> {
     if let Some(path) = &args.report.output {
         check_output(path)?;
     }
+    crate::views::check(&args.report)?;
     let mut files = Vec::new();
     for path in &args.paths {
         let meta =

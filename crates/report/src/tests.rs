@@ -87,57 +87,19 @@ pub struct TestsAnalysis {
 
 /// Attributes every site of `profile` that ran in one of `binaries` to a test or a harness line.
 pub fn analyze_tests(profile: &Profile, binaries: &[TestBinary]) -> TestsAnalysis {
-    let by_exe: HashMap<&str, usize> = binaries
-        .iter()
-        .enumerate()
-        .map(|(i, b)| (b.exe.as_str(), i))
-        .collect();
-    let names: Vec<HashSet<&str>> = binaries
-        .iter()
-        .map(|b| b.outcomes.iter().map(|(n, _)| n.as_str()).collect())
-        .collect();
-    // First the owner each site would have; a non-libtest binary in which no stack enters the
-    // user's code from a dependency has no harness: it is one benchmark.
-    let mut owners = Vec::new();
-    let mut has_harness = vec![false; binaries.len()];
-    // Workspace functions that call into the harness: the benchmark functions, even those whose
-    // routine never allocated.
-    let mut candidates: BTreeSet<(usize, String)> = BTreeSet::new();
-    for blame in crate::attribute::attribute(profile) {
-        let site = blame.site;
-        let Some(process) = profile.processes.get(site.process) else {
-            continue;
-        };
-        let Some(&b) = by_exe.get(process.exe.as_str()) else {
-            continue;
-        };
-        let frames = &blame.frames;
-        let counted = blame.counted();
-        let owner = if !counted {
-            None
-        } else if binaries[b].libtest {
-            test_of(frames, &names[b])
-        } else {
-            let bench = benchmark_of(frames);
-            has_harness[b] |= bench.is_some();
-            if let Some(caller) = harness_caller(frames) {
-                candidates.insert((b, caller));
-            }
-            bench
-        };
-        owners.push((b, site, owner, counted));
-    }
+    let Owners {
+        sites: owners,
+        has_harness,
+        candidates,
+    } = owners(profile, binaries);
     // (binary index, test name) → (allocations, bytes, leaked)
     let mut per_test: BTreeMap<(usize, String), (u64, u64, u64)> = BTreeMap::new();
     let mut harness: BTreeMap<usize, (u64, u64)> = BTreeMap::new();
-    for (b, site, owner, counted) in owners {
-        let c = &site.counters;
-        let owner = match owner {
-            None if counted && !binaries[b].libtest && !has_harness[b] => {
-                Some(binaries[b].label.clone())
-            }
-            other => other,
+    for (site, owner) in profile.sites.iter().zip(owners) {
+        let Some((b, owner)) = owner else {
+            continue;
         };
+        let c = &site.counters;
         match owner {
             Some(name) => {
                 let e = per_test.entry((b, name)).or_default();
@@ -221,6 +183,111 @@ pub fn analyze_tests(profile: &Profile, binaries: &[TestBinary]) -> TestsAnalysi
         .collect();
     out.harness.sort_by(|a, b| a.binary.cmp(&b.binary));
     out
+}
+
+/// Who owns each site, by [`analyze_tests`]'s definitions.
+struct Owners {
+    /// By site, in the profile's order: `(binary index, test)`, the test `None` for the harness
+    /// line; `None` for a site in no test binary.
+    sites: Vec<Option<(usize, Option<String>)>>,
+    /// By binary: some stack shows a harness calling back into the workspace.
+    has_harness: Vec<bool>,
+    /// Workspace functions that call into a benchmark harness, with their binary.
+    candidates: BTreeSet<(usize, String)>,
+}
+
+fn owners(profile: &Profile, binaries: &[TestBinary]) -> Owners {
+    let by_exe: HashMap<&str, usize> = binaries
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.exe.as_str(), i))
+        .collect();
+    let names: Vec<HashSet<&str>> = binaries
+        .iter()
+        .map(|b| b.outcomes.iter().map(|(n, _)| n.as_str()).collect())
+        .collect();
+    // First the owner each site would have; a non-libtest binary in which no stack enters the
+    // user's code from a dependency has no harness: it is one benchmark.
+    let mut owners = Vec::new();
+    let mut has_harness = vec![false; binaries.len()];
+    // Workspace functions that call into the harness: the benchmark functions, even those whose
+    // routine never allocated.
+    let mut candidates: BTreeSet<(usize, String)> = BTreeSet::new();
+    for blame in crate::attribute::attribute(profile) {
+        let site = blame.site;
+        let Some(process) = profile.processes.get(site.process) else {
+            owners.push(None);
+            continue;
+        };
+        let Some(&b) = by_exe.get(process.exe.as_str()) else {
+            owners.push(None);
+            continue;
+        };
+        let frames = &blame.frames;
+        let counted = blame.counted();
+        let owner = if !counted {
+            None
+        } else if binaries[b].libtest {
+            test_of(frames, &names[b])
+        } else {
+            let bench = benchmark_of(frames);
+            has_harness[b] |= bench.is_some();
+            if let Some(caller) = harness_caller(frames) {
+                candidates.insert((b, caller));
+            }
+            bench
+        };
+        owners.push(Some((b, owner, counted)));
+    }
+    let sites = owners
+        .into_iter()
+        .map(|owner| {
+            owner.map(|(b, owner, counted)| match owner {
+                None if counted && !binaries[b].libtest && !has_harness[b] => {
+                    (b, Some(binaries[b].label.clone()))
+                }
+                other => (b, other),
+            })
+        })
+        .collect();
+    Owners {
+        sites,
+        has_harness,
+        candidates,
+    }
+}
+
+/// The name of the roots of a site in no test binary, in [`site_roots`].
+pub const NOT_A_TEST: &str = "(not in a test binary)";
+
+/// For each site of `profile`, in its order, the names that root its stack in a view grouped by
+/// test ([`analyze_tests`]'s owners): the test's (or benchmark's) name, `(test harness)` (or
+/// `(benchmark harness)`) for the harness line as in the Tests table, or [`NOT_A_TEST`]; after
+/// the binary's label when the sites span more than one binary.
+#[must_use]
+pub fn site_roots(profile: &Profile, binaries: &[TestBinary]) -> Vec<Vec<String>> {
+    let owners = owners(profile, binaries).sites;
+    let used: BTreeSet<usize> = owners.iter().flatten().map(|(b, _)| *b).collect();
+    let what = if binaries.iter().any(|b| b.bench) {
+        "benchmark"
+    } else {
+        "test"
+    };
+    owners
+        .into_iter()
+        .map(|owner| match owner {
+            None => vec![NOT_A_TEST.to_owned()],
+            Some((b, test)) => {
+                let label = &binaries[b].label;
+                let name = test.unwrap_or_else(|| format!("({what} harness)"));
+                if used.len() > 1 {
+                    vec![label.clone(), name]
+                } else {
+                    vec![name]
+                }
+            }
+        })
+        .collect()
 }
 
 /// `tests::parses_small` for `my_crate::tests::parses_small`.
@@ -415,6 +482,22 @@ mod tests {
             [("t".to_owned(), "tests::nothing".to_owned())]
         );
         assert_eq!(t.harness[0].allocations, 7);
+        // The views root each site at the same owner.
+        let b = binary(
+            true,
+            &[
+                ("tests::a_very_long_test_name", "passed"),
+                ("tests::short", "failed"),
+            ],
+        );
+        assert_eq!(
+            site_roots(&p, &[b]),
+            [
+                vec!["tests::a_very_long_test_name"],
+                vec!["tests::short"],
+                vec!["(test harness)"],
+            ]
+        );
     }
 
     #[test]

@@ -15,3 +15,4 @@ mod robust;
 mod run_patterns;
 mod safety;
 mod test_cmd;
+mod views;

@@ -14,6 +14,8 @@ use std::path::PathBuf;
 
 use crate::Analysis;
 
+pub mod flamegraph;
+pub mod folded;
 mod format;
 pub mod json;
 mod text;

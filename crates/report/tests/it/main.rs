@@ -6,3 +6,4 @@ mod golden;
 mod insights;
 mod json;
 mod support;
+mod views;

@@ -1,0 +1,91 @@
+//! The formats other than the text and JSON reports: views of the profile's stacks for the tools
+//! people already use (flame-graph tools, DHAT's viewer, pprof). They are written by
+//! `alloc_profile_report::render` from the same blame as the report; this module picks one and
+//! turns a request it cannot serve into one line, before anything is built.
+
+use anyhow::Result;
+
+use alloc_profile_format::symbolized::Profile;
+use alloc_profile_report::render::folded::{self, Weight};
+
+use crate::cli::{Format, ReportArgs};
+
+/// A `--weight` the format cannot show, or one given for a format that has none: one line.
+pub fn check(report: &ReportArgs) -> Result<()> {
+    let Some(weight) = report.weight else {
+        return Ok(());
+    };
+    match report.format {
+        Format::Folded | Format::Flamegraph => Ok(()),
+        Format::Text | Format::Json => anyhow::bail!(
+            "--weight {}: only `--format folded` and `--format flamegraph` take a weight (the {} \
+             format has {}); drop --weight or pick one of those formats",
+            weight_name(weight),
+            format_name(report.format),
+            "all the numbers already"
+        ),
+    }
+}
+
+fn weight_name(weight: crate::cli::Weight) -> &'static str {
+    match weight {
+        crate::cli::Weight::Allocations => "allocations",
+        crate::cli::Weight::Bytes => "bytes",
+        crate::cli::Weight::Live => "live",
+        crate::cli::Weight::LiveBytes => "live-bytes",
+    }
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Text => "text",
+        Format::Json => "json",
+        Format::Folded => "folded",
+        Format::Flamegraph => "flamegraph",
+    }
+}
+
+fn weight(report: &ReportArgs) -> Weight {
+    match report.weight {
+        None | Some(crate::cli::Weight::Allocations) => Weight::Allocations,
+        Some(crate::cli::Weight::Bytes) => Weight::Bytes,
+        Some(crate::cli::Weight::Live) => Weight::LiveAllocations,
+        Some(crate::cli::Weight::LiveBytes) => Weight::LiveBytes,
+    }
+}
+
+/// Writes `profile` in `report.format` (not text or JSON) to `out`. For a test or bench run
+/// (`tests`), each stack is rooted at the test that owns it.
+pub fn write(
+    out: &mut Vec<u8>,
+    profile: &Profile,
+    context: &alloc_profile_report::Context,
+    report: &ReportArgs,
+    tests: Option<&[alloc_profile_report::TestBinary]>,
+) -> Result<()> {
+    let roots = match tests {
+        Some(binaries) => alloc_profile_report::tests::site_roots(profile, binaries),
+        None => Vec::new(),
+    };
+    let stacks = folded::stacks(profile, &roots);
+    match report.format {
+        Format::Folded => folded::write_folded(out, &stacks, weight(report))?,
+        Format::Flamegraph => {
+            let title = context.command.join(" ");
+            alloc_profile_report::render::flamegraph::write_flamegraph(
+                out,
+                &stacks,
+                weight(report),
+                &title,
+            )
+            .map_err(|e| anyhow::anyhow!("--format flamegraph: {e}"))?;
+        }
+        Format::Text | Format::Json => {
+            anyhow::bail!(
+                "--format {}: written by the report",
+                format_name(report.format)
+            )
+        }
+    }
+    Ok(())
+}

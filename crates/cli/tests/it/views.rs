@@ -1,0 +1,156 @@
+//! `--format folded` and `flamegraph` on real test runs: every test's stacks are rooted at it and
+//! add up to what the fixture's counting allocator saw inside the test.
+
+use std::collections::BTreeMap;
+
+use crate::support::{fixture_target_dir, manifest, tool, truths, TempDir};
+
+/// `cargo alloc-profile test` on `testsuite` writing `format` (with `extra` options) to a file:
+/// (the file, the ground truth, stderr).
+fn run_testsuite(
+    name: &str,
+    format: &str,
+    extra: &[&str],
+) -> (Vec<u8>, Vec<(String, u64, u64)>, String) {
+    let tmp = TempDir::new(name);
+    let out_path = tmp.0.join("out");
+    let truth_path = tmp.0.join("truth.txt");
+    let out = tool()
+        .arg("test")
+        .arg("--manifest-path")
+        .arg(manifest("testsuite"))
+        .arg("--target-dir")
+        .arg(fixture_target_dir())
+        .args(["--format", format, "-o"])
+        .arg(&out_path)
+        .args(extra)
+        .env("TRUTH_FILE", &truth_path)
+        .output()
+        .expect("run the tool");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let written = std::fs::read(&out_path).unwrap_or_else(|_| panic!("no output; {stderr}"));
+    let truths = truths(&std::fs::read_to_string(&truth_path).unwrap_or_default());
+    assert!(truths.len() >= 8, "{truths:?}\n{stderr}");
+    (written, truths, stderr)
+}
+
+/// The tests' truths, keyed as the views root them (`binary;test`: the suite has two binaries).
+fn expected(truths: &[(String, u64, u64)]) -> BTreeMap<String, (u64, u64)> {
+    truths
+        .iter()
+        // A test that spawns a thread also gets the thread's allocations (its truth does not).
+        .filter(|t| t.0 != "tests::spawns_a_thread")
+        .map(|(name, a, b)| {
+            let binary = if name.contains("::") {
+                "testsuite"
+            } else {
+                name
+            };
+            (format!("{binary};{name}"), (*a, *b))
+        })
+        .collect()
+}
+
+#[test]
+fn folded_stacks_are_rooted_at_their_test() {
+    let (folded, truths, stderr) = run_testsuite("folded", "folded", &[]);
+    let folded = String::from_utf8(folded).unwrap();
+    let mut per_root: BTreeMap<String, u64> = BTreeMap::new();
+    for line in folded.lines() {
+        let (stack, count) = line.rsplit_once(' ').expect("a count");
+        let frames: Vec<&str> = stack.split(';').collect();
+        assert!(frames.iter().all(|f| !f.is_empty()), "{line}");
+        assert!(
+            !frames.iter().any(|f| f.starts_with("__rust")
+                || f.contains("GlobalAlloc")
+                || f.starts_with("alloc::alloc::")),
+            "allocator frames left: {line}"
+        );
+        let root = frames.iter().take(2).copied().collect::<Vec<_>>().join(";");
+        *per_root.entry(root).or_default() += count.parse::<u64>().unwrap();
+    }
+    for (root, (allocations, _)) in expected(&truths) {
+        assert_eq!(
+            per_root.get(&root).copied(),
+            Some(allocations).filter(|&a| a > 0),
+            "{root}\n{folded}\n{stderr}"
+        );
+    }
+    assert!(
+        per_root.keys().any(|k| k.ends_with(";(test harness)")),
+        "{per_root:?}"
+    );
+}
+
+#[test]
+fn flamegraph_in_bytes_shows_each_tests_bytes() {
+    let (svg, truths, _) = run_testsuite("flamegraph", "flamegraph", &["--weight", "bytes"]);
+    let svg = String::from_utf8(svg).unwrap();
+    assert!(svg.starts_with("<?xml"), "{}", &svg[..svg.len().min(200)]);
+    assert!(
+        svg.contains("alloc-profile test"),
+        "the title says what ran"
+    );
+    // inferno's frame titles: `name (N bytes, P%)`; a test's frame is its root's child.
+    for (root, (_, bytes)) in expected(&truths) {
+        if bytes == 0 {
+            continue;
+        }
+        let test = root.split_once(';').unwrap().1;
+        let needle = format!("<title>{} ({} bytes, ", escape(test), thousands(bytes));
+        assert!(svg.contains(&needle), "{needle} not in the SVG");
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A weight the format cannot show is one line, exit status 2, before anything is built.
+#[test]
+fn a_weight_for_a_format_without_one_is_refused_before_the_build() {
+    let dir = TempDir::new("weight");
+    let target = dir.0.join("target");
+    let patterns = manifest("patterns");
+    for (args, format) in [
+        (vec!["run", "--weight", "bytes"], "text"),
+        (vec!["test", "--format", "json", "--weight", "live"], "json"),
+    ] {
+        let out = tool()
+            .args(&args)
+            .arg("--manifest-path")
+            .arg(&patterns)
+            .arg("--target-dir")
+            .arg(&target)
+            .args(["-o", dir.0.join("out").to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with(&format!(
+                "error: --weight {}: only `--format folded` and `--format flamegraph` take a \
+                 weight (the {format} format",
+                args[args.len() - 1]
+            )),
+            "{stderr}"
+        );
+        assert!(!target.exists(), "{args:?}: the target directory was made");
+    }
+}

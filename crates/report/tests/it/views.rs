@@ -1,0 +1,128 @@
+//! The views of the stacks (folded, flame graph) against the analysis they must agree with, and
+//! their golden files in `tests/golden-views/` (`BLESS=1` rewrites them).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use alloc_profile_format::symbolized::function_key;
+use alloc_profile_report::analyze;
+use alloc_profile_report::render::flamegraph::write_flamegraph;
+use alloc_profile_report::render::folded::{folded_lines, stacks, write_folded, Weight};
+
+use crate::golden::fixtures;
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden-views")
+}
+
+fn check(name: &str, actual: &str, failures: &mut Vec<String>) {
+    let path = golden_dir().join(name);
+    if std::env::var_os("BLESS").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(golden_dir()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(expected) if expected == actual => {}
+        Ok(expected) => failures.push(format!(
+            "{} differs (BLESS=1 to update):\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        )),
+        Err(e) => failures.push(format!("{}: {e} (BLESS=1 to create)", path.display())),
+    }
+}
+
+/// The weight of each line, and the functions on it.
+fn parse(lines: &[String]) -> Vec<(BTreeSet<String>, u64)> {
+    lines
+        .iter()
+        .map(|line| {
+            let (stack, count) = line.rsplit_once(' ').unwrap();
+            let functions = stack.split(';').map(function_key).collect();
+            (functions, count.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn folded_stacks_show_the_reports_numbers() {
+    for fixture in fixtures() {
+        let analysis = analyze(&fixture.profile);
+        let s = stacks(&fixture.profile, &[]);
+        let name = fixture.name;
+        for (weight, total, leaked) in [
+            (Weight::Allocations, analysis.totals.allocations, false),
+            (Weight::Bytes, analysis.totals.bytes, false),
+            (
+                Weight::LiveAllocations,
+                analysis.totals.leaked_allocations,
+                true,
+            ),
+            (Weight::LiveBytes, analysis.totals.leaked_bytes, true),
+        ] {
+            let lines = parse(&folded_lines(&s, weight));
+            assert_eq!(
+                lines.iter().map(|l| l.1).sum::<u64>(),
+                total,
+                "{name}: {weight:?} in all"
+            );
+            if leaked {
+                continue;
+            }
+            // Every function's total is the weight of the stacks it is on, once per stack.
+            for f in analysis.functions.iter().filter(|f| f.workspace) {
+                let on_stacks: u64 = lines
+                    .iter()
+                    .filter(|l| l.0.contains(&f.name))
+                    .map(|l| l.1)
+                    .sum();
+                let expected = match weight {
+                    Weight::Allocations => f.total_allocations,
+                    _ => f.total_bytes,
+                };
+                assert_eq!(on_stacks, expected, "{name}: {weight:?} of {}", f.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn golden_folded_and_flamegraphs() {
+    let mut failures = Vec::new();
+    // `demo_color` is `demo` with other text options.
+    for fixture in fixtures().into_iter().filter(|f| f.name != "demo_color") {
+        let s = stacks(&fixture.profile, &[]);
+        for (weight, suffix) in [(Weight::Allocations, ""), (Weight::Bytes, ".bytes")] {
+            let mut folded = Vec::new();
+            write_folded(&mut folded, &s, weight).unwrap();
+            let folded = String::from_utf8(folded).unwrap();
+            assert!(
+                folded.lines().all(|l| l.matches(' ').count() >= 1),
+                "{}",
+                fixture.name
+            );
+            check(
+                &format!("{}{suffix}.folded", fixture.name),
+                &folded,
+                &mut failures,
+            );
+        }
+        let title = fixture.context.command.join(" ");
+        let mut svg = Vec::new();
+        match write_flamegraph(&mut svg, &s, Weight::Allocations, &title) {
+            Ok(()) => {
+                let mut again = Vec::new();
+                write_flamegraph(&mut again, &s, Weight::Allocations, &title).unwrap();
+                assert!(again == svg, "{}: the same SVG twice", fixture.name);
+                let svg = String::from_utf8(svg).unwrap();
+                assert!(svg.contains("allocations"), "{}", fixture.name);
+                check(&format!("{}.svg", fixture.name), &svg, &mut failures);
+            }
+            Err(e) => {
+                assert_eq!(analyze(&fixture.profile).totals.allocations, 0, "{e}");
+                assert!(e.to_string().contains("nothing to draw"), "{e}");
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
