@@ -638,6 +638,18 @@ fn report(
             .signal()
             .map(|s| (s, signal_name(s).to_owned())),
         notes,
+        unprofiled: collected
+            .started
+            .iter()
+            .filter(|s| !collected.profiles.iter().any(|p| p.header.pid == s.pid))
+            .map(|s| {
+                s.exe
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect(),
         workspace_root: Some(ws.root.clone()),
     };
     let mut analysis = alloc_profile_report::analyze(&profile);

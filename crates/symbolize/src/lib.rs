@@ -94,7 +94,8 @@ pub enum Warning {
     },
     /// A profiled executable or a Rust library has no DWARF: its frames have names from the
     /// symbol table (if any), but no files, lines or inlined calls. (Not reported for C
-    /// libraries, which usually ship without it.)
+    /// libraries, which usually ship without it, nor for anything under `/usr`, `/bin`, `/sbin`
+    /// or `/lib*`: system programs and libraries.)
     NoDebugInfo { path: String },
     /// The module's DWARF could not be read (in part); affected frames fall back to the symbol
     /// table.
@@ -599,8 +600,12 @@ impl Symbolizer {
                 entry.warned_dwarf = !warnings.is_empty();
                 self.warnings.extend(warnings);
                 // Missing debug info matters in the profiled program and Rust libraries; C
-                // libraries usually ship without it.
-                let expected = entry.executable || loaded.rust;
+                // libraries usually ship without it, and a system program or library (a
+                // profiled program's `/usr/bin/kill`) is not the user's to rebuild.
+                let system = ["/usr/", "/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/"]
+                    .iter()
+                    .any(|dir| entry.path.starts_with(dir));
+                let expected = (entry.executable || loaded.rust) && !system;
                 if expected && !loaded.has_debug_info() && !entry.warned_dwarf {
                     self.warnings.push(Warning::NoDebugInfo {
                         path: entry.path.clone(),

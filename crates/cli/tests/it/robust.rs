@@ -23,6 +23,19 @@ const DEADLINE: Duration = Duration::from_secs(240);
 /// `cargo alloc-profile run --manifest-path robust -q --bin <bin> <flags> --format json --output
 /// <tmp> -- <args>`, killed (with everything it started) if it outlives [`DEADLINE`].
 fn run_bin(bin: &str, flags: &[&str], args: &[&str], env: &[(&str, &str)]) -> Run {
+    let (output, report) = run_bin_as("json", bin, flags, args, env);
+    let report = report.map(|b| serde_json::from_slice(&b).expect("the report is valid JSON"));
+    Run { output, report }
+}
+
+/// [`run_bin`] with the report in `format`, as written.
+fn run_bin_as(
+    format: &str,
+    bin: &str,
+    flags: &[&str],
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Output, Option<Vec<u8>>) {
     let tmp = TempDir::new(&format!("robust-{bin}"));
     let report_path = tmp.0.join("report.json");
     let stdout_path = tmp.0.join("stdout");
@@ -33,7 +46,7 @@ fn run_bin(bin: &str, flags: &[&str], args: &[&str], env: &[(&str, &str)]) -> Ru
         .arg(manifest("robust"))
         .arg("--target-dir")
         .arg(fixture_target_dir())
-        .args(["-q", "--bin", bin, "--format", "json", "--output"])
+        .args(["-q", "--bin", bin, "--format", format, "--output"])
         .arg(&report_path)
         .args(flags)
         .arg("--")
@@ -66,17 +79,12 @@ fn run_bin(bin: &str, flags: &[&str], args: &[&str], env: &[(&str, &str)]) -> Ru
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    let report = std::fs::read(&report_path)
-        .ok()
-        .map(|b| serde_json::from_slice(&b).expect("the report is valid JSON"));
-    Run {
-        output: Output {
-            status,
-            stdout: std::fs::read(&stdout_path).unwrap(),
-            stderr: std::fs::read(&stderr_path).unwrap(),
-        },
-        report,
-    }
+    let output = Output {
+        status,
+        stdout: std::fs::read(&stdout_path).unwrap(),
+        stderr: std::fs::read(&stderr_path).unwrap(),
+    };
+    (output, std::fs::read(&report_path).ok())
 }
 
 fn run_robust(bin: &str, args: &[&str]) -> Run {
@@ -618,6 +626,76 @@ fn ending_sigkill_does_not_blame_the_allocator() {
         "{}",
         context(&run)
     );
+}
+
+/// Issue 10, item 12b: the program ran a system program to its end (`kill -0`, whose profile is
+/// written), then was killed by SIGKILL (no profile). The report keeps the child's figures apart
+/// from the program's: the header says the run is not whole and whose figures follow, and no
+/// note asks to rebuild `/usr/bin/kill` with debug info.
+#[test]
+fn sigkill_after_a_child_does_not_present_the_childs_figures_as_the_run() {
+    let run = run_bin("sigkill_after_child", &[], &[], &[]);
+    assert_eq!(run.code(), Some(128 + 9), "{}", context(&run));
+    assert!(
+        run.stdout().contains("OK work done") && !run.stdout().contains("FAIL"),
+        "{}",
+        context(&run)
+    );
+    let report = run.report();
+    assert_eq!(report["signal"]["name"], "SIGKILL", "{}", context(&run));
+    // Only the child wrote a profile, and nothing of the program is made up.
+    let procs = processes(report);
+    assert_eq!(procs.len(), 1, "{}", context(&run));
+    assert!(
+        procs[0]["exe"].as_str().unwrap().ends_with("/kill"),
+        "{}",
+        context(&run)
+    );
+    assert!(function(report, "sigkill_after_child::work").is_none());
+    let notes: Vec<&str> = report["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("sigkill_after_child (pid ") && n.contains("wrote no profile")),
+        "{notes:#?}"
+    );
+    assert!(
+        !notes.iter().any(|n| n.contains("debug info")),
+        "{notes:#?}"
+    );
+}
+
+#[test]
+fn sigkill_after_a_child_header_says_whose_figures_these_are() {
+    let (output, report) = run_bin_as("text", "sigkill_after_child", &[], &[], &[]);
+    assert_eq!(output.status.code(), Some(128 + 9));
+    let text = String::from_utf8(report.expect("a text report")).unwrap();
+    let header: Vec<&str> = text.lines().take_while(|l| !l.is_empty()).collect();
+    let header = header.join("\n");
+    // Before any figure, the header says the program's own allocations are missing...
+    let warning = header
+        .find("Not the whole run: sigkill_after_child wrote no profile")
+        .unwrap_or_else(|| panic!("{text}"));
+    let figures = header
+        .find(" allocations (")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(warning < figures, "{text}");
+    assert!(
+        header.contains("1 process profiled (listed below)"),
+        "{text}"
+    );
+    // ...and the process whose figures they are is listed.
+    let processes = text
+        .split("\n\n")
+        .find(|s| s.starts_with("Processes:"))
+        .unwrap_or_else(|| panic!("no Processes section\n{text}"));
+    assert!(processes.contains("\n  kill -0 "), "{text}");
+    assert!(!text.contains("no debug info"), "{text}");
 }
 
 // ---------------------------------------------------------------------------------------------

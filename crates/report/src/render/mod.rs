@@ -38,6 +38,9 @@ pub struct Context {
     pub signal: Option<(i32, String)>,
     /// Warnings of the command-line tool or the symbolizer, shown in the header.
     pub notes: Vec<String>,
+    /// File names of the programs the tool started that wrote no profile (killed by SIGKILL,
+    /// say): the figures leave them out, and the text report's header says so first.
+    pub unprofiled: Vec<String>,
     /// Source paths under this directory are shown relative to it.
     pub workspace_root: Option<PathBuf>,
 }

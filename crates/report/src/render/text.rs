@@ -73,7 +73,7 @@ pub(super) fn render(analysis: &Analysis, context: &Context, options: &TextOptio
         lines.blank();
         budgets(&mut lines, analysis);
     }
-    if analysis.processes.len() > 1 {
+    if shows_processes(analysis, context) {
         lines.blank();
         processes(&mut lines, analysis, options.top);
     }
@@ -114,6 +114,13 @@ pub(super) fn render(analysis: &Analysis, context: &Context, options: &TextOptio
         zero_allocation_functions(&mut lines, analysis, options.top);
     }
     lines.finish(options.color)
+}
+
+/// The Processes section is there when there are several, or when the one profiled is not the
+/// program the tool started (that one wrote no profile): the reader must see whose figures these are.
+fn shows_processes(analysis: &Analysis, context: &Context) -> bool {
+    analysis.processes.len() > 1
+        || (!analysis.processes.is_empty() && !context.unprofiled.is_empty())
 }
 
 fn shell_word(word: &str) -> String {
@@ -171,6 +178,31 @@ fn header(lines: &mut Lines, analysis: &Analysis, context: &Context) {
     }
 
     let t = &analysis.totals;
+    // Programs the tool started that wrote no profile: what follows is not the whole run.
+    let mut unprofiled: Vec<&str> = context.unprofiled.iter().map(String::as_str).collect();
+    unprofiled.sort_unstable();
+    unprofiled.dedup();
+    if !unprofiled.is_empty() && !analysis.processes.is_empty() {
+        let them = if unprofiled.len() == 1 { "it" } else { "they" };
+        for line in wrap_prose(
+            &format!(
+                "Not the whole run: {} wrote no profile (the notes say why), so nothing {them} \
+                 allocated is counted; the figures below are those of the other {}, listed \
+                 under Processes",
+                unprofiled.join(", "),
+                plural(
+                    analysis.processes.len() as u64,
+                    "process that wrote one",
+                    "processes that wrote one"
+                ),
+            ),
+            "  ",
+            "  ",
+            TEXT_WIDTH,
+        ) {
+            lines.push(line, Style::Warning);
+        }
+    }
     if analysis.processes.is_empty() {
         lines.push(
             "  Nothing was recorded: no profiled process wrote a profile (the notes say why).",
@@ -212,6 +244,8 @@ fn header(lines: &mut Lines, analysis: &Analysis, context: &Context) {
             ),
             Style::Plain,
         );
+    } else if shows_processes(analysis, context) {
+        lines.push("  1 process profiled (listed below)", Style::Plain);
     }
     for note in &context.notes {
         for line in wrap_prose(note, "  note: ", "        ", TEXT_WIDTH) {

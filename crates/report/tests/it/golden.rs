@@ -28,6 +28,7 @@ fn demo_context() -> Context {
         exit_code: Some(0),
         signal: None,
         notes: Vec::new(),
+        unprofiled: Vec::new(),
         workspace_root: Some(PathBuf::from("/work/demo")),
     }
 }
@@ -457,6 +458,7 @@ fn crashed_and_crowded() -> Fixture {
             notes: vec![
                 "no debug info for libengine_ffi.so (build it with debug = true); its frames show as ?? and count for the runtime".to_owned(),
             ],
+            unprofiled: Vec::new(),
             workspace_root: None,
         },
         options: TextOptions { top: 5, ..TextOptions::default() },
