@@ -397,6 +397,80 @@ pub fn exceeded(checks: &[BudgetCheck]) -> usize {
         .count()
 }
 
+/// A row of a budgets table: one checked limit, or the kept limits of one pattern that held
+/// several functions or tests (with the largest value among them), so that `"*"` over hundreds of
+/// tests is one row. Exceeded limits always have a row each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRow {
+    pub label: String,
+    pub metric: &'static str,
+    pub limit: u64,
+    pub actual: u64,
+    pub exceeded: bool,
+}
+
+/// The rows of a budgets table for the checked limits of `checks`: exceeded first, then kept, each
+/// in the order checked; kept limits of one pattern (same key, metric, limit and `Cargo.toml`)
+/// share a row when there are several.
+#[must_use]
+pub fn table_rows(checks: &[BudgetCheck]) -> Vec<TableRow> {
+    let row = |c: &BudgetCheck, actual| TableRow {
+        label: c.label(),
+        metric: c.metric,
+        limit: c.limit,
+        actual,
+        exceeded: c.verdict == Verdict::Exceeded,
+    };
+    let group = |c: &BudgetCheck| {
+        let kind = matches!(c.scope, Scope::Test(_));
+        (c.pattern.clone(), c.metric, c.limit, c.source.clone(), kind)
+    };
+    let mut out: Vec<TableRow> = checks
+        .iter()
+        .filter(|c| c.verdict == Verdict::Exceeded)
+        .filter_map(|c| Some(row(c, c.actual?)))
+        .collect();
+    let kept: Vec<&BudgetCheck> = checks
+        .iter()
+        .filter(|c| c.verdict == Verdict::Within)
+        .collect();
+    let mut done = Vec::new();
+    for c in &kept {
+        let Some(actual) = c.actual else { continue };
+        if c.pattern.is_none() {
+            out.push(row(c, actual));
+            continue;
+        }
+        let key = group(c);
+        if done.contains(&key) {
+            continue;
+        }
+        let members: Vec<u64> = kept
+            .iter()
+            .filter(|k| group(k) == key)
+            .filter_map(|k| k.actual)
+            .collect();
+        if members.len() == 1 {
+            out.push(row(c, actual));
+        } else {
+            let what = if key.4 { "tests" } else { "functions" };
+            out.push(TableRow {
+                label: format!(
+                    "largest of {} {what} by \"{}\"",
+                    members.len(),
+                    key.0.as_deref().unwrap_or_default()
+                ),
+                metric: c.metric,
+                limit: c.limit,
+                actual: members.iter().copied().max().unwrap_or_default(),
+                exceeded: false,
+            });
+        }
+        done.push(key);
+    }
+    out
+}
+
 impl Scope {
     /// `run`, `function NAME` or `test NAME`, for reports.
     #[must_use]
@@ -711,6 +785,33 @@ mod tests {
             .iter()
             .map(|(a, b, c)| (a.clone(), *b, *c))
             .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_pattern_keeping_several_is_one_row_and_each_exceeded_limit_its_own() {
+        let checks = check(&[test_budget("*", 49)], &analysis(), Command::Test);
+        let rows: Vec<(String, u64, bool)> = table_rows(&checks)
+            .into_iter()
+            .map(|r| (r.label, r.actual, r.exceeded))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("test tests::big (app) by \"*\"".to_owned(), 50, true),
+                ("test tests::other (app) by \"*\"".to_owned(), 50, true),
+                ("test io::big (app) by \"*\"".to_owned(), 50, true),
+                ("test solo (app) by \"*\"".to_owned(), 50, true),
+                ("test tests::small (app) by \"*\"".to_owned(), 3, false),
+            ]
+        );
+        let checks = check(&[test_budget("*", 60)], &analysis(), Command::Test);
+        let rows = table_rows(&checks);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].label, "largest of 5 tests by \"*\"");
+        assert_eq!(
+            (rows[0].actual, rows[0].limit, rows[0].exceeded),
+            (50, 60, false)
         );
     }
 }

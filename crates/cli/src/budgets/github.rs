@@ -179,18 +179,17 @@ pub fn report_summary(analysis: &Analysis, command: &[String]) -> String {
             (0, n) => format!("**Budgets:** all {n} checked limits kept\n\n"),
             (f, n) => format!("**Budgets:** {f} of {n} checked limits **exceeded**\n\n"),
         });
-        let mut order = checked.clone();
-        order.sort_by_key(|c| c.verdict != Verdict::Exceeded);
-        if !order.is_empty() {
+        let rows = alloc_profile_report::budget::table_rows(checks);
+        if !rows.is_empty() {
             md.push_str("| budget | metric | limit | actual | result |\n|---|---|---:|---:|---|\n");
-            for c in order {
+            for r in rows {
                 md.push_str(&format!(
                     "| {} | {} | {} | {} | {} |\n",
-                    cell(&c.label()),
-                    c.metric,
-                    amount(c.metric, c.limit),
-                    c.actual.map_or_else(String::new, |v| amount(c.metric, v)),
-                    if c.verdict == Verdict::Exceeded {
+                    cell(&r.label),
+                    r.metric,
+                    amount(r.metric, r.limit),
+                    amount(r.metric, r.actual),
+                    if r.exceeded {
                         "❌ exceeded"
                     } else {
                         "✅ kept"

@@ -255,6 +255,21 @@ fn a_test_that_allocates_more_is_caught_by_its_budget_and_by_diff() {
         md.contains("Not checked: `test tests::typo_*` (the pattern matches no test that ran)"),
         "{md}"
     );
+    // The function pattern kept every function of the crate: one row, with the largest.
+    let held: Vec<u64> = report["budgets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["pattern"] == "ciloop::*")
+        .map(|b| b["actual"].as_u64().unwrap())
+        .collect();
+    assert!(held.len() >= 4, "{:#}", report["budgets"]);
+    let row = format!(
+        "| largest of {} functions by \"ciloop::*\" | allocations | 10,000 | {} | ✅ kept |",
+        held.len(),
+        held.iter().max().unwrap()
+    );
+    assert!(md.contains(&row), "{row}\nnot in:\n{md}");
     assert!(md.contains("**Tests by allocations** (all of 3)"), "{md}");
     assert!(
         md.contains(&format!("| tests::grows | ciloop | {grows_after} | ")),

@@ -639,25 +639,16 @@ fn budgets(lines: &mut Lines, analysis: &Analysis) {
             thousands(v)
         }
     };
-    let mut order: Vec<&crate::budget::BudgetCheck> = checks
-        .iter()
-        .filter(|c| !matches!(c.verdict, Verdict::NotChecked(_)))
-        .collect();
-    order.sort_by_key(|c| c.verdict != Verdict::Exceeded);
-    let rows: Vec<Vec<String>> = order
-        .iter()
-        .map(|c| {
-            let name = c.label();
-            let result = if c.verdict == Verdict::Exceeded {
-                "EXCEEDED"
-            } else {
-                "kept"
-            };
+    // A pattern that kept several functions or tests is one row (`largest of 698 tests by "*"`).
+    let rows: Vec<Vec<String>> = crate::budget::table_rows(checks)
+        .into_iter()
+        .map(|r| {
+            let result = if r.exceeded { "EXCEEDED" } else { "kept" };
             vec![
-                name,
-                c.metric.to_owned(),
-                amount(c.metric, c.limit),
-                c.actual.map_or_else(String::new, |v| amount(c.metric, v)),
+                r.label,
+                r.metric.to_owned(),
+                amount(r.metric, r.limit),
+                amount(r.metric, r.actual),
                 result.to_owned(),
             ]
         })
