@@ -41,8 +41,8 @@ pub enum Command {
     /// Profile tests run by cargo-nextest (one process per test); other arguments go to
     /// `cargo nextest run`.
     Nextest(NextestArgs),
-    /// Compare two JSON reports (`--format json`) of the same program: totals and every function
-    /// whose allocations changed.
+    /// Compare two JSON reports (`--format json`) of the same program: totals, and every test,
+    /// function and module whose allocations changed.
     Diff(DiffArgs),
     /// Report on raw profiles written earlier (`show-env`, or files kept from a run).
     Report(ReportCmdArgs),
