@@ -83,7 +83,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
-use alloc_profile_format::symbolized::{module_of, Profile};
+use alloc_profile_format::symbolized::{owner_module, Profile};
 use alloc_profile_format::{end_reason, stack_flags, SIZE_BUCKETS};
 
 use crate::attribute::{attribute, Blame, Origin};
@@ -178,7 +178,7 @@ impl Totals {
 pub struct FunctionStats {
     /// [`function_key`] of the function: `my_crate::parse::tokenize`.
     pub name: String,
-    /// [`module_of`] the function.
+    /// The module the function belongs to ([`owner_module`] of its name in its crate).
     pub module: String,
     /// Crate the function's source belongs to, when known.
     pub crate_name: Option<String>,
@@ -523,7 +523,10 @@ fn add_leak(leaks: &mut BTreeMap<(ModuleKind, String), LeakAcc>, blame: &Blame<'
     let c = &blame.site.counters;
     let (key, location) = match blame.self_frame() {
         Some(frame) => {
-            let key = (ModuleKind::Workspace, blame.self_function().unwrap_or_default());
+            let key = (
+                ModuleKind::Workspace,
+                blame.self_function().unwrap_or_default(),
+            );
             *leaks
                 .entry(key.clone())
                 .or_default()
@@ -532,10 +535,7 @@ fn add_leak(leaks: &mut BTreeMap<(ModuleKind, String), LeakAcc>, blame: &Blame<'
                 .or_default() += c.live_allocations;
             (key, Some((frame.file.clone(), frame.line)))
         }
-        None => (
-            (blame.owner.kind, blame.owner.name.clone()),
-            None,
-        ),
+        None => ((blame.owner.kind, blame.owner.name.clone()), None),
     };
     let acc = leaks.entry(key).or_default();
     acc.allocations += c.live_allocations;
@@ -699,9 +699,10 @@ fn finish_function(name: String, acc: FunctionAcc) -> FunctionStats {
             None => (None, None, None),
         },
     };
+    let crate_name = acc.crate_names.into_iter().next();
     FunctionStats {
-        module: module_of(&name),
-        crate_name: acc.crate_names.into_iter().next(),
+        module: owner_module(&name, crate_name.as_deref()),
+        crate_name,
         workspace: true,
         self_allocations: acc.self_allocations,
         self_reallocations: acc.self_reallocations,
