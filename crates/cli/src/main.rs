@@ -13,6 +13,7 @@ mod budgets;
 mod cargo;
 mod cli;
 mod diff;
+mod doctests;
 mod elf;
 mod outcomes;
 mod process;

@@ -20,6 +20,12 @@ pub struct BinaryOutcome {
     /// Every test that ran was named in the output (pretty format).
     pub names_complete: bool,
     pub tests: Vec<TestOutcome>,
+    /// How many tests a name filter left out, from libtest's summary line.
+    #[serde(default)]
+    pub filtered_out: Option<usize>,
+    /// The executable is a doctest rustdoc built (see [`crate::doctests`]).
+    #[serde(default)]
+    pub doctest: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -27,6 +33,9 @@ pub struct TestOutcome {
     pub name: String,
     /// `passed`, `failed` or `ignored`.
     pub outcome: String,
+    /// A doctest that is only compiled (`no_run`, `compile_fail`): nothing of it runs.
+    #[serde(default)]
+    pub compile_only: bool,
 }
 
 #[derive(Debug, Default)]
@@ -38,6 +47,8 @@ pub struct Parser {
     in_failures: bool,
     in_dump: bool,
     tests: Vec<TestOutcome>,
+    filtered_out: Option<usize>,
+    compile_only: std::collections::HashSet<String>,
 }
 
 impl Parser {
@@ -89,6 +100,9 @@ impl Parser {
         if line.starts_with("test result:") {
             self.in_failures = false;
             self.in_dump = false;
+            if let Some(n) = filtered_out(line) {
+                *self.filtered_out.get_or_insert(0) += n;
+            }
             return;
         }
         if self.in_dump {
@@ -96,7 +110,8 @@ impl Parser {
         }
         if self.in_failures {
             if let Some(name) = line.strip_prefix("    ") {
-                if !name.is_empty() && !name.contains(' ') {
+                let doctest = crate::doctests::name_parts(name).is_some();
+                if !name.is_empty() && (!name.contains(' ') || doctest) {
                     self.record(name, "failed");
                 }
             } else if line.starts_with("test result:") {
@@ -106,7 +121,10 @@ impl Parser {
         }
         if let Some(rest) = line.strip_prefix("test ") {
             if let Some((name, result)) = rest.split_once(" ... ") {
-                let name = without_mode(name);
+                let (name, mode) = split_mode(name);
+                if matches!(mode, Some("compile" | "compile fail")) {
+                    self.compile_only.insert(name.to_owned());
+                }
                 match outcome_word(result) {
                     Some(o) => self.record(name, o),
                     None if result.trim().is_empty() => self.pending = Some(name.to_owned()),
@@ -134,6 +152,7 @@ impl Parser {
             None => self.tests.push(TestOutcome {
                 name: name.to_owned(),
                 outcome: outcome.to_owned(),
+                compile_only: self.compile_only.contains(name),
             }),
         }
     }
@@ -156,17 +175,28 @@ impl Parser {
             libtest: self.libtest,
             names_complete,
             tests: self.tests,
+            filtered_out: self.filtered_out,
+            doctest: false,
         }
     }
 }
 
-/// The test's name without the mode libtest's pretty format appends to it (libtest's
+/// The test's name and the mode libtest's pretty format appends to it (libtest's
 /// `TestDesc::test_mode`: `should panic`, and for doctests `compile fail` and `compile`).
-fn without_mode(name: &str) -> &str {
-    [" - should panic", " - compile fail", " - compile"]
-        .iter()
-        .find_map(|mode| name.strip_suffix(mode))
-        .unwrap_or(name)
+fn split_mode(name: &str) -> (&str, Option<&'static str>) {
+    ["should panic", "compile fail", "compile"]
+        .into_iter()
+        .find_map(|mode| {
+            let plain = name.strip_suffix(mode)?.strip_suffix(" - ")?;
+            Some((plain, Some(mode)))
+        })
+        .unwrap_or((name, None))
+}
+
+/// N of libtest's `test result: ok. 3 passed; ...; N filtered out; finished in 0.01s`.
+fn filtered_out(line: &str) -> Option<usize> {
+    line.split(';')
+        .find_map(|part| part.trim().strip_suffix(" filtered out")?.parse().ok())
 }
 
 fn outcome_word(s: &str) -> Option<&'static str> {
@@ -262,6 +292,43 @@ mod tests {
         let out = parse("running 1 test\ntest tests::x - should panic ... \nprinted\nok\n");
         assert_eq!(out.tests[0].name, "tests::x");
         assert_eq!(out.tests[0].outcome, "passed");
+    }
+
+    #[test]
+    fn doctest_lines() {
+        let out = parse(
+            "\nrunning 4 tests\ntest src/lib.rs - f (line 3) ... ok\n\
+             test src/lib.rs - g (line 9) - compile ... ok\n\
+             test src/lib.rs - g (line 12) - compile fail ... ok\n\
+             test src/lib.rs - (line 1) ... FAILED\n\nfailures:\n\n\
+             ---- src/lib.rs - (line 1) stdout ----\nTest executable failed (exit status: 101).\n\n\
+             failures:\n    src/lib.rs - (line 1)\n\n\
+             test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured; 2 filtered out; \
+             finished in 0.31s\n",
+        );
+        let got: Vec<(&str, &str, bool)> = out
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.outcome.as_str(), t.compile_only))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("src/lib.rs - f (line 3)", "passed", false),
+                ("src/lib.rs - g (line 9)", "passed", true),
+                ("src/lib.rs - g (line 12)", "passed", true),
+                ("src/lib.rs - (line 1)", "failed", false)
+            ]
+        );
+        assert_eq!(out.filtered_out, Some(2));
+        // Terse: only the failure is named, also with the spaces of a doctest's name.
+        let out = parse(
+            "running 2 tests\n.F\nfailures:\n    src/lib.rs - f (line 3)\n\n\
+             test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out\n",
+        );
+        assert_eq!(out.tests.len(), 1);
+        assert_eq!(out.tests[0].name, "src/lib.rs - f (line 3)");
+        assert_eq!(out.filtered_out, Some(0));
     }
 
     #[test]

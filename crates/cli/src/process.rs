@@ -49,7 +49,8 @@ impl ProcessBuilder {
         self
     }
 
-    fn command(&self) -> Command {
+    /// The command as it would run, for callers that need its streams.
+    pub fn command(&self) -> Command {
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args);
         for (key, value) in &self.env {

@@ -134,7 +134,8 @@ fn version_with_flags(rustc: &std::ffi::OsStr) -> Result<()> {
 /// through unchanged, byte for byte, while reading libtest's result lines (`test NAME ... ok`) to
 /// learn each test's outcome; it then exits with the child's status, also after Ctrl-C (see
 /// [`crate::process::interrupt::survive`]). Listing runs (`--list`, as cargo-nextest does) are not
-/// profiled.
+/// profiled. A doctest, which rustdoc runs through the runner too, runs from a copy that outlives
+/// rustdoc's temporary directory (see [`crate::doctests`]).
 pub fn runner_main() -> Result<i32> {
     let mut args = std::env::args_os().skip(2);
     let exe = args
@@ -145,6 +146,14 @@ pub fn runner_main() -> Result<i32> {
     let out =
         PathBuf::from(std::env::var_os(OUT_DIR).context("the runner lost its output directory")?);
     let mode = std::env::var(MODE).unwrap_or_default();
+    let doctest = crate::doctests::is_rustdoc_test(Path::new(&exe));
+    let merged = doctest && crate::doctests::is_merged(Path::new(&exe));
+    // Should the copy fail, the doctest still runs (its frames are then unknown in the report).
+    let exe: OsString = if doctest {
+        crate::doctests::keep(Path::new(&exe), &out).map_or(exe, PathBuf::into_os_string)
+    } else {
+        exe
+    };
 
     let mut cmd = Command::new(&exe);
     cmd.args(&args);
@@ -158,6 +167,11 @@ pub fn runner_main() -> Result<i32> {
     }
     for key in [ROLE, PRELOAD, INNER_WRAPPER, RESTORE, MODE, LINK_FLAGS] {
         cmd.env_remove(key);
+    }
+    // What rustdoc gives a merged harness when no runner is set: each doctest in a process of its
+    // own. Without children profiled they run in the harness's process, also counted.
+    if merged && std::env::var_os(FOLLOW_CHILDREN).is_none_or(|v| v != "0") {
+        cmd.env(crate::doctests::BIN_PATH, &exe);
     }
     if args.iter().any(|a| a == "--list") {
         cmd.env_remove(OUT_DIR);
@@ -219,11 +233,12 @@ pub fn runner_main() -> Result<i32> {
         .code()
         .or_else(|| status.signal().map(|s| 128 + s))
         .unwrap_or(1);
-    let record = outcomes.finish(
+    let mut record = outcomes.finish(
         real.to_string_lossy().into_owned(),
         status.code(),
         status.signal(),
     );
+    record.doctest = doctest;
     fs_err::write(
         out.join(format!("{pid}.outcome.json")),
         serde_json::to_vec(&record)?,

@@ -5,6 +5,7 @@ use std::io::Write as _;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
+use std::sync::{Arc, Mutex};
 
 use alloc_profile_format::RawProfile;
 use anyhow::{Context as _, Result};
@@ -147,10 +148,18 @@ struct Ended {
 
 /// Runs the session's cargo command. On Ctrl-C the tool stays: cargo and the programs end as
 /// they would on their own, and the report is made of what they recorded once they have ended
-/// (waiting at most [`interrupt::WAIT`] for those cargo did not wait for).
-fn run_cargo(prep: &Prepared, cmd: &ProcessBuilder) -> Result<Ended> {
+/// (waiting at most [`interrupt::WAIT`] for those cargo did not wait for). `printed`: read
+/// rustdoc's lines on cargo's standard output while copying it through.
+fn run_cargo(
+    prep: &Prepared,
+    cmd: &ProcessBuilder,
+    printed: Option<&Arc<Mutex<crate::doctests::Printed>>>,
+) -> Result<Ended> {
     interrupt::catch()?;
-    let status = cmd.status()?;
+    let status = match printed {
+        Some(printed) => status_reading_stdout(cmd, printed)?,
+        None => cmd.status()?,
+    };
     let interrupted = interrupt::interrupted();
     let still_running = if interrupted {
         interrupt::wait_for_session(prep.raw.path(), interrupt::WAIT)
@@ -185,6 +194,53 @@ fn run_cargo(prep: &Prepared, cmd: &ProcessBuilder) -> Result<Ended> {
         collected,
         interrupted,
     })
+}
+
+/// Runs `cmd` with its standard output copied through unchanged and fed to `printed`.
+fn status_reading_stdout(
+    cmd: &ProcessBuilder,
+    printed: &Arc<Mutex<crate::doctests::Printed>>,
+) -> Result<ExitStatus> {
+    use std::io::Read as _;
+    let mut child = cmd
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not run `{cmd}`"))?;
+    let from = child.stdout.take();
+    let printed = Arc::clone(printed);
+    let copier = std::thread::spawn(move || {
+        let Some(mut from) = from else { return };
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            let mut to = std::io::stdout().lock();
+            // A closed standard output is the reader's business; keep draining cargo.
+            let _ = to.write_all(&buf[..n]).and_then(|()| to.flush());
+            printed
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .feed(&buf[..n]);
+        }
+    });
+    let status = child
+        .wait()
+        .with_context(|| format!("while waiting for `{cmd}`"))?;
+    // Programs cargo started may hold the pipe open after it ended (after Ctrl-C): what they
+    // print later is not waited for long.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while !copier.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    if copier.is_finished() {
+        let _ = copier.join();
+    }
+    Ok(status)
 }
 
 /// The last line of an interrupted session, after its report; its exit status.
@@ -322,11 +378,12 @@ fn run_tests(
     if cargo.verbose > 0 {
         eprintln!("     Running {cmd}");
     }
+    let printed = doctests.then(|| Arc::new(Mutex::new(crate::doctests::Printed::default())));
     let Ended {
         status,
         mut collected,
         interrupted,
-    } = run_cargo(prep, &cmd)?;
+    } = run_cargo(prep, &cmd, printed.as_ref())?;
     if collected.started.is_empty() {
         if interrupted {
             eprintln!(
@@ -338,13 +395,15 @@ fn run_tests(
         eprintln!("error: nothing was profiled: cargo stopped before any test executable started");
         return Ok(exit_code(status));
     }
-    if doctests {
-        collected.problems.push(
-            "doctests are run by rustdoc, not through cargo's runner, so they were not profiled"
-                .to_owned(),
-        );
-    }
-    let binaries = test_binaries(&collected.outcomes, kind);
+    let printed = printed.map_or_else(Vec::new, |p| {
+        std::mem::take(&mut *p.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).finish()
+    });
+    let mut binaries = test_binaries(&collected.outcomes, kind);
+    let packages: Vec<PathBuf> = prep.ws.members.iter().map(|(dir, _)| dir.clone()).collect();
+    let (doctests, notes) =
+        crate::doctests::binary(&collected.outcomes, &printed, &prep.ws.root, &packages);
+    binaries.extend(doctests);
+    collected.problems.extend(notes);
     let outcome = Outcome {
         command: std::env::args().collect(),
         label: match kind {
@@ -367,7 +426,8 @@ fn test_binaries(
     kind: TestKind,
 ) -> Vec<alloc_profile_report::TestBinary> {
     let mut out: Vec<alloc_profile_report::TestBinary> = Vec::new();
-    for o in outcomes {
+    // Doctests are one entry of their own (see `crate::doctests::binary`).
+    for o in outcomes.iter().filter(|o| !o.doctest) {
         let tests = o
             .tests
             .iter()
@@ -394,6 +454,7 @@ fn test_binaries(
                 names_complete: o.names_complete,
                 exit_ok: Some(ok),
                 outcomes: tests.collect(),
+                doctests: Vec::new(),
             }),
         }
     }
@@ -548,7 +609,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         status,
         collected,
         interrupted,
-    } = run_cargo(&prep, &cmd)?;
+    } = run_cargo(&prep, &cmd, None)?;
     if collected.started.is_empty() {
         if interrupted {
             eprintln!(

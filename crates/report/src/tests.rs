@@ -21,6 +21,13 @@
 //!   function (closures fold into the function that defines them). The harness's own work (its
 //!   statistics) goes to the harness line. A binary in which no stack shows such a call-back has
 //!   no harness crate: it is one benchmark, named after the binary.
+//! - A **doctest's allocations** (executables rustdoc built, [`TestBinary::doctests`]): when
+//!   the doctest is an executable of its own, those whose stack contains its `main` (crate
+//!   `rust_out`, as rustdoc compiles it: the doctest's code, wrapped or with its own `main`); in a
+//!   harness of merged doctests (edition 2024), those whose stack contains the code of doctest
+//!   number N (`doctest_bundle_<edition>::__doctest_<N>`, numbered in the order of rustdoc's
+//!   names), in whichever process it ran. Process start-up and the harness's own work are the
+//!   harness line's.
 //! - Everything else in a test or bench binary goes to its **harness** line: libtest's own
 //!   bookkeeping, Criterion's statistics, process start-up.
 //! - **Zero-allocation tests** ran (passed or failed) and made no allocation.
@@ -47,7 +54,26 @@ pub struct TestBinary {
     pub outcomes: Vec<(String, String)>,
     /// The executable exited successfully (`None`: unknown).
     pub exit_ok: Option<bool>,
+    /// For the doctests: the executables rustdoc built from them, all counted under this binary
+    /// (whose own [`TestBinary::exe`] then runs nothing).
+    pub doctests: Vec<DoctestExe>,
 }
+
+/// One executable rustdoc built from doctests and ran.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DoctestExe {
+    /// Path of the executable, as the profiled processes name it.
+    pub exe: String,
+    /// A harness of merged doctests (edition 2024) rather than one doctest.
+    pub merged: bool,
+    /// One doctest: its name. A merged harness: the names of all the doctests it holds, in the
+    /// order rustdoc numbers them (`__doctest_<N>`), or none when they are not known; its
+    /// doctests then count together as [`MERGED_DOCTESTS`].
+    pub names: Vec<String>,
+}
+
+/// The row of a merged harness's doctests when they cannot be told apart.
+pub const MERGED_DOCTESTS: &str = "(merged doctests)";
 
 /// One test's (or benchmark's) numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -197,11 +223,18 @@ struct Owners {
 }
 
 fn owners(profile: &Profile, binaries: &[TestBinary]) -> Owners {
-    let by_exe: HashMap<&str, usize> = binaries
+    let mut by_exe: HashMap<&str, usize> = binaries
         .iter()
         .enumerate()
         .map(|(i, b)| (b.exe.as_str(), i))
         .collect();
+    let mut doctest_exes: HashMap<&str, &DoctestExe> = HashMap::new();
+    for (i, b) in binaries.iter().enumerate() {
+        for d in &b.doctests {
+            by_exe.insert(d.exe.as_str(), i);
+            doctest_exes.insert(d.exe.as_str(), d);
+        }
+    }
     let names: Vec<HashSet<&str>> = binaries
         .iter()
         .map(|b| b.outcomes.iter().map(|(n, _)| n.as_str()).collect())
@@ -227,6 +260,8 @@ fn owners(profile: &Profile, binaries: &[TestBinary]) -> Owners {
         let counted = blame.counted();
         let owner = if !counted {
             None
+        } else if let Some(doctest) = doctest_exes.get(process.exe.as_str()) {
+            doctest_of(frames, doctest)
         } else if binaries[b].libtest {
             test_of(frames, &names[b])
         } else {
@@ -325,6 +360,37 @@ fn test_of(frames: &[&Frame], names: &HashSet<&str>) -> Option<String> {
         return workspace().next().map(|k| without_crate(&k).to_owned());
     }
     None
+}
+
+/// The doctest a stack in one of rustdoc's executables belongs to, if any.
+fn doctest_of(frames: &[&Frame], exe: &DoctestExe) -> Option<String> {
+    if exe.merged {
+        // Only the doctest's own code: the harness process that starts each doctest in a process
+        // of its own does so inside `doctest_runner_<edition>::__doctest_<N>`, for itself.
+        let n = frames
+            .iter()
+            .find_map(|f| merged_doctest_number(&f.function))?;
+        return Some(
+            exe.names
+                .get(n)
+                .cloned()
+                .unwrap_or_else(|| MERGED_DOCTESTS.to_owned()),
+        );
+    }
+    let in_main = frames.iter().any(|f| {
+        let key = function_key(&f.function);
+        key == "rust_out::main" || key.starts_with("rust_out::main::")
+    });
+    in_main.then(|| exe.names.first().cloned()).flatten()
+}
+
+/// N for a function of `doctest_bundle_<edition>::__doctest_<N>`.
+fn merged_doctest_number(function: &str) -> Option<usize> {
+    let mut segments = function.trim_start_matches('<').split("::");
+    if !segments.next()?.starts_with("doctest_bundle_") {
+        return None;
+    }
+    segments.next()?.strip_prefix("__doctest_")?.parse().ok()
 }
 
 /// The workspace function that registers a benchmark with the harness: the last workspace frame
@@ -429,6 +495,7 @@ mod tests {
                 .map(|(n, o)| ((*n).to_owned(), (*o).to_owned()))
                 .collect(),
             exit_ok: Some(true),
+            doctests: Vec::new(),
         }
     }
 
@@ -497,6 +564,114 @@ mod tests {
                 vec!["tests::short"],
                 vec!["(test harness)"],
             ]
+        );
+    }
+
+    #[test]
+    fn doctests_are_found_by_their_executable_and_code() {
+        use FrameKind::{Dependency, Std, Workspace};
+        let lang_start = frame("std::rt::lang_start", Std);
+        let mut p = profile(&[
+            // A doctest of its own: its body (wrapped by rustdoc) calls the library.
+            (
+                vec![
+                    frame("d::boxes", Workspace),
+                    frame("rust_out::main::_doctest_main_src_lib_rs_3_0", Dependency),
+                    frame("rust_out::main", Dependency),
+                    lang_start.clone(),
+                ],
+                8,
+            ),
+            // Its start-up.
+            (vec![lang_start.clone()], 5),
+            // A merged harness: doctest 1's code, its start-up, and the harness starting doctest
+            // 0 in a process of its own.
+            (
+                vec![
+                    frame("d::boxes", Workspace),
+                    frame("doctest_bundle_2024::__doctest_1::main", Dependency),
+                    frame(
+                        "doctest_runner_2024::__doctest_1::TEST::{closure#0}",
+                        Dependency,
+                    ),
+                ],
+                4,
+            ),
+            (vec![lang_start.clone()], 3),
+            (
+                vec![
+                    frame("std::process::Command::output", Std),
+                    frame(
+                        "doctest_runner_2024::__doctest_mod::doctest_runner",
+                        Dependency,
+                    ),
+                    frame(
+                        "doctest_runner_2024::__doctest_0::TEST::{closure#0}",
+                        Dependency,
+                    ),
+                ],
+                2,
+            ),
+        ]);
+        p.processes.push(Process {
+            exe: "/merged".to_owned(),
+            ..Process::default()
+        });
+        for site in &mut p.sites[2..] {
+            site.process = 1;
+        }
+        let names = ["a (line 1)", "b (line 9)", "c (line 5)", "x (line 3)"];
+        let b = TestBinary {
+            label: "doctests".to_owned(),
+            libtest: true,
+            names_complete: true,
+            outcomes: names
+                .iter()
+                .map(|n| ((*n).to_owned(), "passed".to_owned()))
+                .collect(),
+            doctests: vec![
+                DoctestExe {
+                    exe: "/t".to_owned(),
+                    merged: false,
+                    names: vec!["x (line 3)".to_owned()],
+                },
+                DoctestExe {
+                    exe: "/merged".to_owned(),
+                    merged: true,
+                    names: names[..3].iter().map(|n| (*n).to_owned()).collect(),
+                },
+            ],
+            ..TestBinary::default()
+        };
+        let t = analyze_tests(&p, std::slice::from_ref(&b));
+        let got: Vec<(&str, u64)> = t
+            .tests
+            .iter()
+            .map(|t| (t.name.as_str(), t.allocations))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("x (line 3)", 8),
+                ("b (line 9)", 4),
+                ("a (line 1)", 0),
+                ("c (line 5)", 0)
+            ]
+        );
+        assert_eq!(t.harness.len(), 1);
+        assert_eq!(
+            (t.harness[0].binary.as_str(), t.harness[0].allocations),
+            ("doctests", 10)
+        );
+        // Names not known: the merged doctests count together.
+        let mut unknown = b;
+        unknown.doctests[1].names.clear();
+        unknown.outcomes.truncate(0);
+        let t = analyze_tests(&p, &[unknown]);
+        let merged = t.tests.iter().find(|t| t.name == MERGED_DOCTESTS).unwrap();
+        assert_eq!(
+            (merged.allocations, merged.outcome.as_str()),
+            (4, "unknown")
         );
     }
 

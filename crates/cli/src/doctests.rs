@@ -1,0 +1,424 @@
+//! Doctests. Cargo hands its runner to rustdoc (`--test-runtool`), so every doctest executable
+//! rustdoc builds runs through the runner like a test executable. Three things differ:
+//!
+//! - rustdoc deletes the executable (`<tmp>/rustdoctestXXXX/rust_out`) as soon as the doctest
+//!   ends, before the report could read its symbols: the runner runs a copy kept in the session's
+//!   raw directory instead ([`keep`]).
+//! - rustdoc names the doctest (`src/lib.rs - Foo::bar (line 12)`) only on its own output, which
+//!   cargo passes on to the front end ([`Printed`]); nothing in the doctest's environment says
+//!   which doctest it is (`UNSTABLE_RUSTDOC_TEST_PATH` and `_LINE` are set for the compiler, not
+//!   for the run). The executable does: rustdoc wraps a doctest's code in a function
+//!   `_doctest_main_<file>_<line>_<n>` (`file` with every character but ASCII letters and digits
+//!   as `_`), so a doctest is matched with rustdoc's line by (file, line). A doctest with its own
+//!   `main` is not wrapped: it is matched only when it is the one such doctest left unmatched.
+//! - From edition 2024 rustdoc merges a crate's doctests into one harness (`doctest_runner_<ed>`)
+//!   that numbers them by their names, sorted (`doctest_bundle_<ed>::__doctest_<N>`) and, under
+//!   plain cargo, runs each in a process of its own when `RUSTDOC_DOCTEST_BIN_PATH` names the
+//!   executable, which rustdoc does not set when a runner is used: the runner sets it, as
+//!   rustdoc would have. Its output is libtest's, read by the runner; the numbers are the names'
+//!   positions when every doctest of the harness ran and was named (no name filter, pretty
+//!   output).
+//!
+//! All doctests of a session are one entry of the Tests table, `doctests`.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use alloc_profile_report::tests::{DoctestExe, MERGED_DOCTESTS};
+use alloc_profile_report::TestBinary;
+use anyhow::{Context as _, Result};
+use object::{Object as _, ObjectSymbol as _};
+
+use crate::outcomes::{BinaryOutcome, Parser, TestOutcome};
+
+/// The label of the doctests' entry in the Tests table.
+pub const LABEL: &str = "(doctests)";
+/// Rustdoc's name for every doctest executable.
+const EXE_NAME: &str = "rust_out";
+/// What tells a merged harness to run each doctest in a process of its own.
+pub const BIN_PATH: &str = "RUSTDOC_DOCTEST_BIN_PATH";
+
+// ---- runner side ----
+
+/// Whether the runner was asked to run a doctest: rustdoc's executable name, started by rustdoc.
+pub fn is_rustdoc_test(exe: &Path) -> bool {
+    if exe.file_name().is_none_or(|n| n != EXE_NAME) {
+        return false;
+    }
+    let parent = std::os::unix::process::parent_id();
+    std::fs::read_link(format!("/proc/{parent}/exe")).is_ok_and(|p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("rustdoc"))
+    })
+}
+
+/// A copy of the doctest executable `exe` in `out` (a hard link when the file system allows),
+/// which outlives rustdoc's temporary directory: `<out>/doctest-<runner pid>/rust_out`.
+pub fn keep(exe: &Path, out: &Path) -> Result<PathBuf> {
+    let dir = out.join(format!("doctest-{}", std::process::id()));
+    fs_err::create_dir(&dir)?;
+    let kept = dir.join(EXE_NAME);
+    if std::fs::hard_link(exe, &kept).is_err() {
+        fs_err::copy(exe, &kept).context("while keeping the doctest executable for the report")?;
+    }
+    Ok(kept)
+}
+
+/// Whether `exe` is a harness of merged doctests: rustdoc writes its sources
+/// (`doctest_runner_<edition>.rs`) beside it.
+pub fn is_merged(exe: &Path) -> bool {
+    let Some(dir) = exe.parent() else {
+        return false;
+    };
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(std::result::Result::ok).any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("doctest_runner_") && name.ends_with(".rs")
+        })
+    })
+}
+
+// ---- front end side ----
+
+/// Rustdoc's result lines, read from cargo's standard output while it is copied through.
+#[derive(Debug, Default)]
+pub struct Printed {
+    parser: Parser,
+}
+
+impl Printed {
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.parser.feed(bytes);
+    }
+
+    /// The doctests named on the output (every libtest line of the session passes by; only
+    /// names of rustdoc's form are kept).
+    pub fn finish(self) -> Vec<TestOutcome> {
+        self.parser
+            .finish(String::new(), None, None)
+            .tests
+            .into_iter()
+            .filter(|t| name_parts(&t.name).is_some())
+            .collect()
+    }
+}
+
+/// `("src/lib.rs", 12)` for rustdoc's name `src/lib.rs - Foo::bar (line 12)` (or
+/// `src/lib.rs - (line 1)` for a crate's or module's own documentation).
+pub fn name_parts(name: &str) -> Option<(&str, usize)> {
+    let (file, rest) = name.split_once(" - ")?;
+    let line = rest.strip_suffix(')')?.rsplit_once("(line ")?.1;
+    Some((file, line.parse().ok()?))
+}
+
+/// rustdoc's spelling of a file in a doctest's function name.
+fn sanitized(file: &str) -> String {
+    file.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// What a doctest executable's symbols say it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Kind {
+    /// A wrapped doctest: its file (as rustdoc spells it in the function name), line, and number
+    /// among the doctests at that line.
+    Wrapped { file: String, line: usize, n: usize },
+    /// A doctest with its own `main` (or one whose symbols could not be read).
+    Unwrapped,
+    /// A harness of merged doctests.
+    Merged,
+}
+
+fn kind_of(exe: &Path) -> Kind {
+    let Ok(data) = std::fs::read(exe) else {
+        return Kind::Unwrapped;
+    };
+    let Ok(file) = object::File::parse(&*data) else {
+        return Kind::Unwrapped;
+    };
+    for symbol in file.symbols() {
+        let Ok(name) = symbol.name() else { continue };
+        if name.contains("doctest_bundle_") {
+            return Kind::Merged;
+        }
+        if let Some(kind) = wrapped(name) {
+            return kind;
+        }
+    }
+    Kind::Unwrapped
+}
+
+/// The wrapped doctest a mangled symbol names: `_doctest_main_src_lib_rs_12_0` inside
+/// `_ZN8rust_out4main29_doctest_main_src_lib_rs_12_017h…E` (legacy mangling) or after `29_` (v0,
+/// which puts `_` between the length and an identifier starting with `_`).
+fn wrapped(mangled: &str) -> Option<Kind> {
+    const PREFIX: &str = "_doctest_main_";
+    let at = mangled.find(PREFIX)?;
+    let before = mangled[..at].strip_suffix('_').unwrap_or(&mangled[..at]);
+    let digits = before.len() - before.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let len: usize = before[before.len() - digits..].parse().ok()?;
+    let ident = mangled.get(at..at + len)?.strip_prefix(PREFIX)?;
+    let mut parts = ident.rsplitn(3, '_');
+    let n = parts.next()?.parse().ok()?;
+    let line = parts.next()?.parse().ok()?;
+    let file = parts.next()?.to_owned();
+    Some(Kind::Wrapped { file, line, n })
+}
+
+/// The session's doctests as one entry of the Tests table, from what the runner recorded for
+/// each doctest executable (`outcomes` with `doctest` set) and what rustdoc printed; with a
+/// note for each thing that could not be told apart. `None` when no doctest ran. `root` and
+/// `packages`: the workspace root, to which rustdoc's file names are relative, and the member
+/// packages' directories, where a file is looked for when rustdoc did not print its name.
+pub fn binary(
+    outcomes: &[BinaryOutcome],
+    printed: &[TestOutcome],
+    root: &Path,
+    packages: &[PathBuf],
+) -> (Option<TestBinary>, Vec<String>) {
+    let runs: Vec<&BinaryOutcome> = outcomes.iter().filter(|o| o.doctest).collect();
+    let mut notes = Vec::new();
+    if runs.is_empty() && printed.iter().all(|t| t.outcome != "ignored") {
+        return (None, notes);
+    }
+    let mut exes = Vec::new();
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut named_all = true;
+    // Names the runner read from merged harnesses: rustdoc's lines of those are theirs.
+    let mut merged_names: HashSet<&str> = HashSet::new();
+    let mut unwrapped = Vec::new();
+    let mut claimed: HashSet<&str> = HashSet::new();
+    // (as rustdoc spells it in a function name, path relative to the root), found when needed.
+    let mut files: Option<Vec<(String, String)>> = None;
+    for run in &runs {
+        match kind_of(Path::new(&run.exe)) {
+            Kind::Merged => {
+                merged_names.extend(run.tests.iter().map(|t| t.name.as_str()));
+                let known = run.names_complete && run.filtered_out == Some(0);
+                let mut names: Vec<&TestOutcome> = run.tests.iter().collect();
+                names.sort_by(|a, b| a.name.cmp(&b.name));
+                if known {
+                    rows.extend(
+                        names
+                            .iter()
+                            .filter(|t| !t.compile_only)
+                            .map(|t| (t.name.clone(), t.outcome.clone())),
+                    );
+                } else {
+                    named_all = false;
+                    notes.push(format!(
+                        "rustdoc merged doctests into one harness (edition 2024), which numbers \
+                         them by their names; {}, so they are counted together as `{}`",
+                        if run.names_complete {
+                            "a name filter left some out"
+                        } else {
+                            "its output did not name them all (terse format?)"
+                        },
+                        MERGED_DOCTESTS
+                    ));
+                }
+                exes.push(DoctestExe {
+                    exe: run.exe.clone(),
+                    merged: true,
+                    names: if known {
+                        names.iter().map(|t| t.name.clone()).collect()
+                    } else {
+                        Vec::new()
+                    },
+                });
+            }
+            Kind::Wrapped { file, line, n } => {
+                let mut candidates: Vec<&TestOutcome> = printed
+                    .iter()
+                    .filter(|t| {
+                        name_parts(&t.name).is_some_and(|(f, l)| sanitized(f) == file && l == line)
+                    })
+                    .collect();
+                candidates.sort_by(|a, b| a.name.cmp(&b.name));
+                let (name, outcome) = match candidates.get(n).or(candidates.first()) {
+                    Some(t) => {
+                        claimed.insert(t.name.as_str());
+                        (t.name.clone(), t.outcome.clone())
+                    }
+                    None => {
+                        let file = files
+                            .get_or_insert_with(|| source_files(root, packages))
+                            .iter()
+                            .find(|(s, _)| *s == file)
+                            .map_or(file.clone(), |(_, path)| path.clone());
+                        (
+                            format!("doctest at {file}:{line}"),
+                            outcome_of_status(run).to_owned(),
+                        )
+                    }
+                };
+                rows.push((name.clone(), outcome));
+                exes.push(DoctestExe {
+                    exe: run.exe.clone(),
+                    merged: false,
+                    names: vec![name],
+                });
+            }
+            Kind::Unwrapped => unwrapped.push(*run),
+        }
+    }
+    // Rustdoc's lines left for doctests with their own `main`: those that ran (not ignored, not
+    // only compiled) and are no merged harness's.
+    let left: Vec<&TestOutcome> = printed
+        .iter()
+        .filter(|t| {
+            t.outcome != "ignored"
+                && !t.compile_only
+                && !claimed.contains(t.name.as_str())
+                && !merged_names.contains(t.name.as_str())
+        })
+        .collect();
+    match (unwrapped.as_slice(), left.as_slice()) {
+        ([], _) => {}
+        ([run], [t]) => {
+            rows.push((t.name.clone(), t.outcome.clone()));
+            exes.push(DoctestExe {
+                exe: run.exe.clone(),
+                merged: false,
+                names: vec![t.name.clone()],
+            });
+        }
+        (runs, left) => {
+            named_all = false;
+            let name = "(doctests with their own main)";
+            notes.push(format!(
+                "{} defining `main` {}: {} counted together as `{name}`",
+                if runs.len() == 1 {
+                    "one doctest".to_owned()
+                } else {
+                    format!("{} doctests", runs.len())
+                },
+                if left.is_empty() {
+                    "ran, which rustdoc's output did not name (terse format?)"
+                } else {
+                    "ran (rustdoc names its doctests by file and line, which only the others \
+                     carry)"
+                },
+                if runs.len() == 1 { "it is" } else { "they are" }
+            ));
+            for run in runs {
+                exes.push(DoctestExe {
+                    exe: run.exe.clone(),
+                    merged: false,
+                    names: vec![name.to_owned()],
+                });
+            }
+        }
+    }
+    // Ignored doctests, as ignored tests are listed.
+    for t in printed {
+        if t.outcome == "ignored"
+            && !merged_names.contains(t.name.as_str())
+            && !rows.iter().any(|(n, _)| *n == t.name)
+        {
+            rows.push((t.name.clone(), t.outcome.clone()));
+        }
+    }
+    rows.sort();
+    rows.dedup();
+    let binary = TestBinary {
+        exe: String::new(),
+        label: LABEL.to_owned(),
+        bench: false,
+        libtest: true,
+        names_complete: named_all,
+        outcomes: rows,
+        exit_ok: None,
+        doctests: exes,
+    };
+    (Some(binary), notes)
+}
+
+/// The files under the `packages` directories that doctests can come from (`.rs`, `.md`), as
+/// `(rustdoc's spelling in function names, path relative to root)`; only those whose spelling is
+/// theirs alone. Build outputs and hidden directories are skipped, and at most a few thousand
+/// entries are read.
+fn source_files(root: &Path, packages: &[PathBuf]) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    let mut pending: Vec<PathBuf> = packages.to_vec();
+    let mut budget = 20_000_usize;
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.filter_map(std::result::Result::ok) {
+            budget = budget.saturating_sub(1);
+            if budget == 0 {
+                return unique(found);
+            }
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') || name == "target" {
+                continue;
+            }
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                pending.push(path);
+            } else if name.ends_with(".rs") || name.ends_with(".md") {
+                if let Ok(relative) = path.strip_prefix(root) {
+                    let relative = relative.to_string_lossy().into_owned();
+                    found.push((sanitized(&relative), relative));
+                }
+            }
+        }
+    }
+    unique(found)
+}
+
+fn unique(mut files: Vec<(String, String)>) -> Vec<(String, String)> {
+    files.sort();
+    files.dedup();
+    let mut count: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (spelling, _) in &files {
+        *count.entry(spelling.clone()).or_default() += 1;
+    }
+    files.retain(|(spelling, _)| count[spelling] == 1);
+    files
+}
+
+/// A doctest's outcome when rustdoc did not print it: only success is certain (a `should_panic`
+/// doctest passes by failing).
+fn outcome_of_status(run: &BinaryOutcome) -> &'static str {
+    if run.exit_code == Some(0) {
+        "passed"
+    } else {
+        "unknown"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_symbols() {
+        assert_eq!(
+            name_parts("src/lib.rs - Foo::bar (line 12)"),
+            Some(("src/lib.rs", 12))
+        );
+        assert_eq!(name_parts("src/lib.rs - (line 1)"), Some(("src/lib.rs", 1)));
+        assert_eq!(name_parts("tests::x"), None);
+        assert_eq!(sanitized("crates/a-b/src/lib.rs"), "crates_a_b_src_lib_rs");
+        let expect = Some(Kind::Wrapped {
+            file: "src_lib_rs".to_owned(),
+            line: 12,
+            n: 0,
+        });
+        assert_eq!(
+            wrapped("_ZN8rust_out4main29_doctest_main_src_lib_rs_12_017h54ff4948e2f9e7faE"),
+            expect
+        );
+        assert_eq!(
+            wrapped("_RNvNvCs1_8rust_out4main29__doctest_main_src_lib_rs_12_0"),
+            expect
+        );
+        assert_eq!(wrapped("_ZN8rust_out4main17h54ff4948e2f9e7faE"), None);
+    }
+}
