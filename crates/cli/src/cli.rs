@@ -326,6 +326,8 @@ pub enum Format {
     Folded,
     /// A flame graph (SVG).
     Flamegraph,
+    /// DHAT's JSON, for valgrind's `dh_view.html`.
+    Dhat,
 }
 
 /// What the stacks of `folded` and `flamegraph` count.

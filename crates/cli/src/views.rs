@@ -17,12 +17,16 @@ pub fn check(report: &ReportArgs) -> Result<()> {
     };
     match report.format {
         Format::Folded | Format::Flamegraph => Ok(()),
-        Format::Text | Format::Json => anyhow::bail!(
+        Format::Text | Format::Json | Format::Dhat => anyhow::bail!(
             "--weight {}: only `--format folded` and `--format flamegraph` take a weight (the {} \
              format has {}); drop --weight or pick one of those formats",
             weight_name(weight),
             format_name(report.format),
-            "all the numbers already"
+            if report.format == Format::Dhat {
+                "allocations, bytes and what is live at exit in every file"
+            } else {
+                "all the numbers already"
+            }
         ),
     }
 }
@@ -42,6 +46,7 @@ fn format_name(format: Format) -> &'static str {
         Format::Json => "json",
         Format::Folded => "folded",
         Format::Flamegraph => "flamegraph",
+        Format::Dhat => "dhat",
     }
 }
 
@@ -79,6 +84,9 @@ pub fn write(
                 &title,
             )
             .map_err(|e| anyhow::anyhow!("--format flamegraph: {e}"))?;
+        }
+        Format::Dhat => {
+            alloc_profile_report::render::dhat::write_dhat(out, profile, &stacks, context)?;
         }
         Format::Text | Format::Json => {
             anyhow::bail!(

@@ -154,3 +154,108 @@ fn a_weight_for_a_format_without_one_is_refused_before_the_build() {
         assert!(!target.exists(), "{args:?}: the target directory was made");
     }
 }
+
+/// `check.mjs` of the report crate's browser tests (Chromium over the DevTools protocol).
+fn browser_check(args: &[&str]) -> Option<serde_json::Value> {
+    let chromium_ok = std::process::Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok();
+    let viewer_ok = std::path::Path::new(DH_VIEW).exists();
+    if !chromium_ok || !viewer_ok {
+        let message = "the DHAT viewer check needs chromium and valgrind's dh_view.html";
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{message}: .ci/run installs them"
+        );
+        eprintln!("skipped: {message}");
+        return None;
+    }
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../report/tests/browser/check.mjs");
+    let out = std::process::Command::new("node")
+        .args(["--experimental-websocket", "--no-warnings"])
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run node");
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    assert!(answer.get("fatal").is_none(), "{answer}");
+    assert_eq!(answer["errors"], serde_json::json!([]), "script errors");
+    assert_eq!(
+        answer["requests"],
+        serde_json::json!([]),
+        "requests left the machine"
+    );
+    Some(answer)
+}
+
+const DH_VIEW: &str = "/usr/libexec/valgrind/dh_view.html";
+
+/// The number before ` blocks` on the viewer's first line starting with `label`.
+fn blocks_after(text: &str, label: &str) -> u64 {
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with(label))
+        .unwrap_or_else(|| panic!("no {label} in\n{text}"));
+    let before = line.split(" blocks").next().unwrap();
+    before
+        .rsplit(" in ")
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}: {line}"))
+}
+
+/// The DHAT file of a real run loads in valgrind's viewer (every frame list unique after
+/// symbolization), whose Total blocks and t-end blocks are the JSON report's allocations and
+/// blocks still live.
+#[test]
+fn dhat_of_a_real_run_loads_in_the_viewer_with_the_reports_totals() {
+    let json = crate::support::run_json("patterns", &[]);
+    assert_eq!(json.code(), Some(0), "{}", json.stderr());
+    let totals = &json.report()["totals"];
+    let tmp = TempDir::new("dhat");
+    let path = tmp.0.join("patterns.dhat.json");
+    let out = tool()
+        .arg("run")
+        .arg("--manifest-path")
+        .arg(manifest("patterns"))
+        .arg("--target-dir")
+        .arg(fixture_target_dir())
+        .args(["--format", "dhat", "-o"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dhat: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(dhat["dhatFileVersion"], 2);
+    assert_eq!(dhat["mode"], "rust-heap");
+    let pps = dhat["pps"].as_array().unwrap();
+    let sum = |key: &str| pps.iter().map(|p| p[key].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(Some(sum("tbk")), totals["allocations"].as_u64());
+    let Some(answer) = browser_check(&["dhat", DH_VIEW, path.to_str().unwrap()]) else {
+        return;
+    };
+    let text = answer["text"].as_str().unwrap();
+    assert!(!text.contains("repeated location"), "{text}");
+    assert_eq!(
+        Some(blocks_after(text, "Total:")),
+        totals["allocations"].as_u64(),
+        "{text}"
+    );
+    assert_eq!(
+        Some(blocks_after(text, "At t-end:")),
+        totals["leaked_allocations"].as_u64(),
+        "{text}"
+    );
+}

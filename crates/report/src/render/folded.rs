@@ -183,6 +183,7 @@ fn is_shim(name: &str) -> bool {
 fn is_allocator(name: &str) -> bool {
     is_shim(name)
         || name.starts_with("alloc::alloc::")
+        || name.starts_with("<alloc::alloc::Global>::")
         || name.starts_with("<alloc::alloc::Global as core::alloc::Allocator>::")
         || name.starts_with("std::sys::alloc::")
         || name.starts_with("std::alloc::")

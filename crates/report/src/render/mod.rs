@@ -14,6 +14,7 @@ use std::path::PathBuf;
 
 use crate::Analysis;
 
+pub mod dhat;
 pub mod flamegraph;
 pub mod folded;
 mod format;

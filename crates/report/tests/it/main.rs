@@ -2,6 +2,7 @@
 //! report's fields.
 
 mod analyze;
+mod browser;
 mod golden;
 mod insights;
 mod json;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use alloc_profile_format::symbolized::function_key;
 use alloc_profile_report::analyze;
+use alloc_profile_report::render::dhat::write_dhat;
 use alloc_profile_report::render::flamegraph::write_flamegraph;
 use alloc_profile_report::render::folded::{folded_lines, stacks, write_folded, Weight};
 
@@ -107,6 +108,33 @@ fn golden_folded_and_flamegraphs() {
                 &mut failures,
             );
         }
+        let mut dhat = Vec::new();
+        write_dhat(&mut dhat, &fixture.profile, &s, &fixture.context).unwrap();
+        let parsed: serde_json::Value = serde_json::from_slice(&dhat).unwrap();
+        let analysis = analyze(&fixture.profile);
+        let pps = parsed["pps"].as_array().unwrap();
+        let sum = |key: &str| pps.iter().map(|p| p[key].as_u64().unwrap()).sum::<u64>();
+        assert_eq!(sum("tbk"), analysis.totals.allocations, "{}", fixture.name);
+        assert_eq!(sum("tb"), analysis.totals.bytes, "{}", fixture.name);
+        assert_eq!(
+            sum("ebk"),
+            analysis.totals.leaked_allocations,
+            "{}",
+            fixture.name
+        );
+        assert_eq!(parsed["ftbl"][0], "[root]");
+        let lists: BTreeSet<String> = pps.iter().map(|p| p["fs"].to_string()).collect();
+        assert_eq!(
+            lists.len(),
+            pps.len(),
+            "{}: a repeated frame list",
+            fixture.name
+        );
+        check(
+            &format!("{}.dhat.json", fixture.name),
+            &String::from_utf8(dhat).unwrap(),
+            &mut failures,
+        );
         let title = fixture.context.command.join(" ");
         let mut svg = Vec::new();
         match write_flamegraph(&mut svg, &s, Weight::Allocations, &title) {
