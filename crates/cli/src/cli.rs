@@ -328,6 +328,8 @@ pub enum Format {
     Flamegraph,
     /// DHAT's JSON, for valgrind's `dh_view.html`.
     Dhat,
+    /// A gzipped pprof profile (`go tool pprof`, speedscope, Pyroscope, Grafana).
+    Pprof,
 }
 
 /// What the stacks of `folded` and `flamegraph` count.

@@ -729,7 +729,7 @@ fn report(
     let mut buf = Vec::new();
     match opts.format {
         Format::Json => alloc_profile_report::write_json(&mut buf, &analysis, &ctx)?,
-        Format::Folded | Format::Flamegraph | Format::Dhat => {
+        Format::Folded | Format::Flamegraph | Format::Dhat | Format::Pprof => {
             crate::views::write(&mut buf, &profile, &ctx, opts, tests)?;
         }
         Format::Text => {

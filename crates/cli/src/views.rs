@@ -17,12 +17,12 @@ pub fn check(report: &ReportArgs) -> Result<()> {
     };
     match report.format {
         Format::Folded | Format::Flamegraph => Ok(()),
-        Format::Text | Format::Json | Format::Dhat => anyhow::bail!(
+        Format::Text | Format::Json | Format::Dhat | Format::Pprof => anyhow::bail!(
             "--weight {}: only `--format folded` and `--format flamegraph` take a weight (the {} \
              format has {}); drop --weight or pick one of those formats",
             weight_name(weight),
             format_name(report.format),
-            if report.format == Format::Dhat {
+            if matches!(report.format, Format::Dhat | Format::Pprof) {
                 "allocations, bytes and what is live at exit in every file"
             } else {
                 "all the numbers already"
@@ -47,6 +47,7 @@ fn format_name(format: Format) -> &'static str {
         Format::Folded => "folded",
         Format::Flamegraph => "flamegraph",
         Format::Dhat => "dhat",
+        Format::Pprof => "pprof",
     }
 }
 
@@ -87,6 +88,9 @@ pub fn write(
         }
         Format::Dhat => {
             alloc_profile_report::render::dhat::write_dhat(out, profile, &stacks, context)?;
+        }
+        Format::Pprof => {
+            alloc_profile_report::render::pprof::write_pprof(out, profile, &stacks)?;
         }
         Format::Text | Format::Json => {
             anyhow::bail!(

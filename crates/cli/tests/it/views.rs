@@ -259,3 +259,85 @@ fn dhat_of_a_real_run_loads_in_the_viewer_with_the_reports_totals() {
         "{text}"
     );
 }
+
+/// `go tool pprof` reads the pprof file of a real run with the JSON report's totals for all four
+/// sample types, and inlined frames as lines of one location.
+#[test]
+fn pprof_of_a_real_run_reads_in_go_tool_pprof_with_the_reports_totals() {
+    let go = std::process::Command::new("go")
+        .args(["tool", "pprof", "-h"])
+        .output()
+        .is_ok();
+    if !go {
+        let message = "the pprof check needs `go tool pprof` (apt-get install golang-go)";
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{message}: .ci/run installs it"
+        );
+        eprintln!("skipped: {message}");
+        return;
+    }
+    let json = crate::support::run_json("patterns", &[]);
+    assert_eq!(json.code(), Some(0), "{}", json.stderr());
+    let totals = &json.report()["totals"];
+    let tmp = TempDir::new("pprof");
+    let path = tmp.0.join("patterns.pb.gz");
+    let out = tool()
+        .arg("run")
+        .arg("--manifest-path")
+        .arg(manifest("patterns"))
+        .arg("--target-dir")
+        .arg(fixture_target_dir())
+        .args(["--format", "pprof", "-o"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pprof = |args: &[&str]| {
+        let out = std::process::Command::new("go")
+            .args(["tool", "pprof"])
+            .args(args)
+            .arg(&path)
+            .env("HOME", &tmp.0)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let raw = pprof(&["-raw"]);
+    let mut sums = [0u64; 4];
+    for line in raw.split("Samples:").nth(1).unwrap().lines().skip(2) {
+        let Some((values, _)) = line.split_once(':') else {
+            break;
+        };
+        let values: Vec<u64> = values
+            .split_whitespace()
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        if values.len() != 4 {
+            break;
+        }
+        for (s, v) in sums.iter_mut().zip(values) {
+            *s += v;
+        }
+    }
+    let expected = ["allocations", "bytes", "leaked_allocations", "leaked_bytes"]
+        .map(|k| totals[k].as_u64().unwrap_or_else(|| panic!("totals.{k}")));
+    assert_eq!(sums, expected, "{raw}");
+    let top = pprof(&["-top", "-sample_index=alloc_objects"]);
+    let total = format!("100% of {} total", expected[0]);
+    assert!(top.contains(&total), "{top}");
+    assert!(
+        pprof(&["-traces"]).contains("(inline)"),
+        "inlined frames are lines"
+    );
+}

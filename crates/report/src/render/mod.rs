@@ -19,6 +19,7 @@ pub mod flamegraph;
 pub mod folded;
 mod format;
 pub mod json;
+pub mod pprof;
 mod text;
 
 pub use format::{human_bytes, thousands};

@@ -6,5 +6,6 @@ mod browser;
 mod golden;
 mod insights;
 mod json;
+mod pprof;
 mod support;
 mod views;
