@@ -10,7 +10,9 @@
 //!   for the run). The executable does: rustdoc wraps a doctest's code in a function
 //!   `_doctest_main_<file>_<line>_<n>` (`file` with every character but ASCII letters and digits
 //!   as `_`), so a doctest is matched with rustdoc's line by (file, line). A doctest with its own
-//!   `main` is not wrapped: it is matched only when it is the one such doctest left unmatched.
+//!   `main` is not wrapped: rustdoc prints its line after its process ended, so the line belongs
+//!   to one of the processes that had ended when it was read, and it is matched when only one of
+//!   those is left.
 //! - From edition 2024 rustdoc merges a crate's doctests into one harness (`doctest_runner_<ed>`)
 //!   that numbers them by their names, sorted (`doctest_bundle_<ed>::__doctest_<N>`) and, under
 //!   plain cargo, runs each in a process of its own when `RUSTDOC_DOCTEST_BIN_PATH` names the
@@ -21,7 +23,7 @@
 //!
 //! All doctests of a session are one entry of the Tests table, `doctests`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use alloc_profile_report::tests::{DoctestExe, MERGED_DOCTESTS};
@@ -85,23 +87,77 @@ pub fn is_merged(exe: &Path) -> bool {
 #[derive(Debug, Default)]
 pub struct Printed {
     parser: Parser,
+    /// Where the runner writes `<pid>.outcome.json` when a process ends.
+    raw: PathBuf,
+    /// How many of the parser's tests have been looked at.
+    seen: usize,
+    /// By doctest name: the processes that had ended when rustdoc's line was read.
+    ended_before: HashMap<String, HashSet<u32>>,
+}
+
+/// What rustdoc printed about its doctests.
+#[derive(Debug, Default)]
+pub struct PrintedDoctests {
+    /// The doctests named on the output (every libtest line of the session passes by; only
+    /// names of rustdoc's form are kept).
+    pub tests: Vec<TestOutcome>,
+    ended_before: HashMap<String, HashSet<u32>>,
 }
 
 impl Printed {
-    pub fn feed(&mut self, bytes: &[u8]) {
-        self.parser.feed(bytes);
+    /// `raw`: the session's raw directory.
+    pub fn new(raw: &Path) -> Self {
+        Self {
+            raw: raw.to_owned(),
+            ..Self::default()
+        }
     }
 
-    /// The doctests named on the output (every libtest line of the session passes by; only
-    /// names of rustdoc's form are kept).
-    pub fn finish(self) -> Vec<TestOutcome> {
-        self.parser
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.parser.feed(bytes);
+        let tests = self.parser.tests();
+        let new: Vec<String> = tests[self.seen.min(tests.len())..]
+            .iter()
+            .filter(|t| name_parts(&t.name).is_some())
+            .map(|t| t.name.clone())
+            .collect();
+        self.seen = tests.len();
+        if !new.is_empty() {
+            let ended = ended(&self.raw);
+            for name in new {
+                self.ended_before.insert(name, ended.clone());
+            }
+        }
+    }
+
+    pub fn finish(self) -> PrintedDoctests {
+        let tests = self
+            .parser
             .finish(String::new(), None, None)
             .tests
             .into_iter()
             .filter(|t| name_parts(&t.name).is_some())
-            .collect()
+            .collect();
+        PrintedDoctests {
+            tests,
+            ended_before: self.ended_before,
+        }
     }
+}
+
+/// The pids of the processes whose outcome the runner has written into `raw`.
+fn ended(raw: &Path) -> HashSet<u32> {
+    std::fs::read_dir(raw)
+        .map(|entries| {
+            entries
+                .filter_map(std::result::Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name();
+                    name.to_str()?.strip_suffix(".outcome.json")?.parse().ok()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `("src/lib.rs", 12)` for rustdoc's name `src/lib.rs - Foo::bar (line 12)` (or
@@ -174,10 +230,11 @@ fn wrapped(mangled: &str) -> Option<Kind> {
 /// packages' directories, where a file is looked for when rustdoc did not print its name.
 pub fn binary(
     outcomes: &[BinaryOutcome],
-    printed: &[TestOutcome],
+    printed_doctests: &PrintedDoctests,
     root: &Path,
     packages: &[PathBuf],
 ) -> (Option<TestBinary>, Vec<String>) {
+    let printed = printed_doctests.tests.as_slice();
     let runs: Vec<&BinaryOutcome> = outcomes.iter().filter(|o| o.doctest).collect();
     let mut notes = Vec::new();
     if runs.is_empty() && printed.iter().all(|t| t.outcome != "ignored") {
@@ -266,7 +323,7 @@ pub fn binary(
     }
     // Rustdoc's lines left for doctests with their own `main`: those that ran (not ignored, not
     // only compiled) and are no merged harness's.
-    let left: Vec<&TestOutcome> = printed
+    let mut left: Vec<&TestOutcome> = printed
         .iter()
         .filter(|t| {
             t.outcome != "ignored"
@@ -275,6 +332,29 @@ pub fn binary(
                 && !merged_names.contains(t.name.as_str())
         })
         .collect();
+    // A line whose doctest is the only one left among those that had ended when it was read.
+    loop {
+        let found = left.iter().enumerate().find_map(|(i, t)| {
+            let ended = printed_doctests.ended_before.get(&t.name)?;
+            let mut candidates = unwrapped
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.pid.is_some_and(|pid| ended.contains(&pid)));
+            match (candidates.next(), candidates.next()) {
+                (Some((r, _)), None) => Some((i, r)),
+                _ => None,
+            }
+        });
+        let Some((i, r)) = found else { break };
+        let t = left.remove(i);
+        let run = unwrapped.remove(r);
+        rows.push((t.name.clone(), t.outcome.clone()));
+        exes.push(DoctestExe {
+            exe: run.exe.clone(),
+            merged: false,
+            names: vec![t.name.clone()],
+        });
+    }
     match (unwrapped.as_slice(), left.as_slice()) {
         ([], _) => {}
         ([run], [t]) => {
@@ -298,8 +378,8 @@ pub fn binary(
                 if left.is_empty() {
                     "ran, which rustdoc's output did not name (terse format?)"
                 } else {
-                    "ran (rustdoc names its doctests by file and line, which only the others \
-                     carry)"
+                    "ended too close together to be told apart (rustdoc names doctests by file \
+                     and line, which only the others carry)"
                 },
                 if runs.len() == 1 { "it is" } else { "they are" }
             ));
@@ -420,5 +500,69 @@ mod tests {
             expect
         );
         assert_eq!(wrapped("_ZN8rust_out4main17h54ff4948e2f9e7faE"), None);
+    }
+
+    /// Doctests with their own `main` (here: executables with no readable symbols) are matched
+    /// by which processes had ended when rustdoc's line was read.
+    #[test]
+    fn own_main_doctests_by_the_order_they_ended() {
+        let run = |pid: u32| BinaryOutcome {
+            exe: format!("/nonexistent/{pid}/rust_out"),
+            exit_code: Some(0),
+            signal: None,
+            libtest: false,
+            names_complete: false,
+            tests: Vec::new(),
+            filtered_out: None,
+            doctest: true,
+            pid: Some(pid),
+        };
+        let line = |name: &str| TestOutcome {
+            name: name.to_owned(),
+            outcome: "passed".to_owned(),
+            compile_only: false,
+        };
+        let printed = |ended: [&[u32]; 2]| PrintedDoctests {
+            tests: vec![
+                line("src/lib.rs - a (line 3)"),
+                line("src/lib.rs - b (line 9)"),
+            ],
+            ended_before: [
+                ("src/lib.rs - a (line 3)", ended[0]),
+                ("src/lib.rs - b (line 9)", ended[1]),
+            ]
+            .into_iter()
+            .map(|(n, pids)| (n.to_owned(), pids.iter().copied().collect()))
+            .collect(),
+        };
+        let runs = [run(7), run(5)];
+        let (binary, notes) = binary(&runs, &printed([&[5], &[5, 7]]), Path::new("/"), &[]);
+        let binary = binary.unwrap();
+        let names: Vec<(&str, &str)> = binary
+            .doctests
+            .iter()
+            .map(|d| (d.exe.as_str(), d.names[0].as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("/nonexistent/5/rust_out", "src/lib.rs - a (line 3)"),
+                ("/nonexistent/7/rust_out", "src/lib.rs - b (line 9)")
+            ]
+        );
+        assert!(notes.is_empty() && binary.names_complete, "{notes:?}");
+        // Both had ended before either line was read: they cannot be told apart.
+        let (binary, notes) = binary_of(&runs, &printed([&[5, 7], &[5, 7]]));
+        assert!(binary
+            .doctests
+            .iter()
+            .all(|d| d.names == ["(doctests with their own main)"]));
+        assert!(!binary.names_complete);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+    }
+
+    fn binary_of(runs: &[BinaryOutcome], printed: &PrintedDoctests) -> (TestBinary, Vec<String>) {
+        let (binary, notes) = binary(runs, printed, Path::new("/"), &[]);
+        (binary.unwrap(), notes)
     }
 }

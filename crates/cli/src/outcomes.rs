@@ -26,6 +26,9 @@ pub struct BinaryOutcome {
     /// The executable is a doctest rustdoc built (see [`crate::doctests`]).
     #[serde(default)]
     pub doctest: bool,
+    /// The process's pid.
+    #[serde(default)]
+    pub pid: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -141,6 +144,11 @@ impl Parser {
         }
     }
 
+    /// The tests recorded so far, in the order they were first seen.
+    pub fn tests(&self) -> &[TestOutcome] {
+        &self.tests
+    }
+
     fn record(&mut self, name: &str, outcome: &str) {
         match self.tests.iter_mut().find(|t| t.name == name) {
             // A failure listed again in the summary keeps its result.
@@ -177,6 +185,7 @@ impl Parser {
             tests: self.tests,
             filtered_out: self.filtered_out,
             doctest: false,
+            pid: None,
         }
     }
 }

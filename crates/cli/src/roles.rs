@@ -239,6 +239,7 @@ pub fn runner_main() -> Result<i32> {
         status.signal(),
     );
     record.doctest = doctest;
+    record.pid = Some(pid);
     fs_err::write(
         out.join(format!("{pid}.outcome.json")),
         serde_json::to_vec(&record)?,

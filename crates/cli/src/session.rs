@@ -378,7 +378,8 @@ fn run_tests(
     if cargo.verbose > 0 {
         eprintln!("     Running {cmd}");
     }
-    let printed = doctests.then(|| Arc::new(Mutex::new(crate::doctests::Printed::default())));
+    let printed =
+        doctests.then(|| Arc::new(Mutex::new(crate::doctests::Printed::new(prep.raw.path()))));
     let Ended {
         status,
         mut collected,
@@ -395,7 +396,7 @@ fn run_tests(
         eprintln!("error: nothing was profiled: cargo stopped before any test executable started");
         return Ok(exit_code(status));
     }
-    let printed = printed.map_or_else(Vec::new, |p| {
+    let printed = printed.map_or_else(Default::default, |p| {
         std::mem::take(&mut *p.lock().unwrap_or_else(std::sync::PoisonError::into_inner)).finish()
     });
     let mut binaries = test_binaries(&collected.outcomes, kind);
