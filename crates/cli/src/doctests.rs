@@ -237,8 +237,24 @@ pub fn binary(
     let printed = printed_doctests.tests.as_slice();
     let runs: Vec<&BinaryOutcome> = outcomes.iter().filter(|o| o.doctest).collect();
     let mut notes = Vec::new();
-    if runs.is_empty() && printed.iter().all(|t| t.outcome != "ignored") {
-        return (None, notes);
+    if runs.is_empty() {
+        // Cargo before 1.89 did not hand its runner to rustdoc.
+        let ran = printed
+            .iter()
+            .filter(|t| t.outcome != "ignored" && !t.compile_only)
+            .count();
+        if ran > 0 {
+            notes.push(format!(
+                "{ran} doctest{} ran without this tool's runner (cargo before 1.89 does not hand \
+                 it to rustdoc), so {} not profiled",
+                if ran == 1 { "" } else { "s" },
+                if ran == 1 { "it was" } else { "they were" }
+            ));
+            return (None, notes);
+        }
+        if printed.is_empty() {
+            return (None, notes);
+        }
     }
     let mut exes = Vec::new();
     let mut rows: Vec<(String, String)> = Vec::new();
@@ -559,6 +575,24 @@ mod tests {
             .all(|d| d.names == ["(doctests with their own main)"]));
         assert!(!binary.names_complete);
         assert_eq!(notes.len(), 1, "{notes:?}");
+    }
+
+    #[test]
+    fn doctests_that_did_not_come_through_the_runner_are_said_to_be_unprofiled() {
+        let printed = PrintedDoctests {
+            tests: vec![TestOutcome {
+                name: "src/lib.rs - a (line 3)".to_owned(),
+                outcome: "passed".to_owned(),
+                compile_only: false,
+            }],
+            ended_before: HashMap::new(),
+        };
+        let (entry, notes) = binary(&[], &printed, Path::new("/"), &[]);
+        assert!(entry.is_none());
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].starts_with("1 doctest ran without"), "{notes:?}");
+        let (entry, notes) = binary(&[], &PrintedDoctests::default(), Path::new("/"), &[]);
+        assert!(entry.is_none() && notes.is_empty());
     }
 
     fn binary_of(runs: &[BinaryOutcome], printed: &PrintedDoctests) -> (TestBinary, Vec<String>) {
