@@ -714,10 +714,10 @@ fn report(
             .collect(),
         workspace_root: Some(ws.root.clone()),
     };
-    let mut analysis = alloc_profile_report::analyze(&profile);
-    if let Some(binaries) = tests {
-        analysis.tests = Some(alloc_profile_report::analyze_tests(&profile, binaries));
-    }
+    let mut analysis = match tests {
+        Some(binaries) => alloc_profile_report::analyze_with_tests(&profile, binaries),
+        None => alloc_profile_report::analyze(&profile),
+    };
     if !opts.no_budgets {
         let command = if tests.is_some() {
             alloc_profile_report::budget::Command::Test

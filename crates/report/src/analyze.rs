@@ -378,6 +378,21 @@ struct ModuleAcc {
 /// definitions.
 #[must_use]
 pub fn analyze(profile: &Profile) -> Analysis {
+    from_blames(profile, &attribute(profile))
+}
+
+/// [`analyze`] of a `test`, `bench` or `nextest` run: the per-test tables too
+/// ([`Analysis::tests`]), and every table with the same blame, in which a benchmark harness's own
+/// work is no function's self allocation (see [`crate::attribute`], rule 5).
+#[must_use]
+pub fn analyze_with_tests(profile: &Profile, binaries: &[crate::tests::TestBinary]) -> Analysis {
+    let blames = crate::tests::blames(profile, binaries);
+    let mut analysis = from_blames(profile, &blames);
+    analysis.tests = Some(crate::tests::tests_from_blames(profile, binaries, &blames));
+    analysis
+}
+
+fn from_blames(profile: &Profile, blames: &[Blame<'_>]) -> Analysis {
     let mut totals = Totals::default();
     let mut functions: BTreeMap<String, FunctionAcc> = BTreeMap::new();
     let mut modules: BTreeMap<(ModuleKind, String), ModuleAcc> = BTreeMap::new();
@@ -391,8 +406,7 @@ pub fn analyze(profile: &Profile) -> Analysis {
         .min_by_key(|(i, p)| (Reverse(p.end.peak_bytes), *i))
         .map(|(i, _)| i);
 
-    let blames = attribute(profile);
-    for blame in &blames {
+    for blame in blames {
         let site = blame.site;
         let c = &site.counters;
         if c.allocations == 0 {
@@ -476,7 +490,7 @@ pub fn analyze(profile: &Profile) -> Analysis {
         insights: Vec::new(),
         budgets: Vec::new(),
     };
-    analysis.insights = crate::insights::from_blames(&blames);
+    analysis.insights = crate::insights::from_blames(blames);
     analysis
 }
 

@@ -48,7 +48,8 @@
 //!    module of the innermost frame that is the workspace's or a dependency's; else
 //!    [`RUNTIME_MODULE`] (std on its own: the stdout buffer, thread start-up).
 //! 5. **Benchmarks** (binaries of `cargo bench` that are not libtest's): the harness is the crate
-//!    of the outermost dependency frame (`criterion_main!`'s `main`, `divan::main`). An
+//!    of the outermost frame that is the workspace's or a dependency's, when it is a dependency's
+//!    (`criterion_main!`'s `main`, `divan::main`). An
 //!    allocation belongs to the benchmark whose routine the harness called innermost (the
 //!    workspace function just inside a harness frame, skipping the glue a harness macro writes
 //!    into statics, such as divan's `__DIVAN_BENCH_*`), unless the harness runs again inside that
@@ -130,6 +131,8 @@ pub struct Blame<'p> {
     /// the allocation, named as [`function_key`] without its crate (`bench_parse`,
     /// `parsing::small`); `None` for the harness's own work and in every other binary.
     pub benchmark: Option<String>,
+    /// In a benchmark binary: a harness crate's code is outermost on this stack (rule 5).
+    pub under_harness: bool,
 }
 
 impl<'p> Blame<'p> {
@@ -239,18 +242,22 @@ pub fn attribute_with_benchmarks<'p>(
 fn apply_harness_rule(blame: &mut Blame<'_>) {
     let frames = &blame.frames;
     // The harness is the crate whose code is outermost: `criterion_main!`'s `main`, `divan::main`
-    // (called from a `main` of yours that the compiler may have reduced to a jump), or the
-    // harness API your `main` called.
-    let Some(harness) = frames
+    // (called from a `main` of yours that the compiler may have reduced to a jump). A `main` of
+    // yours outermost is no harness's: the binary is one benchmark.
+    let outermost = frames
         .iter()
         .rev()
-        .find(|f| f.kind == FrameKind::Dependency)
-        .and_then(|f| f.crate_name.as_deref())
+        .find(|f| matches!(f.kind, FrameKind::Workspace | FrameKind::Dependency));
+    let Some(harness) = outermost
+        .filter(|f| f.kind == FrameKind::Dependency)
+        .and_then(|f| crate_of(f))
     else {
         return;
     };
+    let harness = harness.as_str();
+    blame.under_harness = true;
     let is_harness =
-        |f: &Frame| f.kind == FrameKind::Dependency && f.crate_name.as_deref() == Some(harness);
+        |f: &Frame| f.kind == FrameKind::Dependency && crate_of(f).as_deref() == Some(harness);
     let chain: Vec<(usize, &Frame)> = frames
         .iter()
         .enumerate()
@@ -442,6 +449,7 @@ fn blame_frames<'p>(site: &'p Site, frames: Vec<&'p Frame>) -> Blame<'p> {
         self_index,
         owner,
         benchmark: None,
+        under_harness: false,
     }
 }
 
@@ -828,18 +836,32 @@ mod tests {
             ],
             vec![
                 frame("words::parsing::small", Workspace, "b"),
-                frame("words::parsing::__DIVAN_BENCH_SMALL::{{closure}}", Workspace, "b"),
+                frame(
+                    "words::parsing::__DIVAN_BENCH_SMALL::{{closure}}",
+                    Workspace,
+                    "b",
+                ),
                 dep("divan::bench::Bencher::bench", "divan"),
-                frame("words::parsing::__DIVAN_BENCH_SMALL::{{closure}}", Workspace, "b"),
+                frame(
+                    "words::parsing::__DIVAN_BENCH_SMALL::{{closure}}",
+                    Workspace,
+                    "b",
+                ),
                 dep("divan::bench::args::bench", "divan"),
                 dep("divan::main", "divan"),
             ],
-            vec![dep("divan::calibrate", "divan"), dep("divan::main", "divan")],
+            vec![
+                dep("divan::calibrate", "divan"),
+                dep("divan::main", "divan"),
+            ],
         ]);
         assert_eq!(
             got,
             [
-                (Some("split_words".to_owned()), Some("words::split_words".to_owned())),
+                (
+                    Some("split_words".to_owned()),
+                    Some("words::split_words".to_owned())
+                ),
                 (
                     Some("parsing::small".to_owned()),
                     Some("words::parsing::small".to_owned())

@@ -33,7 +33,8 @@ pub mod tests;
 mod via;
 
 pub use analyze::{
-    analyze, Analysis, FunctionStats, Leak, ModuleKind, ModuleStats, ProcessSummary, Totals,
+    analyze, analyze_with_tests, Analysis, FunctionStats, Leak, ModuleKind, ModuleStats,
+    ProcessSummary, Totals,
 };
 pub use insights::{Insight, InsightKind};
 pub use render::{write_json, write_text, Context, TextOptions};

@@ -15,19 +15,15 @@
 //!   C-library-internal allocations and std's direct use of `System` count for no test, as for
 //!   functions.
 //! - A **benchmark's allocations** (binaries that are not libtest's: Criterion, divan, a custom
-//!   main) are those whose stack shows the harness calling back into workspace code after
-//!   workspace code called the harness (`bench_words` → `Criterion::bench_function` → the
-//!   closure defined in `bench_words`); the benchmark is named after that first call-back's
-//!   function (closures fold into the function that defines them). The harness's own work (its
-//!   statistics) goes to the harness line. A binary in which no stack shows such a call-back has
-//!   no harness crate: it is one benchmark, named after the binary.
-//! - A **doctest's allocations** (executables rustdoc built, [`TestBinary::doctests`]): when
-//!   the doctest is an executable of its own, those whose stack contains its `main` (crate
-//!   `rust_out`, as rustdoc compiles it: the doctest's code, wrapped or with its own `main`); in a
-//!   harness of merged doctests (edition 2024), those whose stack contains the code of doctest
-//!   number N (`doctest_bundle_<edition>::__doctest_<N>`, numbered in the order of rustdoc's
-//!   names), in whichever process it ran. Process start-up and the harness's own work are the
-//!   harness line's.
+//!   main) are decided by the benchmark rule of [`crate::attribute`] (rule 5): the routine the
+//!   harness calls back, past its own work and the glue its macros write (`bench_words` →
+//!   `Criterion::bench_function` → the closure defined in `bench_words`; `divan::main` →
+//!   `parsing::small`). A benchmark is named, as libtest names tests, by its path within its crate
+//!   (`bench_words`, `parsing::small`). The harness's own work (its statistics, calibration) goes
+//!   to the harness line. A binary in which no stack shows such a call-back has no harness crate:
+//!   it is one benchmark, named after the binary. Benchmarks that never allocated are listed too:
+//!   Criterion's as the functions that call its `bench_*` API, divan's as the functions its
+//!   `#[divan::bench]` registered (a `__DIVAN_BENCH_<NAME>` item beside `<name>`).
 //! - Everything else in a test or bench binary goes to its **harness** line: libtest's own
 //!   bookkeeping, Criterion's statistics, process start-up.
 //! - **Zero-allocation tests** ran (passed or failed) and made no allocation.
@@ -36,6 +32,10 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use alloc_profile_format::symbolized::{function_key, Frame, FrameKind, Profile};
+
+use alloc_profile_format::symbolized::split_path;
+
+use crate::attribute::{is_constant_name, is_harness_glue, without_crate, Blame};
 
 /// What the harness said about one test or bench executable.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -113,11 +113,30 @@ pub struct TestsAnalysis {
 
 /// Attributes every site of `profile` that ran in one of `binaries` to a test or a harness line.
 pub fn analyze_tests(profile: &Profile, binaries: &[TestBinary]) -> TestsAnalysis {
+    tests_from_blames(profile, binaries, &blames(profile, binaries))
+}
+
+/// The blame of every site, with the benchmark rule for the binaries that are not libtest's.
+pub(crate) fn blames<'p>(profile: &'p Profile, binaries: &'p [TestBinary]) -> Vec<Blame<'p>> {
+    let benchmarks: HashSet<&str> = binaries
+        .iter()
+        .filter(|b| !b.libtest)
+        .map(|b| b.exe.as_str())
+        .collect();
+    crate::attribute::attribute_with_benchmarks(profile, &benchmarks)
+}
+
+/// [`analyze_tests`] from the blame of every site ([`blames`]).
+pub(crate) fn tests_from_blames(
+    profile: &Profile,
+    binaries: &[TestBinary],
+    blames: &[Blame<'_>],
+) -> TestsAnalysis {
     let Owners {
         sites: owners,
         has_harness,
         candidates,
-    } = owners(profile, binaries);
+    } = owners(profile, binaries, blames);
     // (binary index, test name) → (allocations, bytes, leaked)
     let mut per_test: BTreeMap<(usize, String), (u64, u64, u64)> = BTreeMap::new();
     let mut harness: BTreeMap<usize, (u64, u64)> = BTreeMap::new();
@@ -222,7 +241,7 @@ struct Owners {
     candidates: BTreeSet<(usize, String)>,
 }
 
-fn owners(profile: &Profile, binaries: &[TestBinary]) -> Owners {
+fn owners(profile: &Profile, binaries: &[TestBinary], blames: &[Blame<'_>]) -> Owners {
     let mut by_exe: HashMap<&str, usize> = binaries
         .iter()
         .enumerate()
@@ -246,7 +265,7 @@ fn owners(profile: &Profile, binaries: &[TestBinary]) -> Owners {
     // Workspace functions that call into the harness: the benchmark functions, even those whose
     // routine never allocated.
     let mut candidates: BTreeSet<(usize, String)> = BTreeSet::new();
-    for blame in crate::attribute::attribute(profile) {
+    for blame in blames {
         let site = blame.site;
         let Some(process) = profile.processes.get(site.process) else {
             owners.push(None);
@@ -265,14 +284,22 @@ fn owners(profile: &Profile, binaries: &[TestBinary]) -> Owners {
         } else if binaries[b].libtest {
             test_of(frames, &names[b])
         } else {
-            let bench = benchmark_of(frames);
-            has_harness[b] |= bench.is_some();
+            has_harness[b] |= blame.under_harness;
             if let Some(caller) = harness_caller(frames) {
                 candidates.insert((b, caller));
             }
-            bench
+            blame.benchmark.clone()
         };
         owners.push(Some((b, owner, counted)));
+    }
+    for (b, binary) in binaries.iter().enumerate() {
+        if has_harness[b] {
+            candidates.extend(
+                registered_benchmarks(&profile.workspace_functions, &binary.label)
+                    .into_iter()
+                    .map(|name| (b, name)),
+            );
+        }
     }
     let sites = owners
         .into_iter()
@@ -301,7 +328,7 @@ pub const NOT_A_TEST: &str = "(not in a test binary)";
 /// the binary's label when the sites span more than one binary.
 #[must_use]
 pub fn site_roots(profile: &Profile, binaries: &[TestBinary]) -> Vec<Vec<String>> {
-    let owners = owners(profile, binaries).sites;
+    let owners = owners(profile, binaries, &blames(profile, binaries)).sites;
     let used: BTreeSet<usize> = owners.iter().flatten().map(|(b, _)| *b).collect();
     let what = if binaries.iter().any(|b| b.bench) {
         "benchmark"
@@ -323,11 +350,6 @@ pub fn site_roots(profile: &Profile, binaries: &[TestBinary]) -> Vec<Vec<String>
             }
         })
         .collect()
-}
-
-/// `tests::parses_small` for `my_crate::tests::parses_small`.
-fn without_crate(key: &str) -> &str {
-    key.split_once("::").map_or(key, |(_, rest)| rest)
 }
 
 /// The test a libtest stack belongs to, if any. Only frames inside libtest's call of the test
@@ -393,6 +415,40 @@ fn merged_doctest_number(function: &str) -> Option<usize> {
     segments.next()?.strip_prefix("__doctest_")?.parse().ok()
 }
 
+/// Functions of crate `label` that a harness macro registered as benchmarks, named within their
+/// crate: `parsing::small` for a `words::parsing::small` beside the glue item
+/// `words::parsing::__DIVAN_BENCH_SMALL` that `#[divan::bench]` writes.
+fn registered_benchmarks(workspace_functions: &[String], label: &str) -> Vec<String> {
+    let krate = label.replace('-', "_");
+    let split =
+        |key: &str| -> Vec<String> { split_path(key).iter().map(|s| (*s).to_owned()).collect() };
+    let mut out = Vec::new();
+    let glue: Vec<Vec<String>> = workspace_functions
+        .iter()
+        .map(|k| split(k))
+        .filter(|p| p.first() == Some(&krate))
+        .filter(|p| p.len() > 1 && is_constant_name(&p[p.len() - 1]))
+        .collect();
+    for key in workspace_functions {
+        let path = split(key);
+        let Some((name, module)) = path.split_last() else {
+            continue;
+        };
+        if module.is_empty() || module[0] != krate || is_constant_name(name) {
+            continue;
+        }
+        let suffix = format!("_{}", name.to_ascii_uppercase());
+        let registered = glue.iter().any(|g| {
+            let (item, glue_module) = g.split_last().expect("two segments or more");
+            glue_module == module && item.starts_with("__") && item.ends_with(&suffix)
+        });
+        if registered {
+            out.push(without_crate(key).to_owned());
+        }
+    }
+    out
+}
+
 /// The workspace function that registers a benchmark with the harness: the last workspace frame
 /// before the first dependency frame that follows workspace code, when that dependency function
 /// is a benchmark API (its name mentions `bench`, as Criterion's `bench_function` and
@@ -401,31 +457,14 @@ fn harness_caller(frames: &[&Frame]) -> Option<String> {
     let mut last_workspace = None;
     for f in frames.iter().rev() {
         match f.kind {
+            FrameKind::Workspace if is_harness_glue(f) => {}
             FrameKind::Workspace => last_workspace = Some(*f),
             FrameKind::Dependency if last_workspace.is_some() => {
                 let api = f.function.to_ascii_lowercase();
                 return last_workspace
                     .filter(|_| api.contains("bench"))
-                    .map(|w| function_key(&w.function));
+                    .map(|w| without_crate(&function_key(&w.function)).to_owned());
             }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// The benchmark function of a stack: workspace code that a dependency (the harness) calls back
-/// after workspace code called the harness (`bench_words` → `Criterion::bench_function` →
-/// `bench_words::{{closure}}`), from the outside in. Allocations of the harness itself (its
-/// statistics, made below `bench_words` without coming back) have no such frame.
-fn benchmark_of(frames: &[&Frame]) -> Option<String> {
-    let mut seen_workspace = false;
-    let mut called_harness = false;
-    for f in frames.iter().rev() {
-        match f.kind {
-            FrameKind::Workspace if called_harness => return Some(function_key(&f.function)),
-            FrameKind::Workspace => seen_workspace = true,
-            FrameKind::Dependency if seen_workspace => called_harness = true,
             _ => {}
         }
     }
@@ -678,30 +717,36 @@ mod tests {
     #[test]
     fn benchmarks_are_entered_from_the_harness() {
         use FrameKind::{Dependency, Workspace};
-        // criterion_main! generates `main` from criterion's source: a dependency frame.
+        // criterion_main! generates `main` from criterion's source: a dependency frame of
+        // criterion's.
+        let criterion = |function: &str| Frame {
+            crate_name: Some("criterion".to_owned()),
+            ..frame(function, Dependency)
+        };
         let p = profile(&[
             (
                 vec![
                     frame("b::work", Workspace),
                     frame("b::bench_parse::{{closure}}", Workspace),
-                    frame("criterion::Bencher::iter", Dependency),
+                    criterion("criterion::Bencher::iter"),
                     frame("b::bench_parse", Workspace),
-                    frame("b::main", Dependency),
+                    criterion("b::main"),
                 ],
                 4,
             ),
             (
                 vec![
-                    frame("criterion::stats", Dependency),
+                    criterion("criterion::stats"),
                     frame("b::bench_parse", Workspace),
-                    frame("b::main", Dependency),
+                    criterion("b::main"),
                 ],
                 100,
             ),
         ]);
         let t = analyze_tests(&p, &[binary(false, &[])]);
         assert_eq!(t.tests.len(), 1);
-        assert_eq!(t.tests[0].name, "b::bench_parse");
+        // Named as libtest names tests: the path within its crate.
+        assert_eq!(t.tests[0].name, "bench_parse");
         assert_eq!(t.tests[0].allocations, 4);
         assert_eq!(t.tests[0].outcome, "passed");
         assert_eq!(t.harness[0].allocations, 100);

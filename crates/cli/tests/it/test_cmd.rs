@@ -213,14 +213,15 @@ fn benchmarks_are_named_by_their_function() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
-    let words = test_entry(&report, "parse::bench_words");
+    // Named as libtest names tests: the path within the bench target's crate.
+    let words = test_entry(&report, "bench_words");
     let n = words["allocations"].as_u64().unwrap();
     // Each call of the routine, `words("a bb ccc dddd")`, makes one Vec (4 × 24 bytes) and four
     // Strings (1 + 2 + 3 + 4 bytes): every allocation counted for the benchmark is one of these,
     // none of the harness's own statistics.
     assert!(n > 0 && n % 5 == 0, "{n}");
     assert_eq!(words["bytes"].as_u64(), Some(n / 5 * 106), "{words}");
-    let checksum = test_entry(&report, "parse::bench_checksum");
+    let checksum = test_entry(&report, "bench_checksum");
     assert_eq!(checksum["allocations"], 0);
     assert_eq!(checksum["binary"], "parse");
     let harness = report["harness"].as_array().unwrap();
@@ -231,6 +232,11 @@ fn benchmarks_are_named_by_their_function() {
         parse_harness["allocations"].as_u64() > Some(10_000),
         "Criterion's statistics: {parse_harness}"
     );
+    // Criterion's own work under the function that registers the benchmark (its statistics,
+    // the benchmark's id) is the harness's, not that function's own body: the routine's
+    // allocations are `testsuite::words`'.
+    let registering = crate::support::function(&report, "parse::bench_words").unwrap();
+    assert_eq!(registering["self_allocations"], 0, "{registering}");
     // A harness = false bench without a harness crate is one benchmark.
     let plain = test_entry(&report, "plain");
     assert!(plain["allocations"].as_u64() >= Some(3000), "{plain}");
@@ -566,4 +572,55 @@ fn merged_doctests_are_told_apart() {
         (&5.into(), &64.into())
     );
     assert!(run.report["notes"].to_string().contains("a name filter"));
+}
+
+#[test]
+fn divan_benchmarks_get_one_row_each() {
+    let tmp = TempDir::new("divan");
+    let report_path = tmp.0.join("report.json");
+    let out = tool()
+        .arg("bench")
+        .arg("--manifest-path")
+        .arg(manifest("testsuite"))
+        .arg("--target-dir")
+        .arg(fixture_target_dir())
+        .args(["--bench", "words_divan", "--format", "json", "--output"])
+        .arg(&report_path)
+        .args(["--", "--sample-count", "5", "--sample-size", "5"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
+    // A call of `split_words` makes a Vec of 4 Strings' room regrown to 8 (96 + 192 bytes) and
+    // five one-byte Strings: 7 allocations, 293 bytes; nothing of divan's own is in the row.
+    let split = test_entry(&report, "split_words");
+    let n = split["allocations"].as_u64().unwrap();
+    assert!(n > 0 && n % 7 == 0, "{split}");
+    assert_eq!(split["bytes"].as_u64(), Some(n / 7 * 293), "{split}");
+    assert_eq!(split["binary"], "words_divan");
+    // `args = [1, 2]`: one row for the function, one `vec![0; n]` a call, as many calls of each.
+    let small = test_entry(&report, "parsing::small");
+    let m = small["allocations"].as_u64().unwrap();
+    assert!(m > 0 && m % 2 == 0, "{small}");
+    assert_eq!(small["bytes"].as_u64(), Some(m / 2 * 3), "{small}");
+    // A benchmark that never allocates is listed, and among the zero-allocation benchmarks.
+    let sum = test_entry(&report, "sum_numbers");
+    assert_eq!(sum["allocations"], 0);
+    let zero = report["zero_allocation_tests"].to_string();
+    assert!(zero.contains("sum_numbers"), "{zero}");
+    // No row for divan's macro glue or for the binary as a whole; divan's calibration and
+    // statistics are the harness line.
+    for t in report["tests"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        assert!(!name.contains("__DIVAN") && name != "words_divan", "{t}");
+    }
+    let harness = report["harness"].as_array().unwrap();
+    assert!(
+        harness
+            .iter()
+            .any(|h| h["binary"] == "words_divan" && h["allocations"].as_u64() > Some(0)),
+        "{harness:?}"
+    );
 }
