@@ -284,15 +284,17 @@ fn live_at_exit(analysis: &Analysis) -> String {
     if t.leaked_allocations == 0 {
         return "nothing still live at exit".to_owned();
     }
+    // As the leaks table groups them: by the function of yours that allocated them, else by
+    // the module that did.
     let mut by_kind = [0u64; 4];
-    for m in &analysis.modules {
-        let slot = match m.kind {
+    for leak in &analysis.leaks {
+        let slot = match leak.kind {
             ModuleKind::Workspace => 0,
             ModuleKind::Dependency => 1,
             ModuleKind::Runtime => 2,
             ModuleKind::LibcInternal => 3,
         };
-        by_kind[slot] += m.leaked_allocations;
+        by_kind[slot] += leak.allocations;
     }
     let names = ["your code", "dependencies", "runtime", "C library internal"];
     let parts: Vec<String> = names

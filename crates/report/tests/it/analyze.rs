@@ -494,3 +494,41 @@ fn empty_profile() {
     assert!(a.modules.is_empty());
     assert!(a.zero_allocation_functions.is_empty());
 }
+
+#[test]
+fn the_header_counts_live_blocks_as_the_leaks_table_does() {
+    // A pool a dependency builds inside a function of yours and keeps until exit: the leaks
+    // table lists it under your function (via the dependency's call), so the header must count
+    // it as your code's too, not as the dependency module's it is in.
+    let mut b = ProfileBuilder::new();
+    b.site_with(
+        &[
+            rust_alloc(),
+            dep("rayon_core", "rayon_core::registry::Registry::new"),
+            ws("app::shout", "/w/src/main.rs", 10),
+            ws("app::main", "/w/src/main.rs", 20),
+        ],
+        3,
+        300,
+        Extra {
+            live_allocations: 3,
+            live_bytes: 300,
+            ..Extra::default()
+        },
+    );
+    let analysis = analyze(&b.build());
+    assert_eq!(analysis.leaks[0].kind, ModuleKind::Workspace);
+    let mut out = Vec::new();
+    alloc_profile_report::write_text(
+        &mut out,
+        &analysis,
+        &alloc_profile_report::Context::default(),
+        &alloc_profile_report::TextOptions::default(),
+    )
+    .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("still live at exit: 3 allocations, 300 B (your code 3)"),
+        "{text}"
+    );
+}
