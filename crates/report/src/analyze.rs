@@ -142,6 +142,10 @@ pub struct Totals {
     /// Allocations whose stack was cut at the capture depth limit: outer frames are missing, so
     /// they may be blamed on no function or on an inner one only.
     pub truncated_allocations: u64,
+    /// Allocations std's panic machinery made (the panic message; with `RUST_BACKTRACE`, its
+    /// backtrace symbolizer and cache): the runtime's, see [`crate::attribute`].
+    pub panic_allocations: u64,
+    pub panic_bytes: u64,
     /// Frees of temporary blocks (see the definitions).
     pub temporary_allocations: u64,
     /// Growth chains and the reallocs in them, summed over all sites.
@@ -511,6 +515,10 @@ impl Totals {
         if blame.origin == Origin::LibcInternal {
             self.libc_internal_allocations += c.allocations;
             self.libc_internal_bytes += c.bytes;
+        }
+        if blame.panicking {
+            self.panic_allocations += c.allocations;
+            self.panic_bytes += c.bytes;
         }
         self.temporary_allocations += c.temporary;
         self.growth_chains += c.growth_chains;

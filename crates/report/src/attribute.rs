@@ -133,6 +133,8 @@ pub struct Blame<'p> {
     pub benchmark: Option<String>,
     /// In a benchmark binary: a harness crate's code is outermost on this stack (rule 5).
     pub under_harness: bool,
+    /// Made by std's panic machinery (rule 3).
+    pub panicking: bool,
 }
 
 impl<'p> Blame<'p> {
@@ -450,6 +452,7 @@ fn blame_frames<'p>(site: &'p Site, frames: Vec<&'p Frame>) -> Blame<'p> {
         owner,
         benchmark: None,
         under_harness: false,
+        panicking,
     }
 }
 

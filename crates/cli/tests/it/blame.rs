@@ -87,8 +87,10 @@ fn a_panic_backtrace_is_std_and_a_macro_written_test_is_yours() {
     assert_eq!(output.status.code(), Some(101), "the test fails:\n{stderr}");
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report_path).unwrap()).unwrap();
-    // std's backtrace symbolizer (its vendored gimli, addr2line, rustc-demangle) ran.
+    // std's backtrace symbolizer (its vendored gimli, addr2line, rustc-demangle) ran, and the
+    // report counts what it made apart.
     assert!(report["totals"]["allocations"].as_u64().unwrap() > 1_000);
+    assert!(report["totals"]["panic_allocations"].as_u64().unwrap() > 1_000);
     for m in report["modules"].as_array().unwrap() {
         let name = m["name"].as_str().unwrap();
         assert!(

@@ -197,6 +197,10 @@ pub struct JsonTotals {
     pub libc_internal_bytes: u64,
     pub unattributed_allocations: u64,
     pub truncated_stack_allocations: u64,
+    /// Allocations (and bytes) of std's panic machinery: the message and, with
+    /// `RUST_BACKTRACE`, the backtrace symbolizer; the runtime's, in no function's self numbers.
+    pub panic_allocations: u64,
+    pub panic_bytes: u64,
     /// When the process with the largest peak reached it and how long that process ran, in ns
     /// from its start; `peak_percent` is their ratio in whole percent (null without a peak).
     pub peak_time_ns: u64,
@@ -401,6 +405,8 @@ fn totals(t: &Totals) -> JsonTotals {
         libc_internal_bytes: t.libc_internal_bytes,
         unattributed_allocations: t.unattributed_allocations,
         truncated_stack_allocations: t.truncated_allocations,
+        panic_allocations: t.panic_allocations,
+        panic_bytes: t.panic_bytes,
         peak_time_ns: t.peak_time_ns,
         peak_process_elapsed_ns: t.peak_elapsed_ns,
         peak_percent: t.peak_percent(),

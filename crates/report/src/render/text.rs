@@ -312,6 +312,9 @@ fn live_at_exit(analysis: &Analysis) -> String {
     )
 }
 
+/// Panic-handling allocations worth a note: more than a panic message's few.
+const PANIC_NOTE_MIN: u64 = 1_000;
+
 fn computed_warnings(analysis: &Analysis) -> Vec<String> {
     let t = &analysis.totals;
     let mut warnings = Vec::new();
@@ -329,6 +332,17 @@ fn computed_warnings(analysis: &Analysis) -> Vec<String> {
              missing, so totals of outer functions can be too low",
             thousands(t.truncated_allocations),
             plural(t.truncated_allocations, "allocation", "allocations"),
+        ));
+    }
+    // A panic's message costs a few allocations; printing a backtrace (RUST_BACKTRACE set, as CI
+    // often has it) costs thousands, and can outweigh the program.
+    if t.panic_allocations >= PANIC_NOTE_MIN {
+        warnings.push(format!(
+            "{} {} ({}) were std's panic handling, most likely printing backtraces because \
+             RUST_BACKTRACE is set: they count as (runtime), in no function's own allocations",
+            thousands(t.panic_allocations),
+            plural(t.panic_allocations, "allocation", "allocations"),
+            human_bytes(t.panic_bytes),
         ));
     }
     for p in &analysis.processes {
