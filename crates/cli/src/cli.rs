@@ -314,6 +314,9 @@ pub struct ReportArgs {
     /// What the stacks of `--format folded` and `flamegraph` count [default: allocations].
     #[arg(long, value_enum, value_name = "WEIGHT")]
     pub weight: Option<Weight>,
+    /// Open the `--format html` report (`-o FILE`) in a browser: `$BROWSER`, else xdg-open.
+    #[arg(long)]
+    pub open: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -330,6 +333,8 @@ pub enum Format {
     Dhat,
     /// A gzipped pprof profile (`go tool pprof`, speedscope, Pyroscope, Grafana).
     Pprof,
+    /// One self-contained HTML file: the report's tables and an interactive flame graph.
+    Html,
 }
 
 /// What the stacks of `folded` and `flamegraph` count.

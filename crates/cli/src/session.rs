@@ -730,8 +730,8 @@ fn report(
     let mut buf = Vec::new();
     match opts.format {
         Format::Json => alloc_profile_report::write_json(&mut buf, &analysis, &ctx)?,
-        Format::Folded | Format::Flamegraph | Format::Dhat | Format::Pprof => {
-            crate::views::write(&mut buf, &profile, &ctx, opts, tests)?;
+        Format::Folded | Format::Flamegraph | Format::Dhat | Format::Pprof | Format::Html => {
+            crate::views::write(&mut buf, &profile, &analysis, &ctx, opts, tests)?;
         }
         Format::Text => {
             let color = match opts.color {
@@ -760,6 +760,7 @@ fn report(
             out.flush()?;
         }
     }
+    crate::views::open(opts)?;
     crate::budgets::announce(&analysis, &ctx.command, &ws.root)?;
     if exceeded > 0 {
         eprintln!(

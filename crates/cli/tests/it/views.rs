@@ -161,7 +161,7 @@ fn browser_check(args: &[&str]) -> Option<serde_json::Value> {
         .arg("--version")
         .output()
         .is_ok();
-    let viewer_ok = std::path::Path::new(DH_VIEW).exists();
+    let viewer_ok = args[0] != "dhat" || std::path::Path::new(DH_VIEW).exists();
     if !chromium_ok || !viewer_ok {
         let message = "the DHAT viewer check needs chromium and valgrind's dh_view.html";
         assert!(
@@ -340,4 +340,136 @@ fn pprof_of_a_real_run_reads_in_go_tool_pprof_with_the_reports_totals() {
         pprof(&["-traces"]).contains("(inline)"),
         "inlined frames are lines"
     );
+}
+
+/// `--open` for another format, without a file or with no browser is one line before the build;
+/// with one, the report is written, its path printed and the browser started on it.
+#[test]
+fn open_starts_the_browser_on_the_html_report() {
+    let dir = TempDir::new("open");
+    let target = dir.0.join("target");
+    let html = dir.0.join("report.html");
+    let html_arg = html.to_str().unwrap().to_owned();
+    // A PATH with cargo but without xdg-open.
+    let cargo_dir = std::path::Path::new(&std::env::var("CARGO").unwrap())
+        .parent()
+        .unwrap()
+        .to_owned();
+    for (args, expected, env) in [
+        (
+            vec!["--format", "json", "-o", &html_arg, "--open"],
+            "error: --open: only the html report opens in a browser; add `--format html -o FILE`",
+            None,
+        ),
+        (
+            vec!["--format", "html", "-o", "-", "--open"],
+            "error: --open: name the file to open with -o FILE (e.g. -o alloc.html)",
+            None,
+        ),
+        (
+            vec!["--format", "html", "-o", &html_arg, "--open"],
+            "error: --open: no browser to open the report with (set BROWSER, or install \
+             xdg-utils); the report is written all the same without --open",
+            Some(cargo_dir.clone()),
+        ),
+    ] {
+        let mut cmd = tool();
+        cmd.arg("run")
+            .arg("--manifest-path")
+            .arg(manifest("patterns"))
+            .arg("--target-dir")
+            .arg(&target)
+            .args(&args)
+            .env_remove("BROWSER");
+        if let Some(path) = env {
+            cmd.env("PATH", path);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end(), expected, "{args:?}");
+        assert!(!target.exists(), "{args:?}: the target directory was made");
+    }
+    // A browser that writes down what it was asked to open.
+    let opened = dir.0.join("opened.txt");
+    let browser = dir.0.join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\necho \"$1\" > '{}'\n", opened.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = tool()
+        .arg("run")
+        .arg("--manifest-path")
+        .arg(manifest("patterns"))
+        .arg("--target-dir")
+        .arg(fixture_target_dir())
+        .args(["--format", "html", "-o", &html_arg, "--open"])
+        .env("BROWSER", &browser)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("Opening {}", html.display())),
+        "{stderr}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"), "{}", &page[..100]);
+    assert!(
+        page.contains("default-src 'none'"),
+        "no request may leave the page"
+    );
+    for _ in 0..50 {
+        if opened.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&opened).unwrap_or_default().trim(),
+        html.to_str().unwrap()
+    );
+}
+
+/// The HTML report of a real test run opens offline in Chromium with its per-test table and a
+/// drawn flame graph for each weight.
+#[test]
+fn html_of_a_test_run_opens_offline_with_its_tests() {
+    let (html, truths, _) = run_testsuite("html", "html", &[]);
+    let page = String::from_utf8(html).unwrap();
+    // Each test's row has the allocations its counting allocator saw.
+    for (root, (allocations, _)) in expected(&truths) {
+        if allocations == 0 {
+            continue; // the truths do not say which binary such a test is in
+        }
+        let (binary, name) = root.split_once(';').unwrap();
+        let row = format!(
+            "<td>{}</td><td>{binary}</td><td class=n>{}</td>",
+            escape(name),
+            thousands(allocations)
+        );
+        assert!(page.contains(&row), "{row}");
+    }
+    let tmp = TempDir::new("html-open");
+    let path = tmp.0.join("tests.html");
+    std::fs::write(&path, &page).unwrap();
+    let Some(answer) = browser_check(&["html", path.to_str().unwrap()]) else {
+        return;
+    };
+    assert!(
+        answer["sections"].to_string().contains("\"tests\""),
+        "{answer}"
+    );
+    for graph in ["graph-allocations", "graph-bytes", "graph-live"] {
+        assert!(
+            answer["graphs"][graph].as_u64() > Some(3),
+            "{graph}: {answer}"
+        );
+    }
 }

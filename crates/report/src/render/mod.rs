@@ -18,6 +18,7 @@ pub mod dhat;
 pub mod flamegraph;
 pub mod folded;
 mod format;
+pub mod html;
 pub mod json;
 pub mod pprof;
 mod text;

@@ -8,6 +8,10 @@
 //   node --experimental-websocket check.mjs dhat DH_VIEW.html FILE.json
 //     loads valgrind's DHAT viewer and hands it FILE through its file input:
 //     {"errors":[..],"requests":[..],"text":"<the viewer's text>"}
+//   node --experimental-websocket check.mjs html FILE.html
+//     loads our HTML report, counts its tables and the frames drawn in each flame graph, and
+//     presses the "bytes" button: {"errors":..,"requests":..,"tables":N,"sections":[ids],
+//     "graphs":{"graph-allocations":FRAMES,..},"switched":true}
 //
 // Chromium is `$CHROMIUM` or `chromium`.
 import { spawn } from "node:child_process";
@@ -85,9 +89,16 @@ const { sessionId } = await send("Target.attachToTarget", { targetId, flatten: t
 const s = (method, params) => send(method, params, sessionId);
 let loaded;
 const loadedPromise = new Promise((ok) => (loaded = ok));
+const children = [];
 listeners.push((msg) => {
-  if (msg.sessionId !== sessionId) return;
   const p = msg.params;
+  if (msg.method === "Target.attachedToTarget") {
+    // An out-of-process frame (the report's flame graphs): watch it too.
+    children.push(p);
+    for (const domain of ["Runtime", "Log", "Network"]) send(`${domain}.enable`, {}, p.sessionId);
+    send("Runtime.runIfWaitingForDebugger", {}, p.sessionId);
+    return;
+  }
   if (msg.method === "Runtime.exceptionThrown") {
     errors.push(p.exceptionDetails.exception?.description || p.exceptionDetails.text);
   } else if (msg.method === "Runtime.consoleAPICalled" && p.type === "error") {
@@ -99,11 +110,12 @@ listeners.push((msg) => {
     if (!url.startsWith("file:") && !url.startsWith("data:") && url !== "about:blank") {
       requests.push(url);
     }
-  } else if (msg.method === "Page.loadEventFired") {
+  } else if (msg.method === "Page.loadEventFired" && msg.sessionId === sessionId) {
     loaded();
   }
 });
 for (const domain of ["Runtime", "Page", "Network", "Log", "DOM"]) await s(`${domain}.enable`);
+await s("Target.setAutoAttach", { autoAttach: true, waitForDebuggerOnStart: false, flatten: true });
 const evaluate = async (expression) => {
   const r = await s("Runtime.evaluate", { expression, awaitPromise: true, returnByValue: true });
   if (r.exceptionDetails) errors.push(r.exceptionDetails.exception?.description || r.exceptionDetails.text);
@@ -140,6 +152,35 @@ if (mode === "svg") {
   }
   // The root program point and its first children are enough.
   finish({ errors, requests, text: text.slice(0, 20000) }, 0);
+} else if (mode === "html") {
+  await sleep(1500);
+  const tables = await evaluate(`document.querySelectorAll("table").length`);
+  const sections = await evaluate(`[...document.querySelectorAll("h2")].map((h) => h.id)`);
+  // Frames drawn in each flame graph, read inside the frame (its own process or not).
+  const graphs = {};
+  const { frameTree } = await s("Page.getFrameTree");
+  const count = `document.querySelectorAll("#frames > g").length`;
+  for (const child of frameTree.childFrames || []) {
+    const id = await evaluate(
+      `[...document.querySelectorAll("iframe")].find((f) => f.src === ${JSON.stringify(child.frame.url)})?.id`,
+    );
+    const { executionContextId } = await s("Page.createIsolatedWorld", { frameId: child.frame.id });
+    const r = await s("Runtime.evaluate", { expression: count, contextId: executionContextId, returnByValue: true });
+    graphs[id] = r.result.value;
+  }
+  for (const child of children) {
+    const r = await send("Runtime.evaluate", { expression: `[location.href.length, ${count}]`, returnByValue: true }, child.sessionId);
+    const id = await evaluate(
+      `[...document.querySelectorAll("iframe")].find((f) => f.src.length === ${r.result.value[0]})?.id`,
+    );
+    graphs[id] = r.result.value[1];
+  }
+  const switched = await evaluate(`(() => {
+    document.querySelector('.switch button[data-weight="bytes"]').click();
+    const on = (id) => !document.getElementById(id).classList.contains("off");
+    return on("graph-bytes") && !on("graph-allocations");
+  })()`);
+  finish({ errors, requests, tables, sections, graphs, switched }, 0);
 } else {
   finish({ fatal: `unknown mode ${mode}` }, 2);
 }

@@ -10,6 +10,8 @@ use alloc_profile_report::analyze;
 use alloc_profile_report::render::dhat::write_dhat;
 use alloc_profile_report::render::flamegraph::write_flamegraph;
 use alloc_profile_report::render::folded::{stacks, Weight};
+use alloc_profile_report::render::html::write_html;
+use alloc_profile_report::render::thousands;
 
 use crate::golden::fixtures;
 
@@ -173,4 +175,54 @@ fn tempdir(name: &str) -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+#[test]
+fn html_report_works_offline_in_chromium() {
+    if browser_ready(false).is_none() {
+        return;
+    }
+    let fixture = fixtures().into_iter().find(|f| f.name == "demo").unwrap();
+    let analysis = analyze(&fixture.profile);
+    let dir = tempdir("html");
+    let path = dir.join("demo.html");
+    let mut html = Vec::new();
+    write_html(
+        &mut html,
+        &analysis,
+        &stacks(&fixture.profile, &[]),
+        &fixture.context,
+    )
+    .unwrap();
+    let text = String::from_utf8(html.clone()).unwrap();
+    for f in analysis.hot_spots() {
+        let row = format!(
+            "<td>{}</td><td class=n>{}</td><td class=n>{}</td>",
+            f.name.replace('<', "&lt;").replace('>', "&gt;"),
+            thousands(f.self_allocations),
+            thousands(f.total_allocations)
+        );
+        assert!(text.contains(&row), "{row}");
+    }
+    std::fs::write(&path, html).unwrap();
+    let answer = check(&["html", path.to_str().unwrap()]);
+    let sections: Vec<&str> = answer["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sections,
+        ["flame-graph", "hot-spots", "modules", "advice", "leaks"],
+        "{answer}"
+    );
+    for graph in ["graph-allocations", "graph-bytes", "graph-live"] {
+        assert!(
+            answer["graphs"][graph].as_u64() > Some(3),
+            "{graph}: {answer}"
+        );
+    }
+    assert_eq!(answer["switched"], true, "{answer}");
+    let _ = std::fs::remove_dir_all(dir);
 }
