@@ -124,11 +124,10 @@ pub fn write(
     report: &ReportArgs,
     tests: Option<&[alloc_profile_report::TestBinary]>,
 ) -> Result<()> {
-    let roots = match tests {
-        Some(binaries) => alloc_profile_report::tests::site_roots(profile, binaries),
-        None => Vec::new(),
+    let stacks = match tests {
+        Some(binaries) => folded::test_stacks(profile, binaries),
+        None => folded::stacks(profile, &[]),
     };
-    let stacks = folded::stacks(profile, &roots);
     match report.format {
         Format::Folded => folded::write_folded(out, &stacks, weight(report))?,
         Format::Flamegraph => {

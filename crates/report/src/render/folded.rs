@@ -7,9 +7,11 @@
 //!   allocator's own frames (the `GlobalAlloc` implementation, `alloc::alloc::*`) inside the
 //!   innermost caller dropped, and the compiler's `__rust_*` / `__rdl_*` / `__rg_*` shims dropped
 //!   wherever they are; inlined frames kept, each as a frame of its own;
-//! - a site whose allocations count for no function (the C library's own, std's direct use of
-//!   `System`) is one frame named after its module row (`(C library internal)`, `(runtime)`), so
-//!   its numbers are in the views but in no function of yours;
+//! - a site whose allocations count for no function although they may have some of yours on the
+//!   stack (the C library's own, std's direct use of `System`, std's panic machinery, a benchmark
+//!   harness's own work: no self function) is one frame named after its module row
+//!   (`(C library internal)`, `(runtime)`, `criterion::stats`), so its numbers are in the views
+//!   but in no function of yours;
 //! - allocations the interposer could not give a stack are one frame `(unattributed)`;
 //! - a caller may put names outside a site's frames ([`StackPath::roots`]): the test that owns
 //!   it, so that a suite's graph groups by test.
@@ -109,6 +111,22 @@ pub fn stacks<'p>(profile: &'p Profile, roots: &[Vec<String>]) -> Vec<StackPath<
     stacks_of(profile, &blames, roots)
 }
 
+/// The stacks of a `test`, `bench` or `nextest` run: with the blame its tables use (the
+/// benchmark rule for binaries that are not libtest's) and each rooted at the test that owns it
+/// ([`crate::tests::site_roots`]).
+#[must_use]
+pub fn test_stacks<'p>(
+    profile: &'p Profile,
+    binaries: &'p [crate::tests::TestBinary],
+) -> Vec<StackPath<'p>> {
+    let blames = crate::tests::blames(profile, binaries);
+    stacks_of(
+        profile,
+        &blames,
+        &crate::tests::site_roots(profile, binaries),
+    )
+}
+
 /// [`stacks`] from blames already computed.
 #[must_use]
 pub fn stacks_of<'p>(
@@ -132,7 +150,10 @@ pub fn stacks_of<'p>(
             },
             process: blame.site.process,
         };
-        if blame.counted() {
+        // As the tables add up: a site counts for the functions on its stack when it has a self
+        // function; a stack without any of yours misstates none.
+        let yours = blame.frames.iter().any(|f| f.kind == FrameKind::Workspace);
+        if blame.counted() && (blame.self_index.is_some() || !yours) {
             path.frames = counted_frames(blame);
         } else {
             path.roots.push(blame.owner.name.clone());

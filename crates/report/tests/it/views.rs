@@ -11,6 +11,7 @@ use alloc_profile_report::render::flamegraph::write_flamegraph;
 use alloc_profile_report::render::folded::{folded_lines, stacks, write_folded, Weight};
 
 use crate::golden::fixtures;
+use crate::support::{dep, rust_alloc, ws, ProfileBuilder};
 
 fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden-views")
@@ -153,4 +154,84 @@ fn golden_folded_and_flamegraphs() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// In a benchmark binary the views use the tables' blame (the harness's own work is no
+/// function's, attribute rule 5) and root each stack at its benchmark.
+#[test]
+fn benchmark_stacks_use_the_tables_blame() {
+    use alloc_profile_report::render::folded::test_stacks;
+    use alloc_profile_report::{analyze_with_tests, TestBinary};
+    const FILE: &str = "/work/b/benches/b.rs";
+    let mut b = ProfileBuilder::new();
+    b.profile.processes[0].exe = "/work/b/target/release/deps/b-0123456789abcdef".to_owned();
+    let main = dep("criterion", "b::main");
+    b.site(
+        &[
+            rust_alloc(),
+            ws("b::work", FILE, 3),
+            ws("b::bench_parse::{{closure}}", FILE, 8),
+            dep("criterion", "criterion::Bencher::iter"),
+            ws("b::bench_parse", FILE, 8),
+            main.clone(),
+        ],
+        40,
+        400,
+    );
+    b.site(
+        &[
+            rust_alloc(),
+            dep("criterion", "criterion::stats::bootstrap"),
+            ws("b::bench_parse", FILE, 8),
+            main.clone(),
+        ],
+        7,
+        70,
+    );
+    let profile = b.build();
+    let binaries = [TestBinary {
+        exe: profile.processes[0].exe.clone(),
+        label: "b".to_owned(),
+        bench: true,
+        libtest: false,
+        exit_ok: Some(true),
+        ..TestBinary::default()
+    }];
+    let analysis = analyze_with_tests(&profile, &binaries);
+    let s = test_stacks(&profile, &binaries);
+    let lines = parse(&folded_lines(&s, Weight::Allocations));
+    assert_eq!(
+        lines.iter().map(|l| l.1).sum::<u64>(),
+        analysis.totals.allocations
+    );
+    for f in analysis.functions.iter().filter(|f| f.workspace) {
+        let on_stacks: u64 = lines
+            .iter()
+            .filter(|l| l.0.contains(&f.name))
+            .map(|l| l.1)
+            .sum();
+        assert_eq!(
+            on_stacks,
+            f.total_allocations,
+            "{}: {:?}",
+            f.name,
+            folded_lines(&s, Weight::Allocations)
+        );
+    }
+    let tests = analysis.tests.as_ref().unwrap();
+    let folded = folded_lines(&s, Weight::Allocations);
+    for t in &tests.tests {
+        let rooted: u64 = folded
+            .iter()
+            .filter(|l| l.starts_with(&format!("{};", t.name)))
+            .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(rooted, t.allocations, "{}: {folded:?}", t.name);
+    }
+    let harness: u64 = folded
+        .iter()
+        .filter(|l| l.starts_with("(benchmark harness);"))
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(harness, tests.harness[0].allocations, "{folded:?}");
 }
