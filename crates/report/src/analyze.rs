@@ -114,6 +114,8 @@ pub struct Analysis {
     pub insights: Vec<crate::insights::Insight>,
     /// Budgets from `Cargo.toml`, checked (see [`crate::budget::check`]); empty when none.
     pub budgets: Vec<crate::budget::BudgetCheck>,
+    /// The call-path tree of your functions, depth first (see [`crate::paths`]).
+    pub call_paths: Vec<crate::paths::CallPath>,
 }
 
 /// Whole-run numbers.
@@ -493,6 +495,7 @@ fn from_blames(profile: &Profile, blames: &[Blame<'_>]) -> Analysis {
         leaks: finish_leaks(leaks),
         insights: Vec::new(),
         budgets: Vec::new(),
+        call_paths: crate::paths::call_paths(blames),
     };
     analysis.insights = crate::insights::from_blames(blames);
     analysis

@@ -26,6 +26,7 @@ pub mod analyze;
 pub mod attribute;
 pub mod budget;
 pub mod insights;
+pub mod paths;
 pub mod render;
 // `tests` (per-test tables) has unit tests in a `mod tests` of its own.
 #[allow(clippy::module_inception)]

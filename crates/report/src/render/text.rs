@@ -84,6 +84,10 @@ pub(super) fn render(analysis: &Analysis, context: &Context, options: &TextOptio
     if analysis.totals.allocations > 0 {
         lines.blank();
         hot_spots(&mut lines, analysis, context, options.top);
+        if !analysis.call_paths.is_empty() {
+            lines.blank();
+            call_paths(&mut lines, analysis, options.top);
+        }
         lines.blank();
         modules(&mut lines, analysis, options.top);
         // Advice after the tables that show the numbers, before the details.
@@ -491,6 +495,86 @@ fn more_line(lines: &mut Lines, hidden: usize, one: &str, many: &str) {
 fn location(f: &FunctionStats, context: &Context) -> String {
     file_line(f.file.as_deref(), f.line, context)
 }
+
+/// The call-path tree, depth first, with the nodes that hold at least [`CALL_PATH_SHARE`] percent
+/// of its allocations, at most `top` (at least 20) rows.
+fn call_paths(lines: &mut Lines, analysis: &Analysis, top: usize) {
+    let paths = &analysis.call_paths;
+    let whole: u64 = paths
+        .iter()
+        .filter(|p| p.depth == 0)
+        .map(|p| p.total_allocations)
+        .sum();
+    lines.push(
+        "Call paths: your functions from the entry points down, with everything they called",
+        Style::Heading,
+    );
+    let limit = top.max(20);
+    let mut shown = Vec::new();
+    // A node is listed when it and every node above it holds enough.
+    let mut hidden_from: Option<usize> = None;
+    let mut hidden = 0;
+    for p in paths {
+        if let Some(depth) = hidden_from {
+            if p.depth > depth {
+                hidden += 1;
+                continue;
+            }
+            hidden_from = None;
+        }
+        if p.total_allocations * 100 < whole * CALL_PATH_SHARE || shown.len() >= limit {
+            hidden_from = Some(p.depth);
+            hidden += 1;
+            continue;
+        }
+        shown.push(p);
+    }
+    let total_width = shown
+        .iter()
+        .map(|p| width(&thousands(p.total_allocations)))
+        .chain([width("total")])
+        .max()
+        .unwrap_or(5);
+    let self_width = shown
+        .iter()
+        .map(|p| width(&thousands(p.self_allocations)))
+        .chain([width("self")])
+        .max()
+        .unwrap_or(4);
+    lines.push(
+        format!(
+            "  {:>total_width$}  {:>self_width$}  function",
+            "total", "self"
+        ),
+        Style::Dim,
+    );
+    for p in shown {
+        let indent = "  ".repeat(p.depth.min(20));
+        let room = TEXT_WIDTH.saturating_sub(6 + total_width + self_width + indent.len());
+        lines.push(
+            format!(
+                "  {:>total_width$}  {:>self_width$}  {indent}{}",
+                thousands(p.total_allocations),
+                thousands(p.self_allocations),
+                fit_path(&p.function, room.max(12))
+            ),
+            Style::Plain,
+        );
+    }
+    if hidden > 0 {
+        lines.push(
+            format!(
+                "  ... {hidden} more {} under {CALL_PATH_SHARE}% of these allocations or past {limit} \
+                 rows (--top N)",
+                plural(hidden as u64, "call", "calls")
+            ),
+            Style::Dim,
+        );
+    }
+}
+
+/// Percent of the call paths' allocations a node needs to be listed.
+const CALL_PATH_SHARE: u64 = 2;
 
 fn hot_spots(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) {
     let spots = analysis.hot_spots();
