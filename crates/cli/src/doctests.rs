@@ -1,5 +1,6 @@
-//! Doctests. Cargo hands its runner to rustdoc (`--test-runtool`), so every doctest executable
-//! rustdoc builds runs through the runner like a test executable. Three things differ:
+//! Doctests. Cargo (1.89 and later) hands its runner to rustdoc (`--test-runtool`), so every
+//! doctest executable rustdoc builds runs through the runner like a test executable. Three things
+//! differ:
 //!
 //! - rustdoc deletes the executable (`<tmp>/rustdoctestXXXX/rust_out`) as soon as the doctest
 //!   ends, before the report could read its symbols: the runner runs a copy kept in the session's
@@ -21,7 +22,7 @@
 //!   positions when every doctest of the harness ran and was named (no name filter, pretty
 //!   output).
 //!
-//! All doctests of a session are one entry of the Tests table, `doctests`.
+//! All doctests of a session are one entry of the Tests table, [`LABEL`].
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
