@@ -44,7 +44,7 @@ pub enum Command {
     /// Compare two JSON reports (`--format json`) of the same program: totals, and every test,
     /// function and module whose allocations changed.
     Diff(DiffArgs),
-    /// Report on raw profiles written earlier (`show-env`, or files kept from a run).
+    /// Report on the last run again (in any format), or on raw profiles written earlier.
     Report(ReportCmdArgs),
     /// Print the environment that profiles programs run by your own harness.
     ShowEnv(ShowEnvArgs),
@@ -212,10 +212,14 @@ pub struct ReportCmdArgs {
     /// Path to the Cargo.toml of the workspace the programs came from (classifies your code).
     #[arg(long, value_name = "PATH")]
     pub manifest_path: Option<PathBuf>,
+    /// The target directory the last run used, when it was not the workspace's.
+    #[arg(long, value_name = "DIRECTORY")]
+    pub target_dir: Option<PathBuf>,
     #[command(flatten)]
     pub report: ReportArgs,
-    /// Raw profiles (`*.aprof`), or directories holding them.
-    #[arg(required = true, value_name = "PATH")]
+    /// Raw profiles (`*.aprof`), or directories holding them [default: the last run of run,
+    /// test, bench or nextest, kept in the target directory].
+    #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 }
 

@@ -15,6 +15,7 @@ mod cli;
 mod diff;
 mod doctests;
 mod elf;
+mod last;
 mod outcomes;
 mod process;
 mod roles;

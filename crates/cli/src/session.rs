@@ -413,6 +413,7 @@ fn run_tests(
         },
         status,
     };
+    keep_last(prep, &collected, &outcome, Some(&binaries));
     let exceeded = report(&prep.ws, &collected, &outcome, report_args, Some(&binaries))?;
     if interrupted || interrupt::interrupted() {
         return Ok(interrupted_status());
@@ -629,6 +630,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
         label,
         status,
     };
+    keep_last(&prep, &collected, &outcome, None);
     let exceeded = report(&prep.ws, &collected, &outcome, &args.report, None)?;
     if interrupted || interrupt::interrupted() {
         return Ok(interrupted_status());
@@ -670,6 +672,26 @@ struct Outcome {
     command: Vec<String>,
     label: String,
     status: ExitStatus,
+}
+
+/// Keeps the run for `report` with no path (see [`crate::last`]).
+fn keep_last(
+    prep: &Prepared,
+    collected: &Collected,
+    outcome: &Outcome,
+    tests: Option<&[alloc_profile_report::TestBinary]>,
+) {
+    crate::last::keep(
+        prep.raw.path(),
+        &crate::last::Run {
+            profiles: &collected.profiles,
+            command: &outcome.command,
+            label: &outcome.label,
+            status: outcome.status.into_raw(),
+            notes: &collected.problems,
+            tests,
+        },
+    );
 }
 
 fn report(
@@ -849,6 +871,43 @@ pub fn show_env(args: &crate::cli::ShowEnvArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// `cargo alloc-profile report` with no path: the last run kept in the tool's target directory
+/// (see [`crate::last`]), reported as it was, in the format asked for now.
+fn report_last(args: &crate::cli::ReportCmdArgs) -> Result<i32> {
+    let cargo = CargoArgs {
+        manifest_path: args.manifest_path.clone(),
+        target_dir: args.target_dir.clone(),
+        ..CargoArgs::default()
+    };
+    let ws = Workspace::load(&cargo).context(
+        "while finding the target directory of the last run (pass --manifest-path, or name raw \
+         profiles)",
+    )?;
+    let saved = crate::last::load_latest(&ws.tool_dir(args.target_dir.as_deref()))?;
+    let mut collected = Collected {
+        profiles: saved.profiles,
+        problems: saved.notes,
+        ..Collected::default()
+    };
+    collected.problems.push(format!(
+        "reported again from the last run, kept in {}",
+        saved.dir.display()
+    ));
+    let outcome = Outcome {
+        command: saved.command,
+        label: saved.label,
+        status: ExitStatus::from_raw(saved.status),
+    };
+    let exceeded = report(
+        &ws,
+        &collected,
+        &outcome,
+        &args.report,
+        saved.tests.as_deref(),
+    )?;
+    Ok(with_budgets(0, exceeded))
+}
+
 /// `cargo alloc-profile report PATH...`: symbolizes and reports raw profiles written earlier.
 pub fn report_files(args: &crate::cli::ReportCmdArgs) -> Result<i32> {
     if let Some(path) = &args.manifest_path {
@@ -858,6 +917,9 @@ pub fn report_files(args: &crate::cli::ReportCmdArgs) -> Result<i32> {
         check_output(path)?;
     }
     crate::views::check(&args.report)?;
+    if args.paths.is_empty() {
+        return report_last(args);
+    }
     let mut files = Vec::new();
     for path in &args.paths {
         let meta =

@@ -463,9 +463,10 @@ fn mistyped_command_is_one_line_naming_the_nearest() {
             "error: invalid value 'yaml' for '--format <FORMAT>' [possible values: text, json",
         ),
         (
-            &["report"][..],
-            "error: the following required arguments were not provided: <PATH>... (`cargo \
-             alloc-profile report --help` lists the options)",
+            // Without a path, `report` renders the last run (crates/cli/tests/it/views.rs).
+            &["report", "--target-dir", "/nonexistent"][..],
+            "error: no run to report on in /nonexistent/alloc-profile/last: run `cargo \
+             alloc-profile run` (or test, bench, nextest) first, or name raw profiles",
         ),
     ] {
         let out = tool().args(args).output().unwrap();

@@ -473,3 +473,101 @@ fn html_of_a_test_run_opens_offline_with_its_tests() {
         );
     }
 }
+
+/// `report` with no path renders the last run again, in any format, with the same numbers;
+/// with no last run it says so in one line.
+#[test]
+fn report_with_no_path_renders_the_last_run_again() {
+    let tmp = TempDir::new("last");
+    let report_again = |format: &str, out: &std::path::Path| {
+        tool()
+            .arg("report")
+            .arg("--manifest-path")
+            .arg(manifest("testsuite"))
+            .arg("--target-dir")
+            .arg(fixture_target_dir())
+            .args(["--format", format, "-o"])
+            .arg(out)
+            .output()
+            .unwrap()
+    };
+    // Other tests run the same suite in the same target directory: the pair is retried until
+    // no other run came between.
+    let mut pair = None;
+    for _ in 0..5 {
+        let first = tmp.0.join("first.json");
+        let out = tool()
+            .arg("test")
+            .arg("--manifest-path")
+            .arg(manifest("testsuite"))
+            .arg("--target-dir")
+            .arg(fixture_target_dir())
+            .args(["--format", "json", "-o"])
+            .arg(&first)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let again = tmp.0.join("again.json");
+        let out = report_again("json", &again);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let read = |p: &std::path::Path| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        };
+        let (a, b) = (read(&first), read(&again));
+        if a["command"] == b["command"] {
+            pair = Some((a, b));
+            break;
+        }
+    }
+    let (a, b) = pair.expect("another run came between every time");
+    for key in ["totals", "tests", "functions", "modules", "harness"] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    assert!(
+        b["notes"]
+            .to_string()
+            .contains("reported again from the last run"),
+        "{}",
+        b["notes"]
+    );
+    // Any other format of the same run.
+    let folded = tmp.0.join("again.folded");
+    let out = report_again("folded", &folded);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read_to_string(&folded)
+        .unwrap()
+        .contains(";tests::parses_small;"));
+
+    // No last run.
+    let empty = tmp.0.join("empty-target");
+    let out = tool()
+        .arg("report")
+        .arg("--manifest-path")
+        .arg(manifest("testsuite"))
+        .arg("--target-dir")
+        .arg(&empty)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: no run to report on in "),
+        "{stderr}"
+    );
+}
