@@ -838,7 +838,24 @@ fn dump_sites(profile: &alloc_profile_format::symbolized::Profile) {
 /// The command as the user typed it: `cargo alloc-profile …`.
 fn display_command(args: &[String]) -> Vec<String> {
     let mut out = vec!["cargo".to_owned()];
-    out.extend(args.iter().skip(1).cloned());
+    // Without the report's own destination: two runs written to before.txt and after.txt then
+    // differ only where the profiles do. The program's arguments (after `--`) stay as they are.
+    let mut rest = args.iter().skip(1);
+    while let Some(arg) = rest.next() {
+        if arg == "--" {
+            out.push(arg.clone());
+            out.extend(rest.by_ref().cloned());
+            break;
+        }
+        if arg == "-o" || arg == "--output" {
+            rest.next();
+            continue;
+        }
+        if arg.starts_with("--output=") || (arg.starts_with("-o") && arg.len() > 2) {
+            continue;
+        }
+        out.push(arg.clone());
+    }
     out
 }
 
@@ -993,4 +1010,40 @@ pub fn report_files(args: &crate::cli::ReportCmdArgs) -> Result<i32> {
     };
     let exceeded = report(&ws, &collected, &outcome, &args.report, None)?;
     Ok(with_budgets(0, exceeded))
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::display_command;
+
+    #[test]
+    fn the_command_shown_leaves_out_where_the_report_goes() {
+        let args: Vec<String> = [
+            "/bin/cargo-alloc-profile",
+            "alloc-profile",
+            "run",
+            "-o",
+            "before.txt",
+            "--release",
+            "--output=x.json",
+            "-oy.txt",
+            "--",
+            "-o",
+            "program-arg",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        assert_eq!(
+            display_command(&args),
+            [
+                "cargo",
+                "alloc-profile",
+                "run",
+                "--release",
+                "--",
+                "-o",
+                "program-arg"
+            ]
+        );
+    }
 }

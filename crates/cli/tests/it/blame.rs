@@ -117,7 +117,10 @@ fn a_panic_backtrace_is_std_and_a_macro_written_test_is_yours() {
         .iter()
         .find(|t| t["name"] == "tests::written_by_a_macro")
         .unwrap_or_else(|| panic!("{:#?}", report["tests"]));
-    assert_eq!((&by_macro["allocations"], &by_macro["outcome"]), (&7.into(), &"passed".into()));
+    assert_eq!(
+        (&by_macro["allocations"], &by_macro["outcome"]),
+        (&7.into(), &"passed".into())
+    );
     // The backtrace cache std keeps until exit is the runtime's, not a leak of the test.
     for leak in report["leaks"].as_array().into_iter().flatten() {
         assert_ne!(leak["kind"], "workspace", "{leak}");

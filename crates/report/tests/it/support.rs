@@ -134,7 +134,10 @@ impl ProfileBuilder {
     /// A site of the C library's own: the blame rules see it from its frames, which start in
     /// the C library (`libc(..)`).
     pub fn libc_site(&mut self, frames: &[Frame], allocations: u64, bytes: u64) -> &mut Self {
-        assert_eq!(frames[0].object, "libc.so.6", "a C library site starts in it");
+        assert_eq!(
+            frames[0].object, "libc.so.6",
+            "a C library site starts in it"
+        );
         self.push_site(frames, allocations, bytes, Extra::default())
     }
 
