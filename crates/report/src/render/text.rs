@@ -1055,13 +1055,24 @@ fn advice(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize)
     );
     let insights = &analysis.insights;
     if insights.is_empty() {
-        for line in wrap_prose(
+        let chains = analysis.totals.growth_chains;
+        let text = if chains == 0 {
             "none: no allocation of yours matched a pattern with a known cure (regrown vectors, \
-             string concatenation, copies)",
-            "  ",
-            "  ",
-            TEXT_WIDTH,
-        ) {
+             string concatenation, copies)"
+                .to_owned()
+        } else {
+            // Growth chains exist, but none the advice can cure (a collect or format! sizing its
+            // own buffer, or too few): do not say there were none.
+            format!(
+                "none: no allocation of yours matched a pattern with a known cure (a vector \
+                 regrown by push or extend, string concatenation, repeated or large copies); the \
+                 {} regrown {} in the profile grew inside calls that size their own buffers \
+                 (collect, format!, ...) or were too few to matter",
+                thousands(chains),
+                plural(chains, "block", "blocks"),
+            )
+        };
+        for line in wrap_prose(&text, "  ", "  ", TEXT_WIDTH) {
             lines.push(line, Style::Dim);
         }
         return;

@@ -481,3 +481,29 @@ fn regrown_string_without_temporaries_is_preallocate_in_bytes() {
          `String::with_capacity(4096)`"
     );
 }
+
+#[test]
+fn no_advice_does_not_deny_the_regrown_blocks_it_saw() {
+    // `collect` regrowing its own vector: a growth chain the advice has no cure for.
+    let mut b = ProfileBuilder::new();
+    b.site(
+        &in_fn(
+            &[
+                "alloc::raw_vec::finish_grow",
+                "<alloc::vec::Vec<alloc::string::String> as core::iter::traits::collect::FromIterator<alloc::string::String>>::from_iter",
+                "core::iter::traits::iterator::Iterator::collect",
+            ],
+            "app::owned_words",
+            7,
+        ),
+        4,
+        400,
+    );
+    let c = &mut b.last().counters;
+    c.growth_chains = 2;
+    c.growth_reallocs = 2;
+    let out = text(&b, &TextOptions::default());
+    assert!(analyze(&b.build()).insights.is_empty());
+    assert!(out.contains("the 2 regrown blocks in the profile"), "{out}");
+    assert!(!out.contains("(regrown vectors,"), "{out}");
+}
