@@ -283,6 +283,9 @@ impl Classifier {
             let kind = match krate {
                 Some(k) if names::is_std_crate(k) => FrameKind::Std,
                 Some(k) if self.workspace_crates.contains(k) => FrameKind::Workspace,
+                // A doctest: rustdoc compiles the code of your documentation as crate `rust_out`
+                // (merged, edition 2024: `doctest_bundle_<edition>`), without debug info.
+                Some(k) if is_doctest_crate(k) => FrameKind::Workspace,
                 Some(k) if self.is_std_internal_crate(k) => FrameKind::Std,
                 Some(_) => FrameKind::Dependency,
                 // `<[u8]>::starts_with`, `<str>::trim_start_matches`: inherent methods of
@@ -298,6 +301,11 @@ impl Classifier {
         }
         Class::new(FrameKind::Foreign, None)
     }
+}
+
+/// The crate names rustdoc gives the doctests it compiles.
+fn is_doctest_crate(krate: &str) -> bool {
+    krate == "rust_out" || krate.starts_with("doctest_bundle_")
 }
 
 /// The std crate named by `library/<dir>/...` in `parts`.
@@ -658,6 +666,11 @@ mod tests {
         assert_eq!(
             f(Some("/w/src/main.rs"), "root_app::main", true, rust),
             Class::new(Workspace, Some("root_app"))
+        );
+        // A doctest's own code, compiled by rustdoc without debug info.
+        assert_eq!(
+            f(None, "rust_out::main", true, rust),
+            Class::new(Workspace, Some("rust_out"))
         );
         // A test `quickcheck!` wrote into the workspace's crate: its lines are quickcheck's.
         assert_eq!(
