@@ -6,7 +6,8 @@
 //! (closures folded, `::<..>` dropped):
 //!
 //! 1. A few functions behind macros or sugar get the name the user wrote: `alloc::fmt::format`
-//!    → `format!`, `alloc::vec::from_elem` → `vec!`, `std::io::stdio::_print` → `print!`,
+//!    → `format!`, `alloc::vec::from_elem` and `Box::new_uninit` (what `vec![a, b]` expands to) →
+//!    `vec!`, `std::io::stdio::_print` → `print!`,
 //!    `alloc::alloc::exchange_malloc` → `Box::new`.
 //! 2. `<Self as Trait>::method`: `Self::method` with `Self` reduced to its last path segment without
 //!    generic arguments (`String::clone`), through references; a slice, array or tuple reads
@@ -102,6 +103,9 @@ fn special(key: &str) -> Option<&'static str> {
         "std::io::stdio::_print" => "print!",
         "std::io::stdio::_eprint" => "eprint!",
         "alloc::alloc::exchange_malloc" => "Box::new",
+        // `vec![a, b]` is `Box::new_uninit` plus writes and `into_vec` in std's macro; a direct
+        // `Box::new_uninit` call is rare.
+        "alloc::boxed::Box<T>::new_uninit" | "alloc::boxed::Box::new_uninit" => "vec!",
         "std::thread::functions::spawn" | "std::thread::spawn" => "thread::spawn",
         "std::thread::scoped::scope" | "std::thread::scope" => "thread::scope",
         _ => return None,
@@ -319,6 +323,7 @@ mod tests {
             ("std::thread::spawn", "thread::spawn"),
             ("std::thread::spawn::{{closure}}", "thread::spawn"),
             ("alloc::vec::from_elem", "vec!"),
+            ("alloc::boxed::Box<T>::new_uninit", "vec!"),
             ("std::io::stdio::_print", "print!"),
             (
                 "<alloc::string::String as core::convert::From<&str>>::from",
