@@ -704,6 +704,7 @@ fn report(
     let sym_opts = alloc_profile_symbolize::Options {
         workspace: ws.members.clone(),
         dependencies: ws.dependencies.clone(),
+        workspace_targets: ws.targets.iter().map(|t| t.name.clone()).collect(),
     };
     let (profile, warnings) = alloc_profile_symbolize::symbolize(&collected.profiles, &sym_opts)
         .context("while symbolizing the profiles")?;

@@ -110,7 +110,9 @@ impl Classifier {
             workspace_crates: options
                 .workspace
                 .iter()
-                .map(|(_, name)| name.replace('-', "_"))
+                .map(|(_, name)| name)
+                .chain(&options.workspace_targets)
+                .map(|name| name.replace('-', "_"))
                 .collect(),
             dependency_crates: options
                 .dependencies
@@ -232,7 +234,7 @@ impl Classifier {
     }
 
     /// A function of a workspace crate whose lines are in a dependency's source: a dependency's
-    /// `macro_rules!` macro wrote it in the workspace's crate (`quickcheck! { fn prop(..) }`,
+    /// `macro_rules!` macro wrote it in the workspace's crate or one of its targets (`quickcheck! { fn prop(..) }`,
     /// `proptest!`), so it is the workspace's code, named as the workspace named it. Only plain
     /// paths count: an impl's name says whose type it is for, not who wrote it.
     fn macro_expanded_in_workspace<'f>(&self, function: &'f str) -> Option<&'f str> {
@@ -433,6 +435,7 @@ mod tests {
 
     fn classifier() -> Classifier {
         Classifier::new(&Options {
+            workspace_targets: vec!["props".into()],
             workspace: vec![
                 ("/w".into(), "root-app".into()),
                 ("/w/crates/core-lib".into(), "core_lib".into()),
@@ -681,6 +684,16 @@ mod tests {
                 rust
             ),
             Class::new(Workspace, Some("core_lib"))
+        );
+        // The same in an integration test, crate `props` (a target of a member package).
+        assert_eq!(
+            f(
+                Some("/home/u/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/quickcheck-0.9.2/src/lib.rs"),
+                "props::batching",
+                true,
+                rust
+            ),
+            Class::new(Workspace, Some("props"))
         );
         // quickcheck's own code, also when instantiated for a workspace type, stays quickcheck's.
         assert_eq!(

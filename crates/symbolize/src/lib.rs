@@ -75,6 +75,11 @@ pub struct Options {
     pub workspace: Vec<(PathBuf, String)>,
     /// Dependency packages: (root directory, crate name). From `cargo metadata`.
     pub dependencies: Vec<(PathBuf, String)>,
+    /// Crate names of the member packages' other targets (an integration test
+    /// `tests/props.rs` is crate `props`, a bench `benches/words.rs` crate `words`), with `-` as
+    /// `_`: functions named in them are the workspace's, also when a dependency's macro wrote
+    /// them (their lines are then the dependency's).
+    pub workspace_targets: Vec<String>,
 }
 
 /// Something that made part of the profile less precise, without stopping symbolization. Each

@@ -78,7 +78,15 @@ fn a_panic_backtrace_is_std_and_a_macro_written_test_is_yours() {
         .arg(manifest("pools"))
         .arg("--target-dir")
         .arg(fixture_target_dir())
-        .args(["--lib", "--format", "json", "-o"])
+        .args([
+            "--lib",
+            "--test",
+            "macro_written",
+            "--no-fail-fast",
+            "--format",
+            "json",
+            "-o",
+        ])
         .arg(&report_path)
         .env("RUST_BACKTRACE", "1")
         .output()
@@ -120,6 +128,17 @@ fn a_panic_backtrace_is_std_and_a_macro_written_test_is_yours() {
     assert_eq!(
         (&by_macro["allocations"], &by_macro["outcome"]),
         (&7.into(), &"passed".into())
+    );
+    // The same in an integration test, a crate named after its file, not after the package.
+    let in_target = report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "in_an_integration_test")
+        .unwrap_or_else(|| panic!("{:#?}", report["tests"]));
+    assert_eq!(
+        (&in_target["allocations"], &in_target["binary"]),
+        (&4.into(), &"macro_written".into())
     );
     // The backtrace cache std keeps until exit is the runtime's, not a leak of the test.
     for leak in report["leaks"].as_array().into_iter().flatten() {

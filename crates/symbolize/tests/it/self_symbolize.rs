@@ -45,7 +45,7 @@ fn crate_dir() -> PathBuf {
 fn workspace_options() -> Options {
     Options {
         workspace: vec![(crate_dir(), "alloc_profile_symbolize".to_owned())],
-        dependencies: Vec::new(),
+        ..Options::default()
     }
 }
 
@@ -296,8 +296,8 @@ fn package_roots_decide_kind_and_crate() {
     };
     // Our own directory given as a dependency.
     let as_dependency = Options {
-        workspace: Vec::new(),
         dependencies: vec![(crate_dir(), "renamed-dep".to_owned())],
+        ..Options::default()
     };
     assert_eq!(
         outer(&as_dependency),
@@ -309,7 +309,7 @@ fn package_roots_decide_kind_and_crate() {
             (crate_dir().join("../.."), "outer_ws".to_owned()),
             (crate_dir(), "inner".to_owned()),
         ],
-        dependencies: Vec::new(),
+        ..Options::default()
     };
     assert_eq!(
         outer(&nested),
