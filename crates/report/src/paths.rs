@@ -73,6 +73,39 @@ pub fn call_paths(blames: &[Blame<'_>]) -> Vec<CallPath> {
     out
 }
 
+/// Percent of the tree's allocations a node needs to be listed by [`listed`].
+pub const LISTED_SHARE: u64 = 2;
+
+/// The nodes a report lists, at most `limit`: those with at least [`LISTED_SHARE`] percent of the
+/// tree's allocations whose parents are listed; and how many are not.
+#[must_use]
+pub fn listed(paths: &[CallPath], limit: usize) -> (Vec<&CallPath>, usize) {
+    let whole: u64 = paths
+        .iter()
+        .filter(|p| p.depth == 0)
+        .map(|p| p.total_allocations)
+        .sum();
+    let mut shown = Vec::new();
+    let mut hidden_from: Option<usize> = None;
+    let mut hidden = 0;
+    for p in paths {
+        if let Some(depth) = hidden_from {
+            if p.depth > depth {
+                hidden += 1;
+                continue;
+            }
+            hidden_from = None;
+        }
+        if p.total_allocations * 100 < whole * LISTED_SHARE || shown.len() >= limit {
+            hidden_from = Some(p.depth);
+            hidden += 1;
+            continue;
+        }
+        shown.push(p);
+    }
+    (shown, hidden)
+}
+
 fn walk(node: &Node, depth: usize, out: &mut Vec<CallPath>) {
     let mut children: Vec<(&String, &Node)> = node.children.iter().collect();
     children.sort_by(|a, b| (Reverse(a.1.total), a.0).cmp(&(Reverse(b.1.total), b.0)));

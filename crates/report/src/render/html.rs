@@ -291,6 +291,43 @@ pub fn write_html(
         hot.len(),
     );
 
+    if !analysis.call_paths.is_empty() {
+        h.push_str(
+            "<h2 id=call-paths>Call paths: your functions from the entry points down, with \
+             everything they called</h2>\n",
+        );
+        let (shown, hidden) = crate::paths::listed(&analysis.call_paths, MAX_ROWS);
+        let rows: Vec<Vec<String>> = shown
+            .iter()
+            .map(|p| {
+                vec![
+                    format!(
+                        "{}{}",
+                        "\u{a0}\u{a0}\u{a0}\u{a0}".repeat(p.depth),
+                        p.function
+                    ),
+                    thousands(p.total_allocations),
+                    thousands(p.self_allocations),
+                    human_bytes(p.total_bytes),
+                ]
+            })
+            .collect();
+        table(
+            &mut h,
+            &["function", "n:total", "n:self", "n:total bytes"],
+            &rows,
+            rows.len(),
+        );
+        if hidden > 0 {
+            let _ = writeln!(
+                h,
+                "<p class=muted>{} more under {}% of these allocations</p>",
+                thousands(hidden as u64),
+                crate::paths::LISTED_SHARE
+            );
+        }
+    }
+
     h.push_str("<h2 id=modules>Per-module breakdown</h2>\n");
     let rows: Vec<Vec<String>> = analysis
         .modules

@@ -496,39 +496,15 @@ fn location(f: &FunctionStats, context: &Context) -> String {
     file_line(f.file.as_deref(), f.line, context)
 }
 
-/// The call-path tree, depth first, with the nodes that hold at least [`CALL_PATH_SHARE`] percent
-/// of its allocations, at most `top` (at least 20) rows.
+/// The call-path tree, depth first, as [`crate::paths::listed`] bounds it, at most `top` (at least
+/// 20) rows.
 fn call_paths(lines: &mut Lines, analysis: &Analysis, top: usize) {
-    let paths = &analysis.call_paths;
-    let whole: u64 = paths
-        .iter()
-        .filter(|p| p.depth == 0)
-        .map(|p| p.total_allocations)
-        .sum();
     lines.push(
         "Call paths: your functions from the entry points down, with everything they called",
         Style::Heading,
     );
     let limit = top.max(20);
-    let mut shown = Vec::new();
-    // A node is listed when it and every node above it holds enough.
-    let mut hidden_from: Option<usize> = None;
-    let mut hidden = 0;
-    for p in paths {
-        if let Some(depth) = hidden_from {
-            if p.depth > depth {
-                hidden += 1;
-                continue;
-            }
-            hidden_from = None;
-        }
-        if p.total_allocations * 100 < whole * CALL_PATH_SHARE || shown.len() >= limit {
-            hidden_from = Some(p.depth);
-            hidden += 1;
-            continue;
-        }
-        shown.push(p);
-    }
+    let (shown, hidden) = crate::paths::listed(&analysis.call_paths, limit);
     let total_width = shown
         .iter()
         .map(|p| width(&thousands(p.total_allocations)))
@@ -564,17 +540,15 @@ fn call_paths(lines: &mut Lines, analysis: &Analysis, top: usize) {
     if hidden > 0 {
         lines.push(
             format!(
-                "  ... {hidden} more {} under {CALL_PATH_SHARE}% of these allocations or past {limit} \
+                "  ... {hidden} more {} under {}% of these allocations or past {limit} \
                  rows (--top N)",
-                plural(hidden as u64, "call", "calls")
+                plural(hidden as u64, "call", "calls"),
+                crate::paths::LISTED_SHARE
             ),
             Style::Dim,
         );
     }
 }
-
-/// Percent of the call paths' allocations a node needs to be listed.
-const CALL_PATH_SHARE: u64 = 2;
 
 fn hot_spots(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) {
     let spots = analysis.hot_spots();

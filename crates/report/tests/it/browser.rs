@@ -214,7 +214,14 @@ fn html_report_works_offline_in_chromium() {
         .collect();
     assert_eq!(
         sections,
-        ["flame-graph", "hot-spots", "modules", "advice", "leaks"],
+        [
+            "flame-graph",
+            "hot-spots",
+            "call-paths",
+            "modules",
+            "advice",
+            "leaks"
+        ],
         "{answer}"
     );
     for graph in ["graph-allocations", "graph-bytes", "graph-live"] {
