@@ -28,6 +28,7 @@ const browser = spawn(
     "--headless=new",
     "--no-sandbox",
     "--disable-gpu",
+    "--disable-quic",
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
