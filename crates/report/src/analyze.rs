@@ -653,6 +653,17 @@ fn attribute_to_functions(
 ) {
     let site = blame.site;
     let c = &site.counters;
+    // Totals: once per distinct function, at its innermost frame on this stack.
+    for (key, frame) in blame.workspace_functions() {
+        let acc = functions.entry(key).or_default();
+        acc.crate_names.extend(crate::attribute::crate_of(frame));
+        acc.total_allocations += c.allocations;
+        acc.total_bytes += c.bytes;
+        *acc.total_locations
+            .entry((frame.file.clone(), frame.line))
+            .or_default() += c.allocations;
+    }
+
     let (Some(self_frame), Some(self_key)) = (blame.self_frame(), blame.self_function()) else {
         return;
     };
@@ -680,17 +691,6 @@ fn attribute_to_functions(
         .or_default();
     location.allocations += c.allocations;
     *location.vias.entry(blame.via()).or_default() += c.allocations;
-
-    // Totals: once per distinct function, at its innermost frame on this stack.
-    for (key, frame) in blame.workspace_functions() {
-        let acc = functions.entry(key).or_default();
-        acc.crate_names.extend(crate::attribute::crate_of(frame));
-        acc.total_allocations += c.allocations;
-        acc.total_bytes += c.bytes;
-        *acc.total_locations
-            .entry((frame.file.clone(), frame.line))
-            .or_default() += c.allocations;
-    }
 }
 
 /// The location with the most allocations; known files first, ties to the lowest line, then file.

@@ -20,8 +20,11 @@
 //!      is seen called on the other threads' own stacks, when every such stack agrees on the
 //!      workspace functions outside it; else from the entry's frame on the spawning stack, when
 //!      it is there (a dependency that spawns, runs your closure and joins, such as `ignore`'s
-//!      parallel walker); else not at all: a job's allocations then count for the functions on
-//!      the job's own stack only, and what the pool does for itself for the dependency.
+//!      parallel walker); else from the program's `main` when the pool was started under it
+//!      (`main` runs around all the pool does later: a tokio runtime built in `main`, a rayon
+//!      job of a function that never allocated on its own thread); else not at all: a job's
+//!      allocations then count for the functions on the job's own stack only. What the pool does
+//!      for itself (no function of yours on the job's stack) is the dependency's.
 //!
 //!    The spawner of a thread is the innermost frame of the spawning stack that is the
 //!    workspace's or a dependency's.
@@ -358,6 +361,17 @@ fn plan(profile: &Profile, site: &Site) -> Plan {
             .rposition(|&i| frame(i).is_some_and(|f| function_key(&f.function) == *key))
             .map(|p| start + p)
     });
+    // The program's `main` on the spawning stack: it runs around everything the pool does later,
+    // whoever hands it the work.
+    let main_on_spawner = spawning
+        .iter()
+        .rposition(|&i| {
+            frame(i).is_some_and(|f| {
+                f.kind == FrameKind::Workspace
+                    && split_path(&function_key(&f.function)).last() == Some(&"main")
+            })
+        })
+        .map(|p| start + p);
     let continue_with = match (spawner, entry) {
         (Some(FrameKind::Workspace), _) => Continue::Spawner(entry_on_spawner.unwrap_or(start)),
         (_, Some(key)) => Continue::Seen(key),
@@ -366,7 +380,7 @@ fn plan(profile: &Profile, site: &Site) -> Plan {
     Plan {
         own: start,
         continue_with,
-        fallback: entry_on_spawner,
+        fallback: entry_on_spawner.or(main_on_spawner),
     }
 }
 
@@ -686,9 +700,15 @@ mod tests {
         ];
         let p = profile(pool, vec![2]);
         let b = attribute(&p).remove(0);
-        assert_eq!(b.frames.len(), 2);
+        // Not `first_user`, which only started the pool: `main`, which runs around everything.
+        assert_eq!(b.frames.len(), 3);
         let functions: Vec<String> = b.workspace_functions().into_iter().map(|f| f.0).collect();
-        assert_eq!(functions, ["app::shout"]);
+        assert_eq!(functions, ["app::shout", "app::main"]);
+        // Started under a test function (not `main`), the job stands alone.
+        let mut p = p;
+        p.frames[6].function = "app::tests::first".to_owned();
+        let b = attribute(&p).remove(0);
+        assert_eq!(b.frames.len(), 2);
 
         let own = vec![
             frame("app::work", Workspace, "app"),
@@ -736,11 +756,11 @@ mod tests {
             keys(&blames[0]),
             ["app::doubled_len", "app::run", "app::main"]
         );
-        // Two callers that disagree: the job keeps its own frames only.
+        // Two callers that disagree: the job continues with `main`, which runs around both.
         let mut other = p.sites[1].clone();
         other.frames = vec![6, 7, 9];
         p.sites.push(other);
-        assert_eq!(keys(&attribute(&p)[0]), ["app::doubled_len"]);
+        assert_eq!(keys(&attribute(&p)[0]), ["app::doubled_len", "app::main"]);
     }
 
     #[test]

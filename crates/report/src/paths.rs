@@ -47,7 +47,7 @@ pub fn call_paths(blames: &[Blame<'_>]) -> Vec<CallPath> {
     let mut root = Node::default();
     for blame in blames {
         let c = &blame.site.counters;
-        if !blame.counted() || blame.self_index.is_none() || c.allocations == 0 {
+        if !blame.counted() || c.allocations == 0 {
             continue;
         }
         let mut path: Vec<String> = Vec::new();
@@ -66,7 +66,9 @@ pub fn call_paths(blames: &[Blame<'_>]) -> Vec<CallPath> {
             node.total += c.allocations;
             node.bytes += c.bytes;
         }
-        node.self_allocations += c.allocations;
+        if blame.self_index.is_some() {
+            node.self_allocations += c.allocations;
+        }
     }
     let mut out = Vec::new();
     walk(&root, 0, &mut out);

@@ -238,7 +238,9 @@ impl Classifier {
     /// `proptest!`), so it is the workspace's code, named as the workspace named it. Only plain
     /// paths count: an impl's name says whose type it is for, not who wrote it.
     fn macro_expanded_in_workspace<'f>(&self, function: &'f str) -> Option<&'f str> {
-        if function.starts_with('<') {
+        // A `main` a dependency's macro wrote (`criterion_main!`) is that harness's entry point:
+        // the harness calls your code from there, so it stays the dependency's.
+        if function.starts_with('<') || function.ends_with("::main") {
             return None;
         }
         names::crate_of_function(function).filter(|k| self.workspace_crates.contains(*k))
@@ -684,6 +686,16 @@ mod tests {
                 rust
             ),
             Class::new(Workspace, Some("core_lib"))
+        );
+        // criterion_main!'s `main` in bench crate `props` is Criterion's.
+        assert_eq!(
+            f(
+                Some("/home/u/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/criterion-0.5.1/src/macros.rs"),
+                "props::main",
+                true,
+                rust
+            ),
+            Class::new(Dependency, Some("criterion"))
         );
         // The same in an integration test, crate `props` (a target of a member package).
         assert_eq!(

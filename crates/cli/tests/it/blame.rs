@@ -58,6 +58,25 @@ fn pools_scopes_and_spawned_threads_match_the_counting_allocator() {
         "list: {bytes} bytes, truth {}",
         t.2
     );
+    // `main` called them all: its total holds theirs, pool jobs included (a job of
+    // `doubled_len`, which never allocates on `main`'s thread, continues with `main`, which ran
+    // around it).
+    let children: u64 = [
+        "pools::shout",
+        "pools::doubled_len",
+        "pools::scoped",
+        "pools::spawned",
+        "pools::tasks",
+        "pools::list",
+    ]
+    .iter()
+    .map(|name| totals(report, name).0)
+    .sum();
+    let (main_total, _) = totals(report, "pools::main");
+    assert!(
+        main_total >= children,
+        "main's total {main_total} < its callees' {children}"
+    );
     // A pool's own work is the dependency's; no module is named after a type.
     let modules = report["modules"].as_array().unwrap();
     assert!(

@@ -150,10 +150,10 @@ pub fn stacks_of<'p>(
             },
             process: blame.site.process,
         };
-        // As the tables add up: a site counts for the functions on its stack when it has a self
-        // function; a stack without any of yours misstates none.
-        let yours = blame.frames.iter().any(|f| f.kind == FrameKind::Workspace);
-        if blame.counted() && (blame.self_index.is_some() || !yours) {
+        // As the tables add up: a counted site counts for the functions on its stack (also when
+        // it has no self function: std's panic handling, a harness's own work); the others are
+        // their module row.
+        if blame.counted() {
             path.frames = counted_frames(blame);
         } else {
             path.roots.push(blame.owner.name.clone());
