@@ -259,9 +259,12 @@ fn owners(profile: &Profile, binaries: &[TestBinary], blames: &[Blame<'_>]) -> O
         .map(|b| b.outcomes.iter().map(|(n, _)| n.as_str()).collect())
         .collect();
     // First the owner each site would have; a non-libtest binary in which no stack enters the
-    // user's code from a dependency has no harness: it is one benchmark.
+    // user's code from a dependency has no harness: it is one benchmark (if it ran code of yours).
     let mut owners = Vec::new();
     let mut has_harness = vec![false; binaries.len()];
+    // Some stack of the binary ran code of yours: a binary whose every stack is the runtime's (a
+    // libtest binary that refused `cargo bench`'s arguments) ran no benchmark at all.
+    let mut ran_yours = vec![false; binaries.len()];
     // Workspace functions that call into the harness: the benchmark functions, even those whose
     // routine never allocated.
     let mut candidates: BTreeSet<(usize, String)> = BTreeSet::new();
@@ -285,6 +288,7 @@ fn owners(profile: &Profile, binaries: &[TestBinary], blames: &[Blame<'_>]) -> O
             test_of(frames, &names[b])
         } else {
             has_harness[b] |= blame.under_harness;
+            ran_yours[b] |= frames.iter().any(|f| f.kind == FrameKind::Workspace);
             if let Some(caller) = harness_caller(frames) {
                 candidates.insert((b, caller));
             }
@@ -305,7 +309,7 @@ fn owners(profile: &Profile, binaries: &[TestBinary], blames: &[Blame<'_>]) -> O
         .into_iter()
         .map(|owner| {
             owner.map(|(b, owner, counted)| match owner {
-                None if counted && !binaries[b].libtest && !has_harness[b] => {
+                None if counted && !binaries[b].libtest && !has_harness[b] && ran_yours[b] => {
                     (b, Some(binaries[b].label.clone()))
                 }
                 other => (b, other),
@@ -754,5 +758,11 @@ mod tests {
         let p = profile(&[(vec![frame("b::main", Workspace)], 5)]);
         let t = analyze_tests(&p, &[binary(false, &[])]);
         assert_eq!((t.tests[0].name.as_str(), t.tests[0].allocations), ("t", 5));
+        // A binary that ran nothing of yours (libtest refusing a harness's arguments) ran no
+        // benchmark: no row named after it, all on the harness line.
+        let p = profile(&[(vec![frame("test::test_main", FrameKind::Std)], 143)]);
+        let t = analyze_tests(&p, &[binary(false, &[])]);
+        assert!(t.tests.is_empty(), "{:?}", t.tests);
+        assert_eq!(t.harness[0].allocations, 143);
     }
 }
