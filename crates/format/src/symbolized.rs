@@ -41,6 +41,23 @@ pub struct Frame {
     pub object: String,
 }
 
+impl Frame {
+    /// A frame known only by its function, kind and object (no file, line or crate, not
+    /// inlined): what hand-built profiles in tests need.
+    #[must_use]
+    pub fn named(function: &str, kind: FrameKind, object: &str) -> Frame {
+        Frame {
+            function: function.to_owned(),
+            file: None,
+            line: None,
+            kind,
+            crate_name: None,
+            inlined: false,
+            object: object.to_owned(),
+        }
+    }
+}
+
 /// One allocation site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Site {

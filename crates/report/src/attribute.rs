@@ -609,15 +609,7 @@ mod tests {
     use super::*;
 
     fn frame(function: &str, kind: FrameKind, object: &str) -> Frame {
-        Frame {
-            function: function.to_owned(),
-            file: None,
-            line: None,
-            kind,
-            crate_name: None,
-            inlined: false,
-            object: object.to_owned(),
-        }
+        Frame::named(function, kind, object)
     }
 
     fn profile(frames: Vec<Frame>, spawned_at: Vec<u32>) -> Profile {

@@ -130,15 +130,7 @@ mod tests {
     use FrameKind::{Dependency, Std, Workspace};
 
     fn frame(function: &str, kind: FrameKind) -> Frame {
-        Frame {
-            function: function.to_owned(),
-            file: None,
-            line: None,
-            kind,
-            crate_name: None,
-            inlined: false,
-            object: "b".to_owned(),
-        }
+        Frame::named(function, kind, "b")
     }
 
     #[test]

@@ -481,15 +481,7 @@ mod tests {
     use alloc_profile_format::symbolized::{Process, Site};
 
     fn frame(function: &str, kind: FrameKind) -> Frame {
-        Frame {
-            function: function.to_owned(),
-            file: None,
-            line: None,
-            kind,
-            crate_name: None,
-            inlined: false,
-            object: "x".to_owned(),
-        }
+        Frame::named(function, kind, "x")
     }
 
     /// A profile of one process `/t` with sites given as (frames outermost last, allocations).

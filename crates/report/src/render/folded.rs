@@ -266,15 +266,7 @@ mod tests {
     use FrameKind::{Foreign, Std, Workspace};
 
     fn frame(function: &str, kind: FrameKind, object: &str) -> Frame {
-        Frame {
-            function: function.to_owned(),
-            file: None,
-            line: None,
-            kind,
-            crate_name: None,
-            inlined: false,
-            object: object.to_owned(),
-        }
+        Frame::named(function, kind, object)
     }
 
     fn profile(sites: Vec<(Vec<Frame>, u64)>) -> Profile {
