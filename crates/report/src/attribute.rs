@@ -14,9 +14,12 @@
 //!      there outwards (the whole spawning stack when the entry is not on it, as for
 //!      `thread::spawn(worker_fn)`): the function that spawns and joins a thread gets what the
 //!      thread allocated, as a counting global allocator around its call would.
-//!    - A thread that a dependency or std started (rayon's and tokio's pools, crossbeam, libtest's
-//!      test threads) is reused for work of many callers, so the spawning stack says nothing
-//!      about who asked for a given job. Its stacks continue from the entry outwards as the entry
+//!    - Threads that a dependency started from one call and that only ever ran that call's
+//!      functions, or nothing of yours (`ignore`'s parallel walker, a scope that joins before
+//!      returning), work for that call: they continue with the spawning stack the same way.
+//!    - Threads that a dependency or std started and that ran functions the spawning stack does
+//!      not hold (rayon's and tokio's pools, libtest's test threads) are reused for work of many
+//!      callers, so the spawning stack says nothing about who asked for a given job. Its stacks continue from the entry outwards as the entry
 //!      is seen called on the other threads' own stacks, when every such stack agrees on the
 //!      workspace functions outside it; else from the entry's frame on the spawning stack, when
 //!      it is there (a dependency that spawns, runs your closure and joins, such as `ignore`'s
@@ -209,7 +212,8 @@ pub fn attribute_with_benchmarks<'p>(
             .filter_map(|&i| profile.frames.get(i as usize))
             .collect()
     };
-    let plans: Vec<Plan> = profile.sites.iter().map(|s| plan(profile, s)).collect();
+    let mut plans: Vec<Plan> = profile.sites.iter().map(|s| plan(profile, s)).collect();
+    serve_spawners(profile, &mut plans);
     let continuations = continuations(profile, &plans);
     profile
         .sites
@@ -322,6 +326,33 @@ struct Plan {
     /// For [`Continue::Seen`] without an agreed continuation: where on the spawning stack the
     /// entry is, if it is.
     fallback: Option<usize>,
+    /// Started by a dependency or std (not by the workspace's code).
+    by_dependency: bool,
+    /// The entry's outermost frame on the spawning stack, with the entry known.
+    entry_on_spawner: Option<Option<usize>>,
+}
+
+/// Threads a dependency started from one call (the same spawning stack) that only ever ran the
+/// functions of that call on their own stacks (`ignore`'s parallel walker, a scope that joins
+/// before returning), or nothing of yours at all, work for that call: they continue with the
+/// spawning stack as threads of yours do. Threads that ran a function the spawning stack does
+/// not hold (rayon's pool running a later caller's jobs) are a pool, and keep the pool rules.
+fn serve_spawners(profile: &Profile, plans: &mut [Plan]) {
+    let mut serves: HashMap<(usize, &[u32]), bool> = HashMap::new();
+    for (site, plan) in profile.sites.iter().zip(plans.iter()) {
+        if plan.by_dependency {
+            let ok = plan.entry_on_spawner.is_none_or(|on| on.is_some());
+            *serves
+                .entry((site.process, &site.frames[plan.own..]))
+                .or_insert(true) &= ok;
+        }
+    }
+    for (site, plan) in profile.sites.iter().zip(plans.iter_mut()) {
+        if plan.by_dependency && serves[&(site.process, &site.frames[plan.own..])] {
+            let from = plan.entry_on_spawner.flatten().unwrap_or(plan.own);
+            plan.continue_with = Continue::Spawner(from);
+        }
+    }
 }
 
 enum Continue {
@@ -339,6 +370,8 @@ fn plan(profile: &Profile, site: &Site) -> Plan {
             own: site.frames.len(),
             continue_with: Continue::Nothing,
             fallback: None,
+            by_dependency: false,
+            entry_on_spawner: None,
         };
     };
     let start = (start as usize).min(site.frames.len());
@@ -372,6 +405,8 @@ fn plan(profile: &Profile, site: &Site) -> Plan {
             })
         })
         .map(|p| start + p);
+    let by_dependency = spawner != Some(FrameKind::Workspace);
+    let known_entry = entry.is_some().then_some(entry_on_spawner);
     let continue_with = match (spawner, entry) {
         (Some(FrameKind::Workspace), _) => Continue::Spawner(entry_on_spawner.unwrap_or(start)),
         (_, Some(key)) => Continue::Seen(key),
@@ -381,6 +416,8 @@ fn plan(profile: &Profile, site: &Site) -> Plan {
         own: start,
         continue_with,
         fallback: entry_on_spawner.or(main_on_spawner),
+        by_dependency,
+        entry_on_spawner: known_entry,
     }
 }
 
@@ -884,6 +921,29 @@ mod tests {
                 (None, None),
             ]
         );
+    }
+
+    #[test]
+    fn a_dependencys_threads_working_for_one_call_count_for_it() {
+        // `ignore`'s walker threads: the visitor closure of `search`, and the walker's own
+        // reading of directories (nothing of yours on the thread's stack), both for `search`.
+        let frames = vec![
+            frame("app::search::{{closure}}", Workspace, "app"),
+            frame("ignore::walk::Worker::run", Dependency, "app"),
+            frame("pthread_create", Foreign, "libc.so.6"),
+            frame("ignore::walk::WalkParallel::visit", Dependency, "app"),
+            frame("app::search", Workspace, "app"),
+            frame("app::main", Workspace, "app"),
+            frame("ignore::dir::Ignore::add_parents", Dependency, "app"),
+        ];
+        let mut p = profile(frames, vec![2]);
+        let mut walker = p.sites[0].clone();
+        walker.frames = vec![6, 1, 2, 3, 4, 5];
+        walker.spawned_at = vec![2];
+        p.sites.push(walker);
+        let blames = attribute(&p);
+        assert_eq!(keys(&blames[0]), ["app::search", "app::main"]);
+        assert_eq!(keys(&blames[1]), ["app::search", "app::main"]);
     }
 
     #[test]

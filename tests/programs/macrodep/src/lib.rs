@@ -12,3 +12,18 @@ macro_rules! allocating_test {
         }
     };
 }
+
+/// Runs `visit` on two threads of its own, as `ignore`'s parallel walker does: each thread makes
+/// 10 allocations of its own work (nothing of the caller's on its stack) and calls `visit` once;
+/// both are joined before it returns.
+pub fn on_two_threads(visit: impl Fn() + Sync) {
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| {
+                let own: Vec<Box<u8>> = (0..9).map(Box::new).collect();
+                std::hint::black_box(&own);
+                visit();
+            });
+        }
+    });
+}

@@ -55,6 +55,14 @@ fn tasks() -> usize {
     total
 }
 
+/// A dependency's threads that work only for this call (spawned and joined inside it).
+#[inline(never)]
+fn walk() {
+    macrodep::on_two_threads(|| {
+        std::hint::black_box(String::from("visited"));
+    });
+}
+
 #[inline(never)]
 fn list(dir: &std::path::Path) -> usize {
     std::fs::read_dir(dir).unwrap().count()
@@ -73,6 +81,7 @@ fn main() {
         std::fs::write(dir.join(i.to_string()), b"x").unwrap();
     }
     let f = counted("list", || list(&dir));
+    counted("walk", walk);
     std::fs::remove_dir_all(&dir).unwrap();
     println!("{} {b} {c} {d} {e} {f}", a.len());
 }
