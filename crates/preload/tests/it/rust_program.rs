@@ -183,8 +183,21 @@ fn callbacks_from_c_keep_the_callers_frames() {
         }
     }
     // The qsort comparator's boxes: one per comparison, from as many stacks as qsort's merge sort
-    // has recursion paths, each one taken by DWARF.
-    let boxes = p.sites_of_size(47);
+    // has recursion paths, each one taken by DWARF. (Only those under `fixture_qsort`: some
+    // other block can be 47 bytes too, such as a path whose length depends on where the
+    // repository is checked out.)
+    let qsort = address(&run, "fixture_qsort");
+    let qsort_end = qsort + symbol_size(program, "fixture_qsort");
+    let boxes: Vec<_> = p
+        .sites_of_size(47)
+        .into_iter()
+        .filter(|s| {
+            p.stack_of(s.stack)
+                .frames
+                .iter()
+                .any(|&f| f > qsort && f <= qsort_end)
+        })
+        .collect();
     assert!(boxes.len() > 1);
     for s in boxes {
         assert_eq!(s.allocations, s.frees);
