@@ -169,12 +169,6 @@ impl<'p> Blame<'p> {
         api_name(self.frames[inner])
     }
 
-    /// The frames inside the self frame (the API's own frames), innermost first.
-    #[must_use]
-    pub fn inside_self(&self) -> &[&'p Frame] {
-        &self.frames[..self.self_index.unwrap_or(0)]
-    }
-
     /// Every distinct workspace function on a counted site's stack, with its innermost frame,
     /// innermost first: the functions whose totals the site adds to. Empty when not counted.
     #[must_use]
@@ -323,8 +317,8 @@ struct Plan {
     /// How many of `site.frames` are its own thread's.
     own: usize,
     continue_with: Continue,
-    /// For [`Continue::Seen`] without an agreed continuation: where on the spawning stack the
-    /// entry is, if it is.
+    /// For [`Continue::Seen`] without an agreed continuation: where on the spawning stack to
+    /// continue from (the entry's frame there, else the program's `main`), if anywhere.
     fallback: Option<usize>,
     /// Started by a dependency or std (not by the workspace's code).
     by_dependency: bool,
@@ -421,6 +415,9 @@ fn plan(profile: &Profile, site: &Site) -> Plan {
     }
 }
 
+/// A continuation seen, and the workspace functions it names.
+type Known<'p> = (&'p [u32], Vec<String>);
+
 /// For each (process, entry key) that some site continues [`Continue::Seen`]: the frames outside
 /// the entry's outermost frame on the other threads' own stacks that contain it, when they all
 /// name the same workspace functions (`None` when they disagree).
@@ -434,9 +431,11 @@ fn continuations<'p>(
             wanted.insert((site.process, key));
         }
     }
-    let mut out: HashMap<(usize, String), Option<&[u32]>> = HashMap::new();
+    // The first continuation seen for each key, with its workspace functions, until one
+    // disagrees.
+    let mut found: HashMap<(usize, String), Option<Known<'p>>> = HashMap::new();
     if wanted.is_empty() {
-        return out;
+        return HashMap::new();
     }
     let workspace_keys = |ids: &[u32]| -> Vec<String> {
         ids.iter()
@@ -464,21 +463,26 @@ fn continuations<'p>(
                 continue;
             }
             let rest = &own[pos + 1..];
-            match out.entry((site.process, key)) {
+            match found.entry((site.process, key)) {
                 Entry::Vacant(v) => {
-                    v.insert(Some(rest));
+                    v.insert(Some((rest, workspace_keys(rest))));
                 }
                 Entry::Occupied(mut o) => {
-                    if let Some(known) = *o.get() {
-                        if workspace_keys(known) != workspace_keys(rest) {
-                            o.insert(None);
-                        }
+                    let agrees = o
+                        .get()
+                        .as_ref()
+                        .is_some_and(|(_, keys)| *keys == workspace_keys(rest));
+                    if !agrees {
+                        o.insert(None);
                     }
                 }
             }
         }
     }
-    out
+    found
+        .into_iter()
+        .map(|(key, known)| (key, known.map(|(rest, _)| rest)))
+        .collect()
 }
 
 fn blame_frames<'p>(site: &'p Site, frames: Vec<&'p Frame>) -> Blame<'p> {
@@ -731,8 +735,7 @@ mod tests {
         let b = attribute(&p).remove(0);
         // Not `first_user`, which only started the pool: `main`, which runs around everything.
         assert_eq!(b.frames.len(), 3);
-        let functions: Vec<String> = b.workspace_functions().into_iter().map(|f| f.0).collect();
-        assert_eq!(functions, ["app::shout", "app::main"]);
+        assert_eq!(keys(&b), ["app::shout", "app::main"]);
         // Started under a test function (not `main`), the job stands alone.
         let mut p = p;
         p.frames[6].function = "app::tests::first".to_owned();
@@ -749,9 +752,7 @@ mod tests {
             frame("app::run", Workspace, "app"),
         ];
         let p = profile(own, vec![2]);
-        let b = attribute(&p).remove(0);
-        let functions: Vec<String> = b.workspace_functions().into_iter().map(|f| f.0).collect();
-        assert_eq!(functions, ["app::work", "app::run"]);
+        assert_eq!(keys(&attribute(&p)[0]), ["app::work", "app::run"]);
     }
 
     fn keys(b: &Blame<'_>) -> Vec<String> {
