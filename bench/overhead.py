@@ -1,18 +1,23 @@
 #!/usr/bin/env python3
 """Overhead of cargo-alloc-profile against native and against heaptrack, measured interleaved.
 
-Usage: python3 bench/overhead.py [--rounds N] [--scale N]
+Usage: python3 bench/overhead.py [--rounds N] [--scale N] [--workloads shallow,threads,serde]
 
 Builds the tool (release) and the allocation-heavy fixture tests/programs/allocbench (release, with
-the tool's own build settings: frame pointers and line tables), then runs, round-robin in every
-round so that machine noise hits all variants alike:
+the tool's own build settings: frame pointers and line tables). Its workloads: `shallow` (about 9M
+small allocations in shallow stacks on one thread), `threads` (the same on two threads at once) and
+`serde` (3.5M allocations building, serializing and parsing nested serde_json values: deep stacks,
+400k blocks live at the peak). For each workload it runs, round-robin in every round so that
+machine noise hits all variants alike:
 
   native      the fixture binary alone
   interposer  the same binary with the interposer preloaded (what the runner does)
   end-to-end  `cargo alloc-profile run --release` (cargo's no-op build, run, symbolize, report)
   heaptrack   `heaptrack` recording the same binary (if installed)
 
-and prints the median wall time of each and its ratio to native's median.
+and prints the median wall time of each and its ratio to native's median, and the median peak RSS
+of the profiled process itself (native and interposer: the program is the measured child; the
+end-to-end and heaptrack figures would mix in their other processes, so they have none).
 """
 
 import argparse
@@ -35,15 +40,22 @@ def sh(cmd, **kw):
 
 
 def timed(cmd, env=None):
+    """Wall time in seconds and the child's peak RSS in KiB (from wait4's rusage)."""
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"{cmd[0]} exited with {child.returncode}")
+    return elapsed, usage.ru_maxrss
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=11)
     ap.add_argument("--scale", type=int, default=1_000_000)
+    ap.add_argument("--workloads", default="shallow,threads,serde")
     args = ap.parse_args()
 
     sh(["cargo", "build", "--release", "-q", "-p", "cargo-alloc-profile"], cwd=ROOT)
@@ -62,28 +74,37 @@ def main():
     pre_env = dict(os.environ, LD_PRELOAD=preload, CARGO_ALLOC_PROFILE_OUT=out_dir)
 
     scale = str(args.scale)
-    variants = [
-        ("native", [exe, scale], None),
-        ("interposer", [exe, scale], pre_env),
-        ("end-to-end", base + ["run"] + common + ["--output", os.devnull, "--", scale], None),
-    ]
     heaptrack = shutil.which("heaptrack")
-    if heaptrack:
-        variants.append(("heaptrack", [heaptrack, "-o", os.path.join(out_dir, "ht"), exe, scale], None))
+    for workload in args.workloads.split(","):
+        variants = [
+            ("native", [exe, scale, workload], None),
+            ("interposer", [exe, scale, workload], pre_env),
+            ("end-to-end", base + ["run"] + common + ["--output", os.devnull, "--", scale, workload], None),
+        ]
+        if heaptrack:
+            ht_out = os.path.join(out_dir, "ht")
+            variants.append(("heaptrack", [heaptrack, "-o", ht_out, exe, scale, workload], None))
+        times = {name: [] for name, _, _ in variants}
+        rss = {name: [] for name, _, _ in variants}
+        for _ in range(args.rounds):
+            for name, cmd, env in variants:
+                elapsed, maxrss = timed(cmd, env)
+                times[name].append(elapsed)
+                rss[name].append(maxrss)
+            for f in os.listdir(out_dir):
+                os.remove(os.path.join(out_dir, f))
 
-    times = {name: [] for name, _, _ in variants}
-    for _ in range(args.rounds):
-        for name, cmd, env in variants:
-            times[name].append(timed(cmd, env))
-        for f in os.listdir(out_dir):
-            os.remove(os.path.join(out_dir, f))
+        native = statistics.median(times["native"])
+        native_rss = statistics.median(rss["native"])
+        print(f"allocbench {scale} {workload}, {args.rounds} interleaved rounds, medians")
+        for name, _, _ in variants:
+            med = statistics.median(times[name])
+            line = f"  {name:<11} {med * 1000:8.1f} ms  {med / native:5.2f}x native"
+            if name in ("native", "interposer"):
+                mem = statistics.median(rss[name])
+                line += f"   peak RSS {mem / 1024:7.1f} MiB  {mem / native_rss:5.2f}x native"
+            print(line, flush=True)
     shutil.rmtree(out_dir, ignore_errors=True)
-
-    native = statistics.median(times["native"])
-    print(f"allocbench {scale}, {args.rounds} interleaved rounds, median wall time")
-    for name, _, _ in variants:
-        med = statistics.median(times[name])
-        print(f"  {name:<11} {med * 1000:8.1f} ms  {med / native:5.2f}x native")
 
 
 if __name__ == "__main__":
