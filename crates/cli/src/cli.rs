@@ -48,6 +48,34 @@ pub enum Command {
     Report(ReportCmdArgs),
     /// Print the environment that profiles programs run by your own harness.
     ShowEnv(ShowEnvArgs),
+    /// Profile any command, built anywhere (like `heaptrack PROGRAM`): nothing is built; the
+    /// program's output and exit status pass through, and the report follows.
+    Exec(ExecArgs),
+}
+
+/// `cargo alloc-profile exec [OPTIONS] -- PROGRAM ARGS...`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Cargo.toml of the workspace the program was built from (says which code is yours)
+    /// [default: the workspace of the current directory, if any].
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Where to keep the run for `report` [default: the workspace's target directory, else
+    /// ~/.cache/cargo-alloc-profile].
+    #[arg(long, value_name = "DIRECTORY")]
+    pub target_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub profiling: ProfilingArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// The program to profile and its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "PROGRAM"
+    )]
+    pub command: Vec<String>,
 }
 
 /// Which targets `test` and `bench` build and run (cargo's own target selection).

@@ -59,7 +59,7 @@ fn save(raw_dir: &Path, run: &Run<'_>) -> Result<()> {
     let command = run
         .command
         .iter()
-        .find(|a| ["run", "test", "bench", "nextest"].contains(&a.as_str()))
+        .find(|a| ["run", "test", "bench", "nextest", "exec"].contains(&a.as_str()))
         .map_or("run", String::as_str);
     let profiles = run.profiles;
     let last = dir(tool_dir);

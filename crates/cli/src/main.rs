@@ -15,6 +15,7 @@ mod cli;
 mod diff;
 mod doctests;
 mod elf;
+mod exec;
 mod last;
 mod outcomes;
 mod process;
@@ -76,6 +77,7 @@ fn try_main() -> anyhow::Result<i32> {
         cli::Command::Report(args) => session::report_files(&args),
         cli::Command::Diff(args) => diff::run(&args),
         cli::Command::ShowEnv(args) => session::show_env(&args),
+        cli::Command::Exec(args) => exec::run(args),
     }
 }
 

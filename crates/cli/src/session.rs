@@ -244,14 +244,14 @@ fn status_reading_stdout(
 }
 
 /// The last line of an interrupted session, after its report; its exit status.
-fn interrupted_status() -> i32 {
+pub(crate) fn interrupted_status() -> i32 {
     eprintln!("error: interrupted (Ctrl-C): the report covers what ran until then");
     interrupt::EXIT_STATUS
 }
 
 /// When processes ran but none could be profiled (a static executable, say), the report is empty
 /// for a reason the user must see: an error line and the tool-error status instead of success.
-fn nothing_recorded(collected: &Collected) -> Option<i32> {
+pub(crate) fn nothing_recorded(collected: &Collected) -> Option<i32> {
     if !collected.profiles.is_empty() {
         return None;
     }
@@ -289,7 +289,7 @@ fn no_profile_reason(s: &Started) -> String {
 }
 
 /// Exit code for a finished process: its own code, or 128 + signal.
-fn exit_code(status: ExitStatus) -> i32 {
+pub(crate) fn exit_code(status: ExitStatus) -> i32 {
     status
         .code()
         .or_else(|| status.signal().map(|s| 128 + s))
@@ -487,7 +487,7 @@ fn has_lib(ws: &Workspace) -> bool {
 
 /// What can be found wrong before anything is built or run, so that a mistake costs no build and
 /// loses no profile: the paths given on the command line.
-fn check_before_work(cargo: &CargoArgs, report: &ReportArgs) -> Result<()> {
+pub(crate) fn check_before_work(cargo: &CargoArgs, report: &ReportArgs) -> Result<()> {
     if let Some(path) = &cargo.manifest_path {
         check_manifest_path(path)?;
     }
@@ -668,10 +668,10 @@ fn target_label(ws: &Workspace, args: &RunArgs, collected: &Collected) -> String
     }
 }
 
-struct Outcome {
-    command: Vec<String>,
-    label: String,
-    status: ExitStatus,
+pub(crate) struct Outcome {
+    pub command: Vec<String>,
+    pub label: String,
+    pub status: ExitStatus,
 }
 
 /// Keeps the run for `report` with no path (see [`crate::last`]).
@@ -681,8 +681,18 @@ fn keep_last(
     outcome: &Outcome,
     tests: Option<&[alloc_profile_report::TestBinary]>,
 ) {
+    keep_run(&prep.raw, collected, outcome, tests);
+}
+
+/// Keeps the run whose raw profiles are in `raw` for `report` with no path.
+pub(crate) fn keep_run(
+    raw: &RawDir,
+    collected: &Collected,
+    outcome: &Outcome,
+    tests: Option<&[alloc_profile_report::TestBinary]>,
+) {
     crate::last::keep(
-        prep.raw.path(),
+        raw.path(),
         &crate::last::Run {
             profiles: &collected.profiles,
             command: &outcome.command,
@@ -694,7 +704,7 @@ fn keep_last(
     );
 }
 
-fn report(
+pub(crate) fn report(
     ws: &Workspace,
     collected: &Collected,
     outcome: &Outcome,
@@ -802,7 +812,7 @@ fn is_stdout(path: &Path) -> bool {
 
 /// The tool's exit status: the program's own `code`, or 1 when it succeeded but a budget was
 /// exceeded.
-fn with_budgets(code: i32, exceeded: usize) -> i32 {
+pub(crate) fn with_budgets(code: i32, exceeded: usize) -> i32 {
     if code == 0 && exceeded > 0 {
         1
     } else {

@@ -9,6 +9,7 @@ mod blame;
 mod budgets;
 mod ci_loop;
 mod custom_alloc;
+mod exec;
 mod insights;
 mod names;
 mod robust;

@@ -1,0 +1,176 @@
+//! `cargo alloc-profile exec -- PROGRAM ARGS...`: profiles any command, built by anyone, as
+//! `heaptrack PROGRAM` does. Nothing is built: the program starts with the interposer preloaded
+//! (its children too, unless `--no-follow-children`), its standard streams and exit status pass
+//! through, and the report follows. The workspace that says which code is yours comes from
+//! `--manifest-path`, else from the current directory when it is in one; without one the report
+//! still tells std from the crates and names them.
+
+use std::ffi::OsString;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use crate::cargo::{RawTarget, Workspace};
+use crate::cli::{CargoArgs, ExecArgs};
+use crate::process::interrupt;
+use crate::session::{self, Collected, Outcome, RawDir};
+
+/// `cargo alloc-profile exec`.
+pub fn run(args: ExecArgs) -> Result<i32> {
+    let cargo = CargoArgs {
+        manifest_path: args.manifest_path.clone(),
+        target_dir: args.target_dir.clone(),
+        ..CargoArgs::default()
+    };
+    session::check_before_work(&cargo, &args.report)?;
+    let (program, program_args) = args
+        .command
+        .split_first()
+        .context("exec needs a program to run: `cargo alloc-profile exec -- PROGRAM ARGS...`")?;
+    let exe = resolve(program)?;
+
+    let stem = exe
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let (mut ws, no_workspace) = match Workspace::load(&cargo) {
+        Ok(ws) => (ws, false),
+        Err(_) if args.manifest_path.is_none() => (Workspace::empty(), true),
+        Err(e) => return Err(e),
+    };
+    let tool_dir = match &args.target_dir {
+        Some(dir) => ws.tool_dir(Some(dir)),
+        None if no_workspace => scratch_dir(),
+        None => ws.tool_dir(None),
+    };
+    let preload = crate::runtime_lib::install(&tool_dir.join("lib"))?;
+    let raw = RawDir::create(&tool_dir)?;
+
+    let mut cmd = std::process::Command::new(&exe);
+    cmd.args(program_args);
+    if args.profiling.no_follow_children {
+        cmd.env(crate::roles::FOLLOW_CHILDREN, "0");
+    }
+    if args.profiling.lifetimes {
+        cmd.env(crate::roles::LIFETIMES, "1");
+    }
+    // A program of another C library's loader (musl) or a static one cannot load the
+    // interposer: it runs as it is, and the report says why nothing was recorded.
+    if crate::elf::takes_the_interposer(&exe) {
+        let mut value: OsString = preload.into_os_string();
+        if let Some(existing) = std::env::var_os("LD_PRELOAD").filter(|v| !v.is_empty()) {
+            value.push(":");
+            value.push(existing);
+        }
+        cmd.env("LD_PRELOAD", value);
+        cmd.env(crate::roles::OUT_DIR, raw.path());
+    }
+
+    interrupt::catch()?;
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("could not run {}", exe.display()))?;
+    let mut marker = exe.as_os_str().as_encoded_bytes().to_vec();
+    for arg in program_args {
+        marker.push(0);
+        marker.extend_from_slice(arg.as_bytes());
+    }
+    fs_err::write(raw.path().join(format!("{}.started", child.id())), marker)?;
+    let status = child
+        .wait()
+        .with_context(|| format!("while waiting for {}", exe.display()))?;
+    let interrupted = interrupt::interrupted();
+    let still_running = if interrupted {
+        interrupt::wait_for_session(raw.path(), interrupt::WAIT)
+    } else {
+        Vec::new()
+    };
+    let mut collected: Collected = session::collect(raw.path(), &still_running)?;
+    if interrupted {
+        collected.problems.insert(
+            0,
+            "interrupted (Ctrl-C): this report covers what ran until then".to_owned(),
+        );
+    }
+    if no_workspace {
+        // Outside any workspace, the crate named after each program that ran is taken to be
+        // yours (a binary crate's name is its executable's).
+        let mut names: Vec<String> = collected
+            .profiles
+            .iter()
+            .filter_map(|p| Path::new(&p.header.exe).file_name())
+            .map(|n| n.to_string_lossy().replace('-', "_"))
+            .collect();
+        names.sort();
+        names.dedup();
+        ws.targets.extend(names.into_iter().map(|name| RawTarget {
+            name,
+            kind: vec!["bin".to_owned()],
+            src_path: PathBuf::new(),
+        }));
+        collected.problems.push(
+            "not in a Cargo workspace: only the crates named after the programs that ran count \
+             as your code; pass --manifest-path with the Cargo.toml they were built from"
+                .to_owned(),
+        );
+    }
+    let outcome = Outcome {
+        command: std::env::args().collect(),
+        label: stem,
+        status,
+    };
+    // Outside a workspace `report` would not find it again.
+    if !no_workspace || args.target_dir.is_some() {
+        session::keep_run(&raw, &collected, &outcome, None);
+    }
+    let exceeded = session::report(&ws, &collected, &outcome, &args.report, None)?;
+    if interrupted || interrupt::interrupted() {
+        return Ok(session::interrupted_status());
+    }
+    let code = session::exit_code(status);
+    Ok(if code == 0 {
+        session::nothing_recorded(&collected).unwrap_or(session::with_budgets(code, exceeded))
+    } else {
+        code
+    })
+}
+
+/// The program to run, found as a shell would: a name with a slash is a path, any other name is
+/// looked up on `PATH`. A missing or non-executable program is an error here, before anything
+/// runs.
+fn resolve(program: &str) -> Result<PathBuf> {
+    let is_executable = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        return match std::fs::metadata(&path) {
+            Err(e) => anyhow::bail!("{program}: cannot run it: {e}"),
+            Ok(m) if m.is_dir() => anyhow::bail!("{program}: is a directory, not a program"),
+            Ok(_) if !is_executable(&path) => anyhow::bail!(
+                "{program}: not executable (no execute permission); `chmod +x` it or name the \
+                 interpreter first"
+            ),
+            Ok(_) => Ok(path),
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| is_executable(p))
+        .with_context(|| {
+            format!("{program}: no such program on PATH; give its path (./{program} for one here)")
+        })
+}
+
+/// Where `exec` keeps the interposer and raw profiles outside any workspace: the user's cache.
+fn scratch_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("cargo-alloc-profile")
+}
