@@ -12,12 +12,12 @@ machine noise hits all variants alike:
 
   native      the fixture binary alone
   interposer  the same binary with the interposer preloaded (what the runner does)
-  end-to-end  `cargo alloc-profile run --release` (cargo's no-op build, run, symbolize, report)
+  exec        `cargo alloc-profile exec -- <the binary>` (run, symbolize, report: the whole tool)
   heaptrack   `heaptrack` recording the same binary (if installed)
 
 and prints the median wall time of each and its ratio to native's median, and the median peak RSS
 of the profiled process itself (native and interposer: the program is the measured child; the
-end-to-end and heaptrack figures would mix in their other processes, so they have none).
+exec and heaptrack figures would mix in their other processes, so they have none).
 """
 
 import argparse
@@ -33,6 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROGRAMS = os.path.join(ROOT, "tests", "programs")
 MANIFEST = os.path.join(PROGRAMS, "allocbench", "Cargo.toml")
 TARGET = os.path.join(PROGRAMS, "target")
+TIME = shutil.which("time") or "/usr/bin/time"
 
 
 def sh(cmd, **kw):
@@ -40,15 +41,19 @@ def sh(cmd, **kw):
 
 
 def timed(cmd, env=None):
-    """Wall time in seconds and the child's peak RSS in KiB (from wait4's rusage)."""
-    start = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise SystemExit(f"{cmd[0]} exited with {child.returncode}")
-    return elapsed, usage.ru_maxrss
+    """Wall time in seconds and the command's peak RSS in KiB. The RSS comes from GNU time, a small
+    process, because the peak RSS a child inherits across exec would otherwise be Python's own."""
+    with tempfile.NamedTemporaryFile(mode="r") as rss_file:
+        start = time.perf_counter()
+        subprocess.run(
+            [TIME, "-f", "%M", "-o", rss_file.name] + cmd,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+        elapsed = time.perf_counter() - start
+        return elapsed, int(rss_file.read().split()[-1])
 
 
 def main():
@@ -79,7 +84,8 @@ def main():
         variants = [
             ("native", [exe, scale, workload], None),
             ("interposer", [exe, scale, workload], pre_env),
-            ("end-to-end", base + ["run"] + common + ["--output", os.devnull, "--", scale, workload], None),
+            ("exec", base + ["exec", "--manifest-path", MANIFEST, "--target-dir", TARGET,
+                      "--output", os.devnull, "--", exe, scale, workload], None),
         ]
         if heaptrack:
             ht_out = os.path.join(out_dir, "ht")
