@@ -144,14 +144,15 @@ pub struct Stack {
     pub frames: Vec<u64>,
 }
 
-/// What happened at one allocation site (one unique stack).
+/// What happened at one allocation site (one unique stack): the counters of a [`tag::SITE`]
+/// record. (The symbolized site, with its frames, is [`symbolized::Site`].)
 ///
 /// An *allocation* is a successful call of malloc, calloc, realloc, reallocarray, posix_memalign,
 /// aligned_alloc, memalign, valloc or pvalloc; `bytes` sums the requested sizes (for realloc the new
 /// size). A *free* is the release of a block this site made, by `free` or by a `realloc` that
 /// replaced it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Site {
+pub struct SiteCounters {
     pub stack: u32,
     pub allocations: u64,
     /// How many of `allocations` were reallocs of an existing block.

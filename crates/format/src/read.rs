@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{tag, End, Header, Module, Site, Stack, Thread, MAGIC, VERSION};
+use crate::{tag, End, Header, Module, SiteCounters, Stack, Thread, MAGIC, VERSION};
 
 /// Everything one process wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -12,7 +12,7 @@ pub struct RawProfile {
     pub threads: Vec<Thread>,
     /// Interned stacks; `stacks[i].id == i` is not guaranteed, look them up by id.
     pub stacks: Vec<Stack>,
-    pub sites: Vec<Site>,
+    pub sites: Vec<SiteCounters>,
     /// `(stack id, bytes)` live from that stack when the process-wide peak was reached.
     pub peak_sites: Vec<(u32, u64)>,
     /// Size histograms: stack id → `counts[bucket]` (see [`crate::size_bucket`]).
@@ -238,7 +238,7 @@ pub fn read(data: &[u8]) -> Result<RawProfile, ReadError> {
                 });
             }
             tag::SITE => {
-                let mut site = Site {
+                let mut site = SiteCounters {
                     stack: rec.u32()?,
                     allocations: rec.uint()?,
                     reallocations: rec.uint()?,
@@ -248,7 +248,7 @@ pub fn read(data: &[u8]) -> Result<RawProfile, ReadError> {
                     live_allocations: rec.uint()?,
                     live_bytes: rec.uint()?,
                     max_size: rec.uint()?,
-                    ..Site::default()
+                    ..SiteCounters::default()
                 };
                 // Fields appended later in version 1; absent in older files.
                 if rec.pos < rec.data.len() {

@@ -66,7 +66,7 @@ pub struct Site {
     /// Indices into [`Profile::frames`], innermost (the allocator's caller) first.
     pub frames: Vec<u32>,
     /// Counters as recorded; `counters.stack` is the raw stack id within its process.
-    pub counters: crate::Site,
+    pub counters: crate::SiteCounters,
     /// Bytes live from this site at the moment of the process-wide peak.
     pub peak_bytes: u64,
     /// Size histogram of this site's requests, `sizes[bucket]` (see [`crate::size_bucket`]);
