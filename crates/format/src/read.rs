@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{tag, End, Header, Module, SiteCounters, Stack, Thread, MAGIC, VERSION};
+use crate::raw::{tag, End, Header, Module, SiteCounters, Stack, Thread, MAGIC, VERSION};
 
 /// Everything one process wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,7 +16,7 @@ pub struct RawProfile {
     /// `(stack id, bytes)` live from that stack when the process-wide peak was reached.
     pub peak_sites: Vec<(u32, u64)>,
     /// Size histograms: stack id → `counts[bucket]` (see [`crate::size_bucket`]).
-    pub sizes: Vec<(u32, [u64; crate::SIZE_BUCKETS])>,
+    pub sizes: Vec<(u32, [u64; crate::raw::SIZE_BUCKETS])>,
     pub end: End,
 }
 
@@ -264,7 +264,7 @@ pub fn read(data: &[u8]) -> Result<RawProfile, ReadError> {
             }
             tag::SIZES => {
                 let stack = rec.u32()?;
-                let mut counts = [0u64; crate::SIZE_BUCKETS];
+                let mut counts = [0u64; crate::raw::SIZE_BUCKETS];
                 while rec.pos < rec.data.len() {
                     let bucket = rec.uint()?;
                     let count = rec.uint()?;
@@ -325,11 +325,11 @@ fn check_references(profile: &RawProfile) -> Result<(), ReadError> {
     if by_id.len() != profile.stacks.len() {
         return Err(bad("two stacks share an id"));
     }
-    let exists = |id: u32| id == crate::NO_STACK || by_id.contains_key(&id);
+    let exists = |id: u32| id == crate::raw::NO_STACK || by_id.contains_key(&id);
     for stack in &profile.stacks {
         let mut depth = 0usize;
         let mut cur = stack.parent;
-        while cur != crate::NO_STACK {
+        while cur != crate::raw::NO_STACK {
             depth += 1;
             if depth > by_id.len() {
                 return Err(bad("stack parents form a loop"));
