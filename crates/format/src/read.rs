@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{tag, End, Header, Module, Site, Stack, Thread, MAGIC, VERSION};
+use crate::raw::{tag, End, Header, Module, SiteCounters, Stack, Thread, MAGIC, VERSION};
 
 /// Everything one process wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -12,11 +12,11 @@ pub struct RawProfile {
     pub threads: Vec<Thread>,
     /// Interned stacks; `stacks[i].id == i` is not guaranteed, look them up by id.
     pub stacks: Vec<Stack>,
-    pub sites: Vec<Site>,
+    pub sites: Vec<SiteCounters>,
     /// `(stack id, bytes)` live from that stack when the process-wide peak was reached.
     pub peak_sites: Vec<(u32, u64)>,
     /// Size histograms: stack id → `counts[bucket]` (see [`crate::size_bucket`]).
-    pub sizes: Vec<(u32, [u64; crate::SIZE_BUCKETS])>,
+    pub sizes: Vec<(u32, [u64; crate::raw::SIZE_BUCKETS])>,
     pub end: End,
 }
 
@@ -238,7 +238,7 @@ pub fn read(data: &[u8]) -> Result<RawProfile, ReadError> {
                 });
             }
             tag::SITE => {
-                let mut site = Site {
+                let mut site = SiteCounters {
                     stack: rec.u32()?,
                     allocations: rec.uint()?,
                     reallocations: rec.uint()?,
@@ -248,7 +248,7 @@ pub fn read(data: &[u8]) -> Result<RawProfile, ReadError> {
                     live_allocations: rec.uint()?,
                     live_bytes: rec.uint()?,
                     max_size: rec.uint()?,
-                    ..Site::default()
+                    ..SiteCounters::default()
                 };
                 // Fields appended later in version 1; absent in older files.
                 if rec.pos < rec.data.len() {
@@ -264,7 +264,7 @@ pub fn read(data: &[u8]) -> Result<RawProfile, ReadError> {
             }
             tag::SIZES => {
                 let stack = rec.u32()?;
-                let mut counts = [0u64; crate::SIZE_BUCKETS];
+                let mut counts = [0u64; crate::raw::SIZE_BUCKETS];
                 while rec.pos < rec.data.len() {
                     let bucket = rec.uint()?;
                     let count = rec.uint()?;
@@ -325,11 +325,11 @@ fn check_references(profile: &RawProfile) -> Result<(), ReadError> {
     if by_id.len() != profile.stacks.len() {
         return Err(bad("two stacks share an id"));
     }
-    let exists = |id: u32| id == crate::NO_STACK || by_id.contains_key(&id);
+    let exists = |id: u32| id == crate::raw::NO_STACK || by_id.contains_key(&id);
     for stack in &profile.stacks {
         let mut depth = 0usize;
         let mut cur = stack.parent;
-        while cur != crate::NO_STACK {
+        while cur != crate::raw::NO_STACK {
             depth += 1;
             if depth > by_id.len() {
                 return Err(bad("stack parents form a loop"));

@@ -6,7 +6,7 @@
 //! allocation site becomes a [`Site`] whose frame list runs from the allocator's caller outwards,
 //! continuing through the stack that spawned the thread, if any.
 
-use crate::{End, Thread};
+use crate::raw::{End, Thread};
 
 /// Where a frame's code comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -66,7 +66,7 @@ pub struct Site {
     /// Indices into [`Profile::frames`], innermost (the allocator's caller) first.
     pub frames: Vec<u32>,
     /// Counters as recorded; `counters.stack` is the raw stack id within its process.
-    pub counters: crate::Site,
+    pub counters: crate::raw::SiteCounters,
     /// Bytes live from this site at the moment of the process-wide peak.
     pub peak_bytes: u64,
     /// Size histogram of this site's requests, `sizes[bucket]` (see [`crate::size_bucket`]);

@@ -1,5 +1,5 @@
 use crate::{
-    read, records, Encoder, End, Header, Module, RawProfile, ReadError, Site, Stack, Thread,
+    read, records, Encoder, End, Header, Module, RawProfile, ReadError, SiteCounters, Stack, Thread,
 };
 
 fn sample() -> RawProfile {
@@ -38,7 +38,7 @@ fn sample() -> RawProfile {
                 frames: vec![],
             },
         ],
-        sites: vec![Site {
+        sites: vec![SiteCounters {
             stack: 1,
             allocations: 10,
             reallocations: 3,
@@ -181,10 +181,10 @@ fn size_buckets() {
 fn sites_written_before_the_lifetime_fields_still_read() {
     // A SITE record with only the first nine fields, as the first writers produced.
     let mut p = sample();
-    p.sites[0] = Site {
+    p.sites[0] = SiteCounters {
         stack: 1,
         allocations: 2,
-        ..Site::default()
+        ..SiteCounters::default()
     };
     p.sizes.clear();
     let full = p.to_bytes();

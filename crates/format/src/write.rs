@@ -50,8 +50,8 @@ impl<'a> Encoder<'a> {
 
     /// Magic and version: the start of every file.
     pub fn file_header(&mut self) {
-        self.raw(&crate::MAGIC);
-        self.raw(&crate::VERSION.to_le_bytes());
+        self.raw(&crate::raw::MAGIC);
+        self.raw(&crate::raw::VERSION.to_le_bytes());
     }
 
     /// Unsigned LEB128.
@@ -102,7 +102,7 @@ impl<'a> Encoder<'a> {
 /// the end of a record.
 pub mod records {
     use super::Encoder;
-    use crate::{tag, End, Site};
+    use crate::raw::{tag, End, SiteCounters};
 
     /// `cmdline` is NUL-separated, as in `/proc/self/cmdline`.
     pub fn header(
@@ -164,7 +164,7 @@ pub mod records {
         });
     }
 
-    pub fn site(enc: &mut Encoder<'_>, site: &Site) {
+    pub fn site(enc: &mut Encoder<'_>, site: &SiteCounters) {
         enc.record(tag::SITE, |e| {
             e.uint(u64::from(site.stack));
             e.uint(site.allocations);

@@ -10,7 +10,7 @@ use core::ffi::{c_int, c_void};
 use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use alloc_profile_format::{end_reason, records, Encoder, End, Sink, Site, NO_STACK};
+use alloc_profile_format::{end_reason, records, Encoder, End, Sink, SiteCounters, NO_STACK};
 
 use crate::capture::object_name;
 use crate::counters::Totals;
@@ -414,9 +414,9 @@ impl Merged {
     }
 
     /// The SITE record of stack `id`, lifetimes converted to nanoseconds.
-    fn site(&self, id: u32, clock: &Clock) -> Site {
+    fn site(&self, id: u32, clock: &Clock) -> SiteCounters {
         let t = &self.totals;
-        Site {
+        SiteCounters {
             stack: id,
             allocations: t.allocations,
             reallocations: t.reallocations,

@@ -179,7 +179,7 @@ mod tests {
                 process: 0,
                 frames: ids,
                 spawned_at: Vec::new(),
-                counters: alloc_profile_format::Site {
+                counters: alloc_profile_format::SiteCounters {
                     allocations,
                     bytes: allocations,
                     ..Default::default()

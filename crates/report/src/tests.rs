@@ -504,7 +504,7 @@ mod tests {
             p.sites.push(Site {
                 process: 0,
                 frames: ids,
-                counters: alloc_profile_format::Site {
+                counters: alloc_profile_format::SiteCounters {
                     allocations: *allocations,
                     bytes: allocations * 10,
                     ..Default::default()

@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 use object::{CompressionFormat, Object, ObjectSection, ObjectSymbol, SymbolKind};
 
+use crate::error::Warning;
 use crate::names;
-use crate::Warning;
 
 /// The reader addr2line and gimli work on: owned, cheaply cloned slices of one section.
 pub(crate) type Reader = gimli::EndianArcSlice<gimli::RunTimeEndian>;

@@ -19,7 +19,8 @@ fn counts_equal_a_counting_global_allocator() {
     // Every Rust allocation went through the counting allocator; glibc's own (reading
     // /proc/self/maps for the main thread's stack) have their first frame in libc, not in the program.
     let sites = p.exe_sites();
-    let sum = |f: fn(&alloc_profile_format::Site) -> u64| sites.iter().map(|s| f(s)).sum::<u64>();
+    let sum =
+        |f: fn(&alloc_profile_format::SiteCounters) -> u64| sites.iter().map(|s| f(s)).sum::<u64>();
     assert_eq!(sum(|s| s.allocations).to_string(), run.value("allocations"));
     assert_eq!(
         sum(|s| s.reallocations).to_string(),

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use alloc_profile_format::{RawProfile, Site, Stack};
+use alloc_profile_format::{RawProfile, SiteCounters, Stack};
 
 pub struct Built {
     /// Built as the cli's build.rs builds it: plain rustc, opt-level 3, frame pointers, stripped.
@@ -260,10 +260,10 @@ pub trait ProfileExt {
     fn in_exe(&self, addr: u64) -> bool;
     fn stack_of(&self, id: u32) -> &Stack;
     /// The single site whose largest request was `size` (fixtures use sizes nothing else uses).
-    fn site_of_size(&self, size: u64) -> &Site;
-    fn sites_of_size(&self, size: u64) -> Vec<&Site>;
+    fn site_of_size(&self, size: u64) -> &SiteCounters;
+    fn sites_of_size(&self, size: u64) -> Vec<&SiteCounters>;
     /// Sites whose innermost frame is in the executable (the program's own allocations, not glibc's).
-    fn exe_sites(&self) -> Vec<&Site>;
+    fn exe_sites(&self) -> Vec<&SiteCounters>;
     fn check_totals(&self);
 }
 
@@ -280,17 +280,17 @@ impl ProfileExt for RawProfile {
         self.stack(id).unwrap_or_else(|| panic!("no stack {id}"))
     }
 
-    fn site_of_size(&self, size: u64) -> &Site {
+    fn site_of_size(&self, size: u64) -> &SiteCounters {
         let sites = self.sites_of_size(size);
         assert_eq!(sites.len(), 1, "sites of size {size}: {sites:?}");
         sites[0]
     }
 
-    fn sites_of_size(&self, size: u64) -> Vec<&Site> {
+    fn sites_of_size(&self, size: u64) -> Vec<&SiteCounters> {
         self.sites.iter().filter(|s| s.max_size == size).collect()
     }
 
-    fn exe_sites(&self) -> Vec<&Site> {
+    fn exe_sites(&self) -> Vec<&SiteCounters> {
         self.sites
             .iter()
             .filter(|s| {

@@ -286,7 +286,7 @@ mod tests {
                 process: 0,
                 frames: ids,
                 spawned_at: Vec::new(),
-                counters: alloc_profile_format::Site {
+                counters: alloc_profile_format::SiteCounters {
                     allocations,
                     bytes: allocations * 8,
                     live_allocations: 1,

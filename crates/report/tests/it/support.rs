@@ -153,7 +153,7 @@ impl ProfileBuilder {
         self.profile.sites.push(Site {
             process: extra.process,
             frames: ids,
-            counters: alloc_profile_format::Site {
+            counters: alloc_profile_format::SiteCounters {
                 stack,
                 allocations,
                 reallocations: extra.reallocations,

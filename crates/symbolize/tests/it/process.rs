@@ -2,7 +2,7 @@
 //! executable mappings from `/proc/self/maps`, the load bias from the file's program headers, the
 //! build-id from its notes.
 
-use alloc_profile_format::{Header, Module, RawProfile, Site, Stack, NO_STACK};
+use alloc_profile_format::{Header, Module, RawProfile, SiteCounters, Stack, NO_STACK};
 use object::{Object, ObjectSegment};
 
 /// One line of `/proc/self/maps`.
@@ -132,12 +132,12 @@ pub fn profile(modules: Vec<Module>, stacks: Vec<Stack>) -> RawProfile {
     let sites = stacks
         .iter()
         .filter(|s| s.flags & alloc_profile_format::stack_flags::SPAWN == 0)
-        .map(|s| Site {
+        .map(|s| SiteCounters {
             stack: s.id,
             allocations: 1,
             bytes: 8,
             max_size: 8,
-            ..Site::default()
+            ..SiteCounters::default()
         })
         .collect();
     RawProfile {
