@@ -1,4 +1,4 @@
-//! The second door into the same runtime: allocator libraries that never call malloc.
+//! The second door into the same core: allocator libraries that never call malloc.
 //!
 //! A Rust program whose `#[global_allocator]` is jemalloc or mimalloc allocates through that
 //! library's own entry points (`_rjem_mallocx`, `mi_malloc_aligned`, ...). The front end links such
@@ -7,23 +7,26 @@
 //! as the malloc hooks, so a program is counted the same way whichever door its allocations use.
 //!
 //! Protocol, per wrapped call (all on the calling thread):
-//! 1. `alloc_profile_wrap_begin()` enters the runtime like a hook does (sets this thread's guard) and
-//!    returns a token, or 0 when nothing is to be recorded (not profiling, or already inside our
-//!    code or inside another wrapped call: an allocator that calls its own wrapped entry points
-//!    internally, as mimalloc's realloc calls `mi_free` under lld, is counted once).
+//! 1. `alloc_profile_wrap_begin()` enters the recording path like a hook does (sets this thread's
+//!    guard) and returns a token, or 0 when nothing is to be recorded (not profiling, or already
+//!    inside our code or inside another wrapped call: an allocator that calls its own wrapped entry
+//!    points internally, as mimalloc's realloc calls `mi_free` under lld, is counted once).
 //! 2. For a release, `alloc_profile_wrap_free(token, p)` BEFORE the real release; for a realloc,
 //!    `alloc_profile_wrap_take(token, old, out)` before the real call and
 //!    `alloc_profile_wrap_realloc(token, out, new, size)` after it; for an allocation,
 //!    `alloc_profile_wrap_alloc(token, p, size)` after the real call. Each of these last calls
-//!    leaves the runtime (clears the guard); `alloc_profile_wrap_take` does not.
+//!    leaves it (clears the guard); `alloc_profile_wrap_take` does not.
 //!
 //! Releases are recorded before the real release, as in the free hook, so that no other thread can
 //! be handed the same address while the live table still holds it.
 
 use core::ffi::c_void;
 
+use crate::guard::enter;
+use crate::intern::StackRec;
 use crate::live::Block;
-use crate::runtime::{enter, record_alloc, record_alloc_at, record_free, Tls, LIVE_BLOCKS};
+use crate::record;
+use crate::state::Tls;
 
 /// What `alloc_profile_wrap_take` removed from the live table, held by the caller across the
 /// real realloc.
@@ -40,9 +43,8 @@ fn tls_of(token: usize) -> &'static Tls {
     unsafe { &*(token as *const Tls) }
 }
 
-/// Step 1: 0 when this call is not to be recorded.
-#[cfg_attr(not(test), no_mangle)]
-pub extern "C" fn alloc_profile_wrap_begin() -> usize {
+/// Step 1 (`alloc_profile_wrap_begin`): 0 when this call is not to be recorded.
+pub fn begin() -> usize {
     match enter() {
         Some(e) => {
             let token = core::ptr::from_ref(e.tls) as usize;
@@ -54,45 +56,39 @@ pub extern "C" fn alloc_profile_wrap_begin() -> usize {
     }
 }
 
-/// After a successful or failed allocation of `size` bytes at `p`; ends the call.
-#[cfg_attr(not(test), no_mangle)]
-pub extern "C" fn alloc_profile_wrap_alloc(token: usize, p: *mut c_void, size: usize) {
+/// `alloc_profile_wrap_alloc`: after a successful or failed allocation of `size` bytes at `p`; ends
+/// the call.
+pub fn alloc(token: usize, p: *mut c_void, size: usize) {
+    if token == 0 {
+        return;
+    }
+    let tls = tls_of(token);
+    record::alloc(tls, p as usize, size);
+    tls.guard.set(false);
+}
+
+/// `alloc_profile_wrap_free`: before releasing `p`; ends the call.
+pub fn free(token: usize, p: *mut c_void) {
     if token == 0 {
         return;
     }
     let tls = tls_of(token);
     if !p.is_null() {
-        record_alloc(tls, p as usize, size, false);
+        record::free(tls, p as usize);
     }
     tls.guard.set(false);
 }
 
-/// Before releasing `p`; ends the call.
-#[cfg_attr(not(test), no_mangle)]
-pub extern "C" fn alloc_profile_wrap_free(token: usize, p: *mut c_void) {
-    if token == 0 {
-        return;
-    }
-    let tls = tls_of(token);
-    if !p.is_null() {
-        if let Some(b) = LIVE_BLOCKS.remove(p as usize) {
-            record_free(tls, &b, crate::runtime::stamp(tls), true);
-        }
-    }
-    tls.guard.set(false);
-}
-
-/// Before reallocating `old`: takes its live-table entry into `out` (a null `rec` when untracked).
-/// The call goes on.
+/// `alloc_profile_wrap_take`: before reallocating `old`, takes its live-table entry into `out` (a
+/// null `rec` when untracked). The call goes on.
 ///
 /// # Safety
 /// `out` must point to writable memory for a `Taken`.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn alloc_profile_wrap_take(token: usize, old: *mut c_void, out: *mut Taken) {
-    let taken = if token == 0 || old.is_null() {
+pub unsafe fn take(token: usize, old: *mut c_void, out: *mut Taken) {
+    let taken = if token == 0 {
         None
     } else {
-        LIVE_BLOCKS.remove(old as usize)
+        record::take(old as usize)
     };
     let value = match taken {
         Some(b) => {
@@ -113,13 +109,13 @@ pub unsafe extern "C" fn alloc_profile_wrap_take(token: usize, old: *mut c_void,
     unsafe { out.write(value) };
 }
 
-/// After the real realloc of `old` (taken into `taken`) returned `new` for `size` bytes; ends the
-/// call. A failed realloc (`new` null, `size` non-zero) leaves the old block live and tracked.
+/// `alloc_profile_wrap_realloc`: after the real realloc of `old` (taken into `taken`) returned `new`
+/// for `size` bytes; ends the call. A failed realloc (`new` null, `size` non-zero) leaves the old
+/// block live and tracked.
 ///
 /// # Safety
 /// `taken` must be what `alloc_profile_wrap_take` wrote for this call.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn alloc_profile_wrap_realloc(
+pub unsafe fn realloc(
     token: usize,
     old: *mut c_void,
     taken: *const Taken,
@@ -133,7 +129,7 @@ pub unsafe extern "C" fn alloc_profile_wrap_realloc(
     // SAFETY: the caller passes back the `Taken` filled for this call.
     let taken = unsafe { &*taken };
     // SAFETY: a non-null `rec` came from the live table, whose records live for the whole process.
-    let rec = unsafe { taken.rec.cast::<crate::intern::StackRec>().as_ref() };
+    let rec = unsafe { taken.rec.cast::<StackRec>().as_ref() };
     let (tsc, reallocs) = tls.wrap_taken.get();
     let block = rec.map(|rec| Block {
         rec,
@@ -141,23 +137,6 @@ pub unsafe extern "C" fn alloc_profile_wrap_realloc(
         tsc,
         reallocs,
     });
-    if new.is_null() && size != 0 {
-        if let Some(b) = block {
-            LIVE_BLOCKS.insert(old as usize, &b);
-        }
-    } else {
-        let now = crate::runtime::stamp(tls);
-        if let Some(b) = &block {
-            record_free(tls, b, now, new.is_null());
-        }
-        if !new.is_null() {
-            let reallocs = match (&block, old.is_null()) {
-                (_, true) => 0,
-                (Some(b), false) => b.reallocs.saturating_add(1),
-                (None, false) => 1,
-            };
-            record_alloc_at(tls, new as usize, size, !old.is_null(), reallocs, now);
-        }
-    }
+    record::realloc(tls, old as usize, block, new as usize, size);
     tls.guard.set(false);
 }
