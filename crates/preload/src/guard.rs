@@ -68,6 +68,40 @@ pub struct Entered {
     busy: &'static Counters,
 }
 
+impl Entered {
+    /// For the wrapped door, whose begin and end are separate calls from C: keeps the guard set and
+    /// the block marked busy past this value, as a non-zero token for [`Entered::resume`].
+    pub fn into_token(self) -> usize {
+        let token = ptr::from_ref(self.tls) as usize;
+        core::mem::forget(self);
+        token
+    }
+
+    /// The thread state behind a token from [`Entered::into_token`], while the call goes on.
+    ///
+    /// # Safety
+    /// `token` must come from [`Entered::into_token`] on this thread, and not be resumed yet.
+    pub unsafe fn token_tls(token: usize) -> &'static Tls {
+        // SAFETY: per the contract, the address of this thread's `Tls`, which lives as long as the
+        // thread.
+        unsafe { &*(token as *const Tls) }
+    }
+
+    /// The `Entered` a token was made of; dropping it ends the call (the block marked busy at
+    /// [`enter`] is this thread's block now too: it changes only when the thread ends).
+    ///
+    /// # Safety
+    /// As [`Entered::token_tls`]; the token must not be used again.
+    pub unsafe fn resume(token: usize) -> Entered {
+        // SAFETY: per the contract.
+        let tls = unsafe { Self::token_tls(token) };
+        Entered {
+            tls,
+            busy: own_counters(tls).unwrap_or(&ORPHAN),
+        }
+    }
+}
+
 impl Drop for Entered {
     #[inline(always)]
     fn drop(&mut self) {

@@ -15,18 +15,18 @@
 //!    `alloc_profile_wrap_take(token, old, out)` before the real call and
 //!    `alloc_profile_wrap_realloc(token, out, new, size)` after it; for an allocation,
 //!    `alloc_profile_wrap_alloc(token, p, size)` after the real call. Each of these last calls
-//!    leaves it (clears the guard); `alloc_profile_wrap_take` does not.
+//!    leaves the recording path as a hook does (clears the guard and the busy mark, see `guard`);
+//!    `alloc_profile_wrap_take` does not.
 //!
 //! Releases are recorded before the real release, as in the free hook, so that no other thread can
 //! be handed the same address while the live table still holds it.
 
 use core::ffi::c_void;
 
-use crate::guard::enter;
+use crate::guard::{enter, Entered};
 use crate::intern::StackRec;
 use crate::live::Block;
 use crate::record;
-use crate::state::Tls;
 
 /// What `alloc_profile_wrap_take` removed from the live table, held by the caller across the
 /// real realloc.
@@ -36,24 +36,17 @@ pub struct Taken {
     size: usize,
 }
 
-/// The thread state behind a token.
-fn tls_of(token: usize) -> &'static Tls {
-    // SAFETY: a non-zero token is the address of the calling thread's `Tls`, handed out by
-    // `alloc_profile_wrap_begin` on this thread; thread-locals live as long as their thread.
-    unsafe { &*(token as *const Tls) }
+/// Step 1 (`alloc_profile_wrap_begin`): 0 when this call is not to be recorded. The guard stays
+/// set until the matching end call.
+pub fn begin() -> usize {
+    enter().map_or(0, Entered::into_token)
 }
 
-/// Step 1 (`alloc_profile_wrap_begin`): 0 when this call is not to be recorded.
-pub fn begin() -> usize {
-    match enter() {
-        Some(e) => {
-            let token = core::ptr::from_ref(e.tls) as usize;
-            // The guard stays set until the matching end call.
-            core::mem::forget(e);
-            token
-        }
-        None => 0,
-    }
+/// The end of a wrapped call: what `begin` entered (its token is non-zero).
+fn resume(token: usize) -> Entered {
+    // SAFETY: per the protocol, a non-zero token comes from `begin` on this thread, and exactly one
+    // end call follows it.
+    unsafe { Entered::resume(token) }
 }
 
 /// `alloc_profile_wrap_alloc`: after a successful or failed allocation of `size` bytes at `p`; ends
@@ -62,9 +55,8 @@ pub fn alloc(token: usize, p: *mut c_void, size: usize) {
     if token == 0 {
         return;
     }
-    let tls = tls_of(token);
-    record::alloc(tls, p as usize, size);
-    tls.guard.set(false);
+    let e = resume(token);
+    record::alloc(e.tls, p as usize, size);
 }
 
 /// `alloc_profile_wrap_free`: before releasing `p`; ends the call.
@@ -72,11 +64,10 @@ pub fn free(token: usize, p: *mut c_void) {
     if token == 0 {
         return;
     }
-    let tls = tls_of(token);
+    let e = resume(token);
     if !p.is_null() {
-        record::free(tls, p as usize);
+        record::free(e.tls, p as usize);
     }
-    tls.guard.set(false);
 }
 
 /// `alloc_profile_wrap_take`: before reallocating `old`, takes its live-table entry into `out` (a
@@ -94,7 +85,10 @@ pub unsafe fn take(token: usize, old: *mut c_void, out: *mut Taken) {
         Some(b) => {
             // The C side keeps stack and size; the rest waits on this thread (whose guard stays set
             // until the matching `alloc_profile_wrap_realloc`).
-            tls_of(token).wrap_taken.set((b.tsc, b.reallocs));
+            // SAFETY: a non-zero token from `begin` on this thread, per the protocol.
+            unsafe { Entered::token_tls(token) }
+                .wrap_taken
+                .set((b.tsc, b.reallocs));
             Taken {
                 rec: core::ptr::from_ref(b.rec).cast(),
                 size: b.size,
@@ -125,7 +119,8 @@ pub unsafe fn realloc(
     if token == 0 {
         return;
     }
-    let tls = tls_of(token);
+    let e = resume(token);
+    let tls = e.tls;
     // SAFETY: the caller passes back the `Taken` filled for this call.
     let taken = unsafe { &*taken };
     // SAFETY: a non-null `rec` came from the live table, whose records live for the whole process.
@@ -138,5 +133,4 @@ pub unsafe fn realloc(
         reallocs,
     });
     record::realloc(tls, old as usize, block, new as usize, size);
-    tls.guard.set(false);
 }
