@@ -8,8 +8,8 @@
  *
  * Each wrapper calls the real function and tells the interposer (the preloaded runtime, found
  * with dlsym) what happened; without the interposer it is a plain pass-through. The protocol is
- * described in crates/preload/src/wrapped.rs. Compiled with frame pointers so the interposer's
- * frame-pointer walk goes through these frames into the Rust code that allocated. */
+ * described in crates/preload/src/hooks/wrapped.rs. Compiled with frame pointers so the
+ * interposer's frame-pointer walk goes through these frames into the Rust code that allocated. */
 
 #define _GNU_SOURCE
 #include <dlfcn.h>

@@ -10,6 +10,9 @@ use crate::sys;
 
 const CHUNK: usize = 1 << 20;
 
+/// Thread records, counter blocks and spawn records (the interner keeps its own arena).
+pub static RECORDS: Arena = Arena::new();
+
 pub struct Arena {
     lock: SpinLock,
     /// (next free byte, end of the current chunk); guarded by `lock`.

@@ -30,7 +30,7 @@
 //! - At most [`MAX_FRAMES`]; a deeper stack keeps its innermost frames and gets flag TRUNCATED.
 //! - Return addresses point just past the call: symbolize `address - 1`.
 
-use core::ffi::{c_int, c_void, CStr};
+use core::ffi::{c_int, c_void};
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -387,16 +387,4 @@ fn walk_dwarf(buf: &mut FrameBuf, in_spawn: bool) -> (usize, u32) {
         0
     };
     (walk.n, flags)
-}
-
-/// Name of a loaded object as a byte string (empty for the main program and the vdso).
-///
-/// # Safety
-/// `name` must be null or a NUL-terminated string.
-pub unsafe fn object_name<'a>(name: *const core::ffi::c_char) -> &'a [u8] {
-    if name.is_null() {
-        return &[];
-    }
-    // SAFETY: per the contract.
-    unsafe { CStr::from_ptr(name) }.to_bytes()
 }

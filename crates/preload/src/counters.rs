@@ -1,31 +1,21 @@
 //! Per-thread counters: one open-addressing table per thread, keyed by stack, holding that thread's
-//! share of every site's counters, plus the thread's share of the live-bytes accounting for the peak.
+//! share of every site's counters, plus the thread's view of live bytes (see `peak`).
 //!
 //! Why per thread: a counter cache line written by every thread on every allocation made a two-thread
 //! program 2.9x slower, per-thread tables 1.04x (FACTS.md). Each table has a single writer (its
 //! thread, or whoever holds the orphan lock), which updates with relaxed loads and stores; the exit
 //! writer reads all tables and sums them per stack. A table that belonged to a thread that ended is
-//! handed to the next new thread, so memory stays bounded by the number of threads alive at once.
-//!
-//! Peak of live bytes: each block keeps its thread's unpublished change of live bytes and publishes
-//! it to the global total once it passes [`FLUSH_BYTES`] either way (and when the thread ends). After
-//! every allocation the thread compares "global total at its last publication + its own change
-//! since" with the highest value it saw. With one thread that view is the exact live total, so the
-//! peak is exact. With several, a thread does not see the others' changes since its last
-//! publication: each of them contributes at most about `FLUSH_BYTES` of error, so the peak is right
-//! to within about 16 KiB per thread. The peak's time is stamped only when the peak passes the last
-//! stamped value by more than 1/64 (reading the time-stamp counter costs ~20 ns here).
+//! handed to the next new thread (see `pool`), so memory stays bounded by the number of threads
+//! alive at once.
 
 use core::ptr;
-use core::sync::atomic::{AtomicI64, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use alloc_profile_format::{size_bucket, SIZE_BUCKETS};
 
 use crate::intern::{Interner, StackKey, StackRec};
+use crate::peak::LiveView;
 use crate::sys;
-
-/// A thread's unflushed live-bytes delta is published once it passes this many bytes either way.
-pub const FLUSH_BYTES: i64 = 16 * 1024;
 
 /// Indices of an entry's counters.
 mod c {
@@ -94,7 +84,7 @@ impl Entry {
     }
 
     /// A block of `size` bytes released after `lifetime` time-stamp-counter ticks; `temporary` per
-    /// heaptrack's definition (see `runtime::record_free`).
+    /// heaptrack's definition (see `record`).
     #[inline]
     pub fn add_free(&self, size: usize, lifetime: u64, temporary: bool) {
         let k = &self.counters;
@@ -107,7 +97,8 @@ impl Entry {
         }
     }
 
-    /// A growth chain (a block reallocated `reallocs` times, `final_size` bytes at the end) that ended.
+    /// A growth chain (a block reallocated `reallocs` times, `final_size` bytes at the end) that ended
+    /// (see `chains`).
     #[inline]
     pub fn add_chain(&self, reallocs: u32, final_size: usize) {
         let k = &self.counters;
@@ -117,7 +108,7 @@ impl Entry {
         raise(&k[c::GROWTH_MAX_FINAL], final_size as u64);
     }
 
-    /// Records this entry's live bytes as those of the peak.
+    /// Records this entry's live bytes as those of the peak (see `peak`).
     fn snapshot(&self) {
         let k = &self.counters;
         let live = k[c::BYTES]
@@ -227,14 +218,6 @@ impl Totals {
             *a += b;
         }
     }
-
-    /// A growth chain that ended: a block reallocated `reallocs` times, `final_size` bytes.
-    pub fn add_chain(&mut self, reallocs: u64, final_size: u64) {
-        self.growth_chains += 1;
-        self.growth_reallocs += reallocs;
-        self.growth_max_reallocs = self.growth_max_reallocs.max(reallocs);
-        self.growth_max_final = self.growth_max_final.max(final_size);
-    }
 }
 
 /// Header of a table mapping; `cap` entries follow at offset 64.
@@ -271,7 +254,7 @@ impl Table {
     }
 }
 
-/// One thread's counters (or the orphan block's, see `runtime`).
+/// One thread's counters (or the orphan block's, see `pool`).
 #[repr(C, align(64))]
 pub struct Counters {
     table: AtomicPtr<Table>,
@@ -279,28 +262,13 @@ pub struct Counters {
     pub next_all: AtomicPtr<Counters>,
     /// Link in the pool of blocks whose thread ended.
     pub next_free: AtomicPtr<Counters>,
-    /// Global live bytes as of this block's last flush, plus that flush.
-    base: AtomicI64,
-    /// Live-bytes change not yet added to the global.
-    delta: AtomicI64,
-    /// Highest live bytes this block observed.
-    peak: AtomicU64,
-    /// The peak as of the last time stamp, and that stamp (TSC). Reading the TSC costs ~20 ns here,
-    /// too much for every allocation of a growing program, so a new peak is stamped only once it
-    /// passes the last stamped one by more than 1/64: the peak's time is when live bytes first came
-    /// within 1/64 (1.6%) of the peak, while the peak's size stays exact.
-    stamped: AtomicU64,
-    peak_tsc: AtomicU64,
-    /// A peak (this block's view) newer than the last peak snapshot, waiting for the snapshot that
-    /// the next free on this thread takes; 0 when none.
-    pending: AtomicU64,
+    /// This block's share of live bytes and its view of the peak.
+    pub live: LiveView,
     /// Non-zero while a hook of the owning thread records (for the orphan block: how many hooks do).
-    /// The exit writer waits for it to drop after freezing the state, so what it reads is whole.
-    busy: AtomicU32,
+    /// The exit writer waits for it to drop after freezing the state, so what it reads is whole
+    /// (see `guard`).
+    pub busy: AtomicU32,
 }
-
-/// Live bytes at the last peak snapshot (see `runtime::snapshot_peak`).
-pub static SNAPPED_PEAK: AtomicU64 = AtomicU64::new(0);
 
 impl Counters {
     pub const fn new() -> Self {
@@ -308,51 +276,9 @@ impl Counters {
             table: AtomicPtr::new(ptr::null_mut()),
             next_all: AtomicPtr::new(ptr::null_mut()),
             next_free: AtomicPtr::new(ptr::null_mut()),
-            base: AtomicI64::new(0),
-            delta: AtomicI64::new(0),
-            peak: AtomicU64::new(0),
-            stamped: AtomicU64::new(0),
-            peak_tsc: AtomicU64::new(0),
-            pending: AtomicU64::new(0),
+            live: LiveView::new(),
             busy: AtomicU32::new(0),
         }
-    }
-
-    /// Marks a hook of the owning thread as recording (the orphan block, which several threads may
-    /// use at once, counts them). Must be followed by [`crate::runtime::publish_fence`] before the
-    /// hook reads the state.
-    #[inline(always)]
-    pub fn begin_busy(&self) {
-        if self.is_orphan() {
-            self.busy.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.busy.store(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Ends [`Counters::begin_busy`]: everything the hook recorded is visible to a writer that sees
-    /// the flag clear.
-    #[inline(always)]
-    pub fn end_busy(&self) {
-        if self.is_orphan() {
-            // Saturating: a fork child resets the count while a hook of the forking thread may still
-            // be inside (fork called from a signal handler).
-            let _ = self
-                .busy
-                .fetch_update(Ordering::Release, Ordering::Relaxed, |n| n.checked_sub(1));
-        } else {
-            self.busy.store(0, Ordering::Release);
-        }
-    }
-
-    #[inline(always)]
-    fn is_orphan(&self) -> bool {
-        ptr::eq(self, &crate::runtime::ORPHAN)
-    }
-
-    /// Whether a hook is recording into this block.
-    pub fn is_busy(&self) -> bool {
-        self.busy.load(Ordering::Acquire) != 0
     }
 
     /// The entry for the stack `key` describes, interning it on first use in this table. `None` when
@@ -497,82 +423,8 @@ impl Counters {
         }
     }
 
-    /// Hands the block to a (new) thread: its live-bytes view starts at the current global.
-    pub fn begin(&self, live: &AtomicI64) {
-        self.delta.store(0, Ordering::Relaxed);
-        self.base
-            .store(live.load(Ordering::Relaxed), Ordering::Relaxed);
-    }
-
-    /// After an allocation of `size` bytes: this block's view of live bytes rises; a new high is the
-    /// peak as far as this thread can tell (exact when it is the only thread).
-    #[inline]
-    pub fn live_add(&self, size: usize, live: &AtomicI64) {
-        let delta = self.delta.load(Ordering::Relaxed) + size as i64;
-        let seen = self.base.load(Ordering::Relaxed) + delta;
-        if seen > self.peak.load(Ordering::Relaxed) as i64 {
-            self.new_peak(seen as u64);
-        }
-        if delta > FLUSH_BYTES {
-            self.flush_delta(delta, live);
-        } else {
-            self.delta.store(delta, Ordering::Relaxed);
-        }
-    }
-
-    #[inline]
-    pub fn live_sub(&self, size: usize, live: &AtomicI64) {
-        let delta = self.delta.load(Ordering::Relaxed) - size as i64;
-        if delta < -FLUSH_BYTES {
-            self.flush_delta(delta, live);
-        } else {
-            self.delta.store(delta, Ordering::Relaxed);
-        }
-    }
-
-    /// Publishes the unflushed delta (thread end, exit).
-    pub fn flush(&self, live: &AtomicI64) {
-        let delta = self.delta.load(Ordering::Relaxed);
-        if delta != 0 {
-            self.flush_delta(delta, live);
-        }
-    }
-
-    #[cold]
-    fn flush_delta(&self, delta: i64, live: &AtomicI64) {
-        let now = live.fetch_add(delta, Ordering::Relaxed) + delta;
-        self.base.store(now, Ordering::Relaxed);
-        self.delta.store(0, Ordering::Relaxed);
-        if now > self.peak.load(Ordering::Relaxed) as i64 {
-            self.new_peak(now as u64);
-        }
-    }
-
-    #[inline(always)]
-    fn new_peak(&self, bytes: u64) {
-        self.peak.store(bytes, Ordering::Relaxed);
-        if bytes > SNAPPED_PEAK.load(Ordering::Relaxed) {
-            self.pending.store(bytes, Ordering::Relaxed);
-        }
-        let stamped = self.stamped.load(Ordering::Relaxed);
-        if bytes > stamped + stamped / 64 {
-            self.stamped.store(bytes, Ordering::Relaxed);
-            self.peak_tsc.store(sys::rdtsc(), Ordering::Relaxed);
-        }
-    }
-
-    /// The peak waiting for a snapshot (0: none), cleared. Called before a free changes anything.
-    #[inline(always)]
-    pub fn take_pending(&self) -> u64 {
-        let p = self.pending.load(Ordering::Relaxed);
-        if p != 0 {
-            self.pending.store(0, Ordering::Relaxed);
-        }
-        p
-    }
-
-    /// Records every entry's live bytes as those of the peak (see `runtime::snapshot_peak`). Reads
-    /// another thread's block racily: its entries are a moment's values.
+    /// Records every entry's live bytes as those of the peak (see `peak`). Reads another thread's
+    /// block racily: its entries are a moment's values.
     pub fn snapshot(&self) {
         let table = self.table.load(Ordering::Acquire);
         if table.is_null() {
@@ -589,14 +441,6 @@ impl Counters {
         }
     }
 
-    /// (peak bytes, TSC when reached) as this block saw it.
-    pub fn peak(&self) -> (u64, u64) {
-        (
-            self.peak.load(Ordering::Relaxed),
-            self.peak_tsc.load(Ordering::Relaxed),
-        )
-    }
-
     /// In a fork child: forget everything counted (the parent's counts are the parent's). The table is
     /// dropped without touching its pages, so a child that execs soon copies nothing.
     pub fn reset(&self) {
@@ -605,12 +449,7 @@ impl Counters {
             // SAFETY: the child has a single thread and nothing else refers to this table.
             unsafe { sys::unmap(table.cast(), Table::bytes((*table).cap)) };
         }
-        self.base.store(0, Ordering::Relaxed);
-        self.delta.store(0, Ordering::Relaxed);
-        self.peak.store(0, Ordering::Relaxed);
-        self.stamped.store(0, Ordering::Relaxed);
-        self.peak_tsc.store(0, Ordering::Relaxed);
-        self.pending.store(0, Ordering::Relaxed);
+        self.live.reset();
         self.busy.store(0, Ordering::Relaxed);
     }
 }
@@ -618,6 +457,7 @@ impl Counters {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::sync::atomic::AtomicI64;
     use std::collections::HashMap;
 
     fn key(frames: &[u64]) -> StackKey<'_> {
@@ -637,7 +477,7 @@ mod tests {
             .enumerate()
             .map(|(t, c)| {
                 std::thread::spawn(move || {
-                    c.begin(live);
+                    c.live.begin(live);
                     for round in 0..3u64 {
                         for s in 0..300u64 {
                             let frames = [0x1000 + s, 0x2000];
@@ -683,16 +523,16 @@ mod tests {
     fn peak_is_exact_for_one_thread() {
         let live = AtomicI64::new(0);
         let c = Counters::new();
-        c.begin(&live);
+        c.live.begin(&live);
         // Up to 100 KB in 1000-byte steps, down to 50 KB, up to 120 KB, down to 0.
         let mut now = 0i64;
         let mut peak = 0i64;
         let mut step = |c: &Counters, up: bool| {
             if up {
-                c.live_add(1000, &live);
+                c.live.add(1000, &live);
                 now += 1000;
             } else {
-                c.live_sub(1000, &live);
+                c.live.sub(1000, &live);
                 now -= 1000;
             }
             peak = peak.max(now);
@@ -709,12 +549,12 @@ mod tests {
         for _ in 0..120 {
             step(&c, false);
         }
-        assert_eq!(c.peak().0, 120_000);
+        assert_eq!(c.live.peak().0, 120_000);
         assert_eq!(peak, 120_000);
-        c.flush(&live);
+        c.live.flush(&live);
         assert_eq!(live.load(Ordering::Relaxed), 0);
         c.reset();
-        assert_eq!(c.peak(), (0, 0));
+        assert_eq!(c.live.peak(), (0, 0));
         let mut n = 0;
         c.for_each(|_, _| n += 1);
         assert_eq!(n, 0);

@@ -20,6 +20,16 @@
 //!
 //! Symbolization, analysis and rendering are the tool's job, not this library's.
 //!
+//! # Layers
+//! Files import one way only, top to bottom (ARCHITECTURE.md lists them; a test checks it):
+//! - hooks: this file's table of exports, and `hooks/*`, what each export does;
+//! - lifecycle: `lifecycle` (constructor, `fork`, exit), `config`, `signals` (fatal signals),
+//!   `profile` (the writer);
+//! - core, the recording: `record` (what a hook records), `guard`, `state`, `threads`, `pool`,
+//!   `counters`, `peak`, `chains`, `live`, `intern`, `capture`;
+//! - system helpers: `sys`, `sync`, `arena`, `dir`, `env`, `noheap` (the allocator that makes "no
+//!   heap allocation" checked).
+//!
 //! # Contract
 //! | Environment variable      | Meaning |
 //! |---------------------------|---------|
@@ -62,10 +72,10 @@
 //! - Allocations other threads make while the profile is being written before an exec that then
 //!   fails are not recorded. `execl*` take at most 63 arguments after the path (E2BIG beyond).
 //! - With several threads the peak of live bytes is approximate (about 16 KiB per thread, see
-//!   `counters`); its time is when live bytes first came within 1/64 of the peak. The live bytes
+//!   `peak`); its time is when live bytes first came within 1/64 of the peak. The live bytes
 //!   per stack at the peak (PEAK_SITE) are exact with one thread; with several they are read from
 //!   the other threads' counters while those run, at the first free after the highest peak a thread
-//!   saw (see `runtime::snapshot_peak`), so they may be off by what other threads did meanwhile.
+//!   saw (see `peak`), so they may be off by what other threads did meanwhile.
 //! - Lifetimes (only with `CARGO_ALLOC_PROFILE_LIFETIMES=1`) come from the time-stamp counter (read
 //!   at each allocation and each free, about 20 ns each on a VM), converted to ns with the start and
 //!   end clock readings.
@@ -78,26 +88,34 @@
 
 mod arena;
 mod capture;
+mod chains;
+mod config;
 mod counters;
 mod dir;
 mod env;
-mod foreign;
+mod guard;
 mod hooks;
 mod intern;
+mod lifecycle;
 mod live;
+mod noheap;
+mod peak;
+mod pool;
 mod profile;
-mod runtime;
+mod record;
 mod signals;
+mod state;
 mod sync;
 mod sys;
 mod threads;
-mod wrapped;
 
 use core::ffi::{c_char, c_int, c_void};
 
-/// The interposer's version, written into every profile header (`env!("CARGO_PKG_VERSION")` is not
-/// available under the plain-rustc build, so it is kept here and checked against Cargo.toml by a test).
-pub const TOOL_VERSION: &str = "0.1.0";
+use hooks::process::{ExeclKind, StackArgs};
+use hooks::real::MainFn;
+use hooks::{malloc, process, wrapped};
+use signals::SigAction;
+use threads::StartFn;
 
 /// Runs the constructor when the library is loaded (not in unit tests: they must not hook the test
 /// runner).
@@ -105,435 +123,194 @@ pub const TOOL_VERSION: &str = "0.1.0";
 #[used]
 #[link_section = ".init_array"]
 static INIT: unsafe extern "C" fn(c_int, *const *const c_char, *const *const c_char) =
-    runtime::init;
+    lifecycle::init;
 
-/// Interposes `malloc`.
-///
-/// # Safety
-/// C `malloc` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
-    // SAFETY: forwards the caller's C contract unchanged.
-    unsafe { hooks::malloc(size) }
+/// Defines the exported functions from the table below: each entry is a C function's name and
+/// signature, and the hook it calls with its arguments unchanged. An entry becomes a
+/// `pub unsafe extern "C" fn` exported under its C name (`no_mangle`, except in unit tests, which
+/// must not hook their own test runner).
+macro_rules! exports {
+    ($(
+        $(#[$attr:meta])*
+        fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $hook:expr;
+    )*) => {$(
+        $(#[$attr])*
+        ///
+        /// # Safety
+        /// The C function's contract (the arguments reach the hook unchanged).
+        #[cfg_attr(not(test), no_mangle)]
+        #[allow(unused_unsafe)] // Some hooks are safe functions.
+        pub unsafe extern "C" fn $name($($arg: $ty),*) $(-> $ret)? {
+            // SAFETY: the caller's C contract is the hook's, passed on unchanged.
+            unsafe { $hook }
+        }
+    )*};
 }
 
-/// Interposes `calloc`.
-///
-/// # Safety
-/// C `calloc` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn calloc(n: usize, size: usize) -> *mut c_void {
-    // SAFETY: forwards the caller's C contract unchanged.
-    unsafe { hooks::calloc(n, size) }
-}
+exports! {
+    // The malloc family (`hooks::malloc`).
+    /// Interposes `malloc`.
+    fn malloc(size: usize) -> *mut c_void => malloc::malloc(size);
+    /// Interposes `calloc`.
+    fn calloc(n: usize, size: usize) -> *mut c_void => malloc::calloc(n, size);
+    /// Interposes `realloc`.
+    fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void => malloc::realloc(ptr, size);
+    /// Interposes `reallocarray`.
+    fn reallocarray(ptr: *mut c_void, n: usize, size: usize) -> *mut c_void =>
+        malloc::reallocarray(ptr, n, size);
+    /// Interposes `free`.
+    fn free(ptr: *mut c_void) => malloc::free(ptr);
+    /// Interposes the obsolete `cfree` (glibc keeps it for old binaries): `free`.
+    fn cfree(ptr: *mut c_void) => malloc::free(ptr);
+    /// Interposes `posix_memalign`.
+    fn posix_memalign(out: *mut *mut c_void, align: usize, size: usize) -> c_int =>
+        malloc::posix_memalign(out, align, size);
+    /// Interposes `aligned_alloc` (in glibc 2.36 the same function as `memalign`).
+    fn aligned_alloc(align: usize, size: usize) -> *mut c_void => malloc::memalign(align, size);
+    /// Interposes `memalign`.
+    fn memalign(align: usize, size: usize) -> *mut c_void => malloc::memalign(align, size);
+    /// Interposes `valloc`.
+    fn valloc(size: usize) -> *mut c_void => malloc::valloc(size);
+    /// Interposes `pvalloc`.
+    fn pvalloc(size: usize) -> *mut c_void => malloc::pvalloc(size);
 
-/// Interposes `realloc`.
-///
-/// # Safety
-/// C `realloc` contract: `ptr` is null or a live block of this allocator.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
-    // SAFETY: forwards the caller's C contract unchanged.
-    unsafe { hooks::realloc(ptr, size) }
-}
+    // The second door: allocators that never call malloc (`hooks::wrapped`).
+    /// Begins a wrapped allocator call: a token, 0 when it is not to be recorded.
+    fn alloc_profile_wrap_begin() -> usize => wrapped::begin();
+    /// Ends a wrapped allocation of `size` bytes at `p`.
+    fn alloc_profile_wrap_alloc(token: usize, p: *mut c_void, size: usize) =>
+        wrapped::alloc(token, p, size);
+    /// Ends a wrapped call that is about to release `p`.
+    fn alloc_profile_wrap_free(token: usize, p: *mut c_void) => wrapped::free(token, p);
+    /// Before a wrapped realloc of `old`: takes its block into `out`.
+    fn alloc_profile_wrap_take(token: usize, old: *mut c_void, out: *mut wrapped::Taken) =>
+        wrapped::take(token, old, out);
+    /// Ends a wrapped realloc of `old` (taken into `taken`) that returned `new` for `size` bytes.
+    fn alloc_profile_wrap_realloc(
+        token: usize,
+        old: *mut c_void,
+        taken: *const wrapped::Taken,
+        new: *mut c_void,
+        size: usize,
+    ) => wrapped::realloc(token, old, taken, new, size);
 
-/// Interposes `reallocarray`.
-///
-/// # Safety
-/// C `reallocarray` contract: `ptr` is null or a live block of this allocator.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn reallocarray(ptr: *mut c_void, n: usize, size: usize) -> *mut c_void {
-    // SAFETY: forwards the caller's C contract unchanged.
-    unsafe { hooks::reallocarray(ptr, n, size) }
-}
+    // Threads (`hooks::threads`).
+    /// Interposes `pthread_create`: the new thread's stacks get the spawner's stack as parent.
+    fn pthread_create(thread: *mut usize, attr: *const c_void, start: StartFn, arg: *mut c_void)
+        -> c_int => hooks::threads::pthread_create(thread, attr, start, arg);
+    /// Interposes `pthread_setname_np`, to name threads in the profile.
+    fn pthread_setname_np(thread: usize, name: *const c_char) -> c_int =>
+        hooks::threads::pthread_setname_np(thread, name);
 
-/// Interposes `free`.
-///
-/// # Safety
-/// C `free` contract: `ptr` is null or a live block of this allocator.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn free(ptr: *mut c_void) {
-    // SAFETY: forwards the caller's C contract unchanged.
-    unsafe { hooks::free(ptr) }
-}
+    // The process (`hooks::process`).
+    /// Interposes `__libc_start_main`, to run `main` on top of a frame of ours (see `capture`).
+    fn __libc_start_main(
+        main: MainFn,
+        argc: c_int,
+        argv: *mut *mut c_char,
+        init: usize,
+        fini: usize,
+        rtld_fini: usize,
+        stack_end: *mut c_void,
+    ) -> c_int => process::libc_start_main(main, argc, argv, init, fini, rtld_fini, stack_end);
+    /// Interposes `execve`: the profile is written first (END reason EXEC), and removed again if the
+    /// exec fails.
+    fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char)
+        -> c_int => process::execve(path, argv, envp);
+    /// Interposes `execv` (glibc's calls its internal execve).
+    fn execv(path: *const c_char, argv: *const *const c_char) -> c_int =>
+        process::execv(path, argv, false);
+    /// Interposes `execvp`.
+    fn execvp(file: *const c_char, argv: *const *const c_char) -> c_int =>
+        process::execv(file, argv, true);
+    /// Interposes `execvpe`.
+    fn execvpe(file: *const c_char, argv: *const *const c_char, envp: *const *const c_char)
+        -> c_int => process::execvpe(file, argv, envp);
+    /// Interposes `fexecve`.
+    fn fexecve(fd: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int =>
+        process::fexecve(fd, argv, envp);
+    /// Interposes `execveat`.
+    fn execveat(
+        dirfd: c_int,
+        path: *const c_char,
+        argv: *const *const c_char,
+        envp: *const *const c_char,
+        flags: c_int,
+    ) -> c_int => process::execveat(dirfd, path, argv, envp, flags);
+    /// Interposes the variadic `execl(path, arg0, ..., NULL)` (see `StackArgs`): at most
+    /// `5 + STACK_ARGS` arguments after `path` (else E2BIG).
+    fn execl(
+        path: *const c_char,
+        a0: *const c_char,
+        a1: *const c_char,
+        a2: *const c_char,
+        a3: *const c_char,
+        a4: *const c_char,
+        rest: StackArgs,
+    ) -> c_int => process::execl(ExeclKind::Plain, path, [a0, a1, a2, a3, a4], &rest);
+    /// Interposes the variadic `execlp(file, arg0, ..., NULL)`, as `execl`.
+    fn execlp(
+        file: *const c_char,
+        a0: *const c_char,
+        a1: *const c_char,
+        a2: *const c_char,
+        a3: *const c_char,
+        a4: *const c_char,
+        rest: StackArgs,
+    ) -> c_int => process::execl(ExeclKind::Path, file, [a0, a1, a2, a3, a4], &rest);
+    /// Interposes the variadic `execle(path, arg0, ..., NULL, envp)`, as `execl`.
+    fn execle(
+        path: *const c_char,
+        a0: *const c_char,
+        a1: *const c_char,
+        a2: *const c_char,
+        a3: *const c_char,
+        a4: *const c_char,
+        rest: StackArgs,
+    ) -> c_int => process::execl(ExeclKind::Env, path, [a0, a1, a2, a3, a4], &rest);
+    /// Interposes `posix_spawn`: a foreign program gets the cleaned environment (see `foreign`).
+    fn posix_spawn(
+        pid: *mut c_int,
+        path: *const c_char,
+        actions: *const c_void,
+        attr: *const c_void,
+        argv: *const *const c_char,
+        envp: *const *const c_char,
+    ) -> c_int => process::posix_spawn(pid, path, actions, attr, argv, envp, false);
+    /// Interposes `posix_spawnp`.
+    fn posix_spawnp(
+        pid: *mut c_int,
+        file: *const c_char,
+        actions: *const c_void,
+        attr: *const c_void,
+        argv: *const *const c_char,
+        envp: *const *const c_char,
+    ) -> c_int => process::posix_spawn(pid, file, actions, attr, argv, envp, true);
+    /// Interposes `exit`, to record the exit status.
+    fn exit(status: c_int) -> ! => process::exit(status);
+    /// Interposes `_exit`: writes the profile first.
+    fn _exit(status: c_int) -> ! => process::underscore_exit(status);
+    /// Interposes `_Exit`: writes the profile first.
+    #[allow(non_snake_case)] // C's name.
+    fn _Exit(status: c_int) -> ! => process::underscore_exit(status);
 
-/// Interposes the obsolete `cfree` (glibc keeps it for old binaries): `free`.
-///
-/// # Safety
-/// C `free` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn cfree(ptr: *mut c_void) {
-    // SAFETY: forwards the caller's C contract unchanged.
-    unsafe { hooks::free(ptr) }
-}
-
-/// Interposes `posix_memalign`.
-///
-/// # Safety
-/// C `posix_memalign` contract: `out` is valid for a write.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn posix_memalign(out: *mut *mut c_void, align: usize, size: usize) -> c_int {
-    // SAFETY: forwards the caller's C contract unchanged.
-    unsafe { hooks::posix_memalign(out, align, size) }
-}
-
-/// Interposes `aligned_alloc` (in glibc 2.36 the same function as `memalign`).
-///
-/// # Safety
-/// C `aligned_alloc` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn aligned_alloc(align: usize, size: usize) -> *mut c_void {
-    // SAFETY: forwards the caller's C contract unchanged.
-    unsafe { hooks::memalign(align, size) }
-}
-
-/// Interposes `memalign`.
-///
-/// # Safety
-/// C `memalign` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn memalign(align: usize, size: usize) -> *mut c_void {
-    // SAFETY: forwards the caller's C contract unchanged.
-    unsafe { hooks::memalign(align, size) }
-}
-
-/// Interposes `valloc`.
-///
-/// # Safety
-/// C `valloc` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn valloc(size: usize) -> *mut c_void {
-    // SAFETY: forwards the caller's C contract unchanged.
-    unsafe { hooks::valloc(size) }
-}
-
-/// Interposes `pvalloc`.
-///
-/// # Safety
-/// C `pvalloc` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn pvalloc(size: usize) -> *mut c_void {
-    // SAFETY: forwards the caller's C contract unchanged.
-    unsafe { hooks::pvalloc(size) }
-}
-
-/// Interposes `pthread_create`: the new thread's stacks get the spawner's stack as parent.
-///
-/// # Safety
-/// `pthread_create` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn pthread_create(
-    thread: *mut usize,
-    attr: *const c_void,
-    start: threads::StartFn,
-    arg: *mut c_void,
-) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::pthread_create(thread, attr, start, arg) }
-}
-
-/// Interposes `pthread_setname_np`, to name threads in the profile.
-///
-/// # Safety
-/// `pthread_setname_np` contract: `name` is a NUL-terminated string.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn pthread_setname_np(thread: usize, name: *const c_char) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::pthread_setname_np(thread, name) }
-}
-
-/// Interposes `__libc_start_main`, to run `main` on top of a frame of ours (see `capture`).
-///
-/// # Safety
-/// `__libc_start_main` contract (called by the program's `_start`).
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn __libc_start_main(
-    main: hooks::MainFn,
-    argc: c_int,
-    argv: *mut *mut c_char,
-    init: usize,
-    fini: usize,
-    rtld_fini: usize,
-    stack_end: *mut c_void,
-) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::libc_start_main(main, argc, argv, init, fini, rtld_fini, stack_end) }
-}
-
-/// Interposes `sigaction`: managed signals get a virtual disposition (see `signals`).
-///
-/// # Safety
-/// `sigaction` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn sigaction(
-    sig: c_int,
-    act: *const signals::SigAction,
-    old: *mut signals::SigAction,
-) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { signals::sigaction(sig, act, old) }
-}
-
-/// Interposes `signal` (BSD semantics, as glibc's).
-///
-/// # Safety
-/// `signal` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn signal(sig: c_int, handler: usize) -> usize {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::signal(sig, handler, false) }
-}
-
-/// Interposes `bsd_signal` (glibc's other name for `signal`).
-///
-/// # Safety
-/// `signal` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn bsd_signal(sig: c_int, handler: usize) -> usize {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::signal(sig, handler, false) }
-}
-
-/// Interposes `sysv_signal`.
-///
-/// # Safety
-/// `sysv_signal` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn sysv_signal(sig: c_int, handler: usize) -> usize {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::signal(sig, handler, true) }
-}
-
-/// Interposes `sigset` (System V; glibc's bypasses our `sigaction`).
-///
-/// # Safety
-/// `sigset` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn sigset(sig: c_int, disp: usize) -> usize {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::sigset(sig, disp) }
-}
-
-/// Interposes `sigignore`.
-///
-/// # Safety
-/// `sigignore` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn sigignore(sig: c_int) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::sigignore(sig) }
-}
-
-/// Interposes `siginterrupt`.
-///
-/// # Safety
-/// `siginterrupt` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn siginterrupt(sig: c_int, interrupt: c_int) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::siginterrupt(sig, interrupt) }
-}
-
-/// Interposes `execve`: the profile is written first (END reason EXEC), and removed again if the
-/// exec fails.
-///
-/// # Safety
-/// `execve` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn execve(
-    path: *const c_char,
-    argv: *const *const c_char,
-    envp: *const *const c_char,
-) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::execve(path, argv, envp) }
-}
-
-/// Interposes `execv` (glibc's calls its internal execve).
-///
-/// # Safety
-/// `execv` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn execv(path: *const c_char, argv: *const *const c_char) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::execv(path, argv, false) }
-}
-
-/// Interposes `execvp`.
-///
-/// # Safety
-/// `execvp` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn execvp(file: *const c_char, argv: *const *const c_char) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::execv(file, argv, true) }
-}
-
-/// Interposes `execvpe`.
-///
-/// # Safety
-/// `execvpe` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn execvpe(
-    file: *const c_char,
-    argv: *const *const c_char,
-    envp: *const *const c_char,
-) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::execvpe(file, argv, envp) }
-}
-
-/// Interposes `fexecve`.
-///
-/// # Safety
-/// `fexecve` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn fexecve(
-    fd: c_int,
-    argv: *const *const c_char,
-    envp: *const *const c_char,
-) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::fexecve(fd, argv, envp) }
-}
-
-/// Interposes `posix_spawn` (see `hooks::posix_spawn`).
-///
-/// # Safety
-/// `posix_spawn` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn posix_spawn(
-    pid: *mut c_int,
-    path: *const c_char,
-    actions: *const c_void,
-    attr: *const c_void,
-    argv: *const *const c_char,
-    envp: *const *const c_char,
-) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::posix_spawn(pid, path, actions, attr, argv, envp, false) }
-}
-
-/// Interposes `posix_spawnp`.
-///
-/// # Safety
-/// `posix_spawnp` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn posix_spawnp(
-    pid: *mut c_int,
-    file: *const c_char,
-    actions: *const c_void,
-    attr: *const c_void,
-    argv: *const *const c_char,
-    envp: *const *const c_char,
-) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::posix_spawn(pid, file, actions, attr, argv, envp, true) }
-}
-
-/// Interposes `execveat`.
-///
-/// # Safety
-/// `execveat` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn execveat(
-    dirfd: c_int,
-    path: *const c_char,
-    argv: *const *const c_char,
-    envp: *const *const c_char,
-    flags: c_int,
-) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::execveat(dirfd, path, argv, envp, flags) }
-}
-
-/// Interposes the variadic `execl(path, arg0, ..., NULL)` (see `hooks::StackArgs`).
-///
-/// # Safety
-/// `execl` contract, with at most `5 + STACK_ARGS` arguments after `path` (else E2BIG).
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn execl(
-    path: *const c_char,
-    a0: *const c_char,
-    a1: *const c_char,
-    a2: *const c_char,
-    a3: *const c_char,
-    a4: *const c_char,
-    rest: hooks::StackArgs,
-) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::execl(hooks::ExeclKind::Plain, path, [a0, a1, a2, a3, a4], &rest) }
-}
-
-/// Interposes the variadic `execlp(file, arg0, ..., NULL)`.
-///
-/// # Safety
-/// As [`execl`].
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn execlp(
-    file: *const c_char,
-    a0: *const c_char,
-    a1: *const c_char,
-    a2: *const c_char,
-    a3: *const c_char,
-    a4: *const c_char,
-    rest: hooks::StackArgs,
-) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::execl(hooks::ExeclKind::Path, file, [a0, a1, a2, a3, a4], &rest) }
-}
-
-/// Interposes the variadic `execle(path, arg0, ..., NULL, envp)`.
-///
-/// # Safety
-/// As [`execl`].
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn execle(
-    path: *const c_char,
-    a0: *const c_char,
-    a1: *const c_char,
-    a2: *const c_char,
-    a3: *const c_char,
-    a4: *const c_char,
-    rest: hooks::StackArgs,
-) -> c_int {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::execl(hooks::ExeclKind::Env, path, [a0, a1, a2, a3, a4], &rest) }
-}
-
-/// Interposes `exit`, to record the exit status.
-///
-/// # Safety
-/// `exit` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn exit(status: c_int) -> ! {
-    // SAFETY: forwards the caller's contract unchanged.
-    unsafe { hooks::exit(status) }
-}
-
-/// Interposes `_exit`: writes the profile first.
-///
-/// # Safety
-/// `_exit` contract.
-#[cfg_attr(not(test), no_mangle)]
-pub unsafe extern "C" fn _exit(status: c_int) -> ! {
-    hooks::underscore_exit(status)
-}
-
-/// Interposes `_Exit`: writes the profile first.
-///
-/// # Safety
-/// `_Exit` contract.
-#[cfg_attr(not(test), no_mangle)]
-#[allow(non_snake_case)] // C's name.
-pub unsafe extern "C" fn _Exit(status: c_int) -> ! {
-    hooks::underscore_exit(status)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn tool_version_matches_the_package() {
-        assert_eq!(super::TOOL_VERSION, env!("CARGO_PKG_VERSION"));
-    }
+    // Signal dispositions (`signals`, `hooks::signals`).
+    /// Interposes `sigaction`: managed signals get a virtual disposition (see `signals`).
+    fn sigaction(sig: c_int, act: *const SigAction, old: *mut SigAction) -> c_int =>
+        signals::sigaction(sig, act, old);
+    /// Interposes `signal` (BSD semantics, as glibc's).
+    fn signal(sig: c_int, handler: usize) -> usize => hooks::signals::signal(sig, handler, false);
+    /// Interposes `bsd_signal` (glibc's other name for `signal`).
+    fn bsd_signal(sig: c_int, handler: usize) -> usize =>
+        hooks::signals::signal(sig, handler, false);
+    /// Interposes `sysv_signal`.
+    fn sysv_signal(sig: c_int, handler: usize) -> usize =>
+        hooks::signals::signal(sig, handler, true);
+    /// Interposes `sigset` (System V; glibc's bypasses our `sigaction`).
+    fn sigset(sig: c_int, disp: usize) -> usize => hooks::signals::sigset(sig, disp);
+    /// Interposes `sigignore`.
+    fn sigignore(sig: c_int) -> c_int => hooks::signals::sigignore(sig);
+    /// Interposes `siginterrupt`.
+    fn siginterrupt(sig: c_int, interrupt: c_int) -> c_int =>
+        hooks::signals::siginterrupt(sig, interrupt);
 }

@@ -6,30 +6,30 @@
 //! leaves only the hidden temporary file. Nothing is allocated with malloc: buffers are mmap'd, and
 //! the format crate's encoder writes through our `write(2)` sink.
 
-use core::ffi::{c_int, c_void};
-use core::ptr;
+use core::ffi::c_int;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use alloc_profile_format::{end_reason, records, Encoder, End, Sink, SiteCounters, NO_STACK};
+use alloc_profile_format::{end_reason, Encoder, Sink};
 
-use crate::capture::object_name;
-use crate::counters::Totals;
-use crate::runtime::{
-    self, Forced, ACTIVE, LIVE_BLOCKS, PID, STACKS, STATE, UNATTRIBUTED, WRITTEN,
-};
+use crate::config::{self, PID, START_REAL_NS};
+use crate::guard;
+use crate::pool;
+use crate::state::{Forced, ACTIVE, STATE};
 use crate::sync::SyncCell;
-use crate::{sys, threads, TOOL_VERSION};
+use crate::sys;
 
-const PATH_MAX: usize = runtime::MAX_DIR + 512;
+mod encode;
+
+const PATH_MAX: usize = config::MAX_DIR + 512;
 const EXE_MAX: usize = 4096;
 const CMDLINE_MAX: usize = 256 * 1024;
 const OUT_BUF: usize = 64 * 1024;
-/// Marks a kept stack in the merged site array (any value but the zero of a fresh mapping).
-const KEPT: u32 = 1;
 const SCRATCH: usize = 2 * PATH_MAX + EXE_MAX + CMDLINE_MAX + OUT_BUF;
 /// Names tried for the temporary file and for the profile (see `write_to`).
 const NAME_ATTEMPTS: usize = 8;
 
+/// Whether the profile was (being) written; only the first call of [`write`] writes.
+static WRITTEN: AtomicBool = AtomicBool::new(false);
 /// Set when the writer that won `WRITTEN` is done (file renamed or given up).
 static WRITE_DONE: AtomicBool = AtomicBool::new(false);
 /// The final path of the profile last written, NUL-terminated, for [`undo_for_failed_exec`]. Written
@@ -92,7 +92,7 @@ pub fn undo_for_failed_exec() {
 
 fn recorded_anything() -> bool {
     let mut any = false;
-    runtime::for_each_counters(|c| {
+    pool::for_each(|c| {
         c.for_each(|_, t| any |= t.allocations != 0 || t.frees != 0);
     });
     any
@@ -112,7 +112,7 @@ fn write_with(reason: u32, detail: i32, lock_yields: u64) -> bool {
     }
     // From here on other threads' hooks pass through unrecorded; a hook that entered before is
     // waited for, so the counters and the live table read below agree.
-    runtime::freeze(forced.tls().counters.get(), lock_yields);
+    guard::freeze(forced.tls().counters.get(), lock_yields);
     let _errno = sys::SavedErrno::new();
     let Some(scratch) = sys::map(SCRATCH) else {
         WRITE_DONE.store(true, Ordering::Release);
@@ -172,20 +172,17 @@ fn write_to(reason: u32, detail: i32, lock_yields: u64, b: Buffers<'_>) -> bool 
     // SAFETY: no preconditions.
     let pid = unsafe { sys::getpid() } as u32;
     let mut digits = [0u8; 20];
-    let pid_text = decimal(u64::from(pid), &mut digits);
+    let pid_text = sys::decimal(u64::from(pid), &mut digits);
     // Before an exec the pid lives on in the new image, which may be the same executable: the
     // image's start time keeps the names apart (`<exe>-<pid>-<start ns>.aprof`).
     let mut start_digits = [0u8; 20];
-    let start_text: &[u8] = if reason == alloc_profile_format::end_reason::EXEC {
-        decimal(
-            runtime::START_REAL_NS.load(Ordering::Relaxed),
-            &mut start_digits,
-        )
+    let start_text: &[u8] = if reason == end_reason::EXEC {
+        sys::decimal(START_REAL_NS.load(Ordering::Relaxed), &mut start_digits)
     } else {
         &[]
     };
     let dash: &[u8] = if start_text.is_empty() { b"" } else { b"-" };
-    let dir = runtime::out_dir();
+    let dir = config::out_dir();
     // Names are tried with `.1` … `.7` added when taken: a file planted under the expected name (or
     // left by an earlier process with the same pid) is never opened, followed or replaced, and the
     // profile is still written.
@@ -233,7 +230,7 @@ fn write_to(reason: u32, detail: i32, lock_yields: u64, b: Buffers<'_>) -> bool 
     };
     let ok = {
         let mut enc = Encoder::new(&mut sink);
-        encode(&mut enc, reason, detail, lock_yields, pid, exe, cmdline);
+        encode::encode(&mut enc, reason, detail, lock_yields, pid, exe, cmdline);
         enc.ok()
     };
     let ok = ok && sink.flush();
@@ -258,336 +255,6 @@ fn write_to(reason: u32, detail: i32, lock_yields: u64, b: Buffers<'_>) -> bool 
     // SAFETY: a NUL-terminated path of our own making.
     unsafe { sys::unlink(tmp.as_ptr().cast()) };
     false
-}
-
-fn encode(
-    enc: &mut Encoder<'_>,
-    reason: u32,
-    detail: i32,
-    lock_yields: u64,
-    pid: u32,
-    exe: &[u8],
-    cmdline: &[u8],
-) {
-    enc.file_header();
-    records::header(
-        enc,
-        TOOL_VERSION.as_bytes(),
-        pid,
-        // SAFETY: no preconditions.
-        unsafe { sys::getppid() } as u32,
-        runtime::START_REAL_NS.load(Ordering::Relaxed),
-        exe,
-        cmdline,
-    );
-    let mut modules = ModuleWriter {
-        enc: &mut *enc,
-        exe,
-        index: 0,
-    };
-    // SAFETY: the callback matches dl_iterate_phdr's contract; `modules` outlives the call.
-    unsafe { sys::dl_iterate_phdr(Some(module_record), ptr::from_mut(&mut modules).cast()) };
-
-    // Stacks interned after this point are left out, and so is anything that refers to them: the
-    // reader rejects references to unknown stacks.
-    let count = STACKS.count();
-    let spawn_stack = |t: &threads::ThreadInfo| {
-        let id = t.spawn_stack.load(Ordering::Relaxed);
-        if id < count {
-            id
-        } else {
-            NO_STACK
-        }
-    };
-    runtime::finish_peak_snapshot();
-    let mut merged = merge_sites(count, lock_yields);
-    let mut sites = merged.as_deref_mut();
-
-    for index in 0..threads::count() {
-        if let Some(t) = threads::get(index) {
-            let mut name = [0u8; 15];
-            let len = t.name(&mut name);
-            records::thread(
-                enc,
-                index,
-                t.tid.load(Ordering::Relaxed),
-                &name[..len],
-                spawn_stack(t),
-            );
-        }
-    }
-
-    // Only stacks something refers to: a site with counts, a thread's spawn, a kept stack's parent.
-    // (A fork child inherits the parent's interned stacks; most are not its own.) `Merged::mark`
-    // marks the kept ones.
-    if let Some(sites) = sites.as_deref_mut() {
-        for index in 0..threads::count() {
-            if let Some(t) = threads::get(index) {
-                keep(sites, spawn_stack(t));
-            }
-        }
-        for id in 0..count {
-            if sites[id as usize].has_counts() {
-                keep(sites, id);
-            }
-        }
-    }
-    for id in 0..count {
-        let kept = sites.as_deref().is_none_or(|s| s[id as usize].mark == KEPT);
-        if let (true, Some(rec)) = (kept, STACKS.get(id)) {
-            records::stack(enc, id, rec.parent, rec.flags, rec.frames());
-        }
-    }
-
-    let clock = Clock::now();
-    let mut total = 0u64;
-    if let Some(merged) = merged {
-        for (id, m) in merged.iter().enumerate() {
-            if !m.has_counts() {
-                continue;
-            }
-            let site = m.site(id as u32, &clock);
-            records::site(enc, &site);
-            records::sizes(enc, id as u32, &m.totals.sizes);
-            total += site.allocations;
-        }
-        for (id, m) in merged.iter().enumerate() {
-            if m.has_counts() && m.totals.at_peak > 0 {
-                records::peak_site(enc, id as u32, m.totals.at_peak as u64);
-            }
-        }
-        // SAFETY: the mapping made by merge_sites, no longer used.
-        unsafe {
-            sys::unmap(
-                merged.as_mut_ptr().cast(),
-                core::mem::size_of_val(merged).max(core::mem::size_of::<Merged>()),
-            );
-        }
-    }
-
-    let unattributed = UNATTRIBUTED.load(Ordering::Relaxed);
-    let (peak_bytes, peak_time_ns) = peak(&clock);
-    records::end(
-        enc,
-        &End {
-            reason,
-            detail,
-            elapsed_ns: clock.elapsed,
-            peak_bytes,
-            peak_time_ns,
-            unattributed,
-            allocations: total + unattributed,
-            flags: if crate::runtime::LIFETIMES.load(core::sync::atomic::Ordering::Relaxed) {
-                alloc_profile_format::end_flags::LIFETIMES
-            } else {
-                0
-            },
-        },
-    );
-}
-
-/// Marks `id` and its parents as kept (see `encode`).
-fn keep(sites: &mut [Merged], mut id: u32) {
-    while let Some(m) = sites.get_mut(id as usize) {
-        if m.mark == KEPT {
-            break;
-        }
-        m.mark = KEPT;
-        id = STACKS.get(id).map_or(NO_STACK, |rec| rec.parent);
-    }
-}
-
-/// Everything written about one stack. Integers only: zeroed memory is an empty one.
-struct Merged {
-    /// Every thread's counters summed (lifetimes still in time-stamp-counter ticks).
-    totals: Totals,
-    /// Blocks from this stack still in the live table.
-    live_allocations: u64,
-    live_bytes: u64,
-    /// [`KEPT`] once something refers to the stack, so its STACK record is written.
-    mark: u32,
-}
-
-impl Merged {
-    fn has_counts(&self) -> bool {
-        self.totals.allocations != 0 || self.totals.frees != 0 || self.live_allocations != 0
-    }
-
-    /// The SITE record of stack `id`, lifetimes converted to nanoseconds.
-    fn site(&self, id: u32, clock: &Clock) -> SiteCounters {
-        let t = &self.totals;
-        SiteCounters {
-            stack: id,
-            allocations: t.allocations,
-            reallocations: t.reallocations,
-            bytes: t.bytes,
-            frees: t.frees,
-            freed_bytes: t.freed_bytes,
-            live_allocations: self.live_allocations,
-            live_bytes: self.live_bytes,
-            max_size: t.max_size,
-            lifetime_sum_ns: clock.ns(t.lifetime_sum),
-            lifetime_max_ns: clock.ns(t.lifetime_max),
-            temporary: t.temporary,
-            growth_chains: t.growth_chains,
-            growth_reallocs: t.growth_reallocs,
-            growth_max_reallocs: t.growth_max_reallocs,
-            growth_max_final: t.growth_max_final,
-        }
-    }
-}
-
-/// Sums every thread's counters per stack and adds the live table; indexed by stack id. The array is
-/// mmap'd.
-fn merge_sites(count: u32, lock_yields: u64) -> Option<&'static mut [Merged]> {
-    let n = count as usize;
-    let mem = sys::map(n.max(1) * core::mem::size_of::<Merged>())?;
-    // SAFETY: zeroed mapping of n `Merged`, which are integers only.
-    let merged = unsafe { core::slice::from_raw_parts_mut(mem.as_ptr().cast::<Merged>(), n) };
-    runtime::for_each_counters(|c| {
-        c.for_each(|rec, t: &Totals| {
-            if let Some(m) = merged.get_mut(rec.id as usize) {
-                m.totals.merge(t);
-            }
-        });
-    });
-    LIVE_BLOCKS.for_each(lock_yields, |b| {
-        if let Some(m) = merged.get_mut(b.rec.id as usize) {
-            m.live_allocations += 1;
-            m.live_bytes += b.size as u64;
-            // A growth chain still live at exit ends here.
-            if b.reallocs > 0 {
-                m.totals.add_chain(u64::from(b.reallocs), b.size as u64);
-            }
-        }
-    });
-    Some(merged)
-}
-
-/// Converts time-stamp-counter readings to nanoseconds with the start and end clock readings.
-struct Clock {
-    start_tsc: u64,
-    end_tsc: u64,
-    /// Nanoseconds from the start to now.
-    elapsed: u64,
-}
-
-impl Clock {
-    fn now() -> Self {
-        Self {
-            start_tsc: runtime::START_TSC.load(Ordering::Relaxed),
-            end_tsc: sys::rdtsc(),
-            elapsed: sys::clock_ns(sys::CLOCK_MONOTONIC)
-                .saturating_sub(runtime::START_MONO_NS.load(Ordering::Relaxed)),
-        }
-    }
-
-    /// A duration of `ticks`, in ns.
-    fn ns(&self, ticks: u64) -> u64 {
-        if self.end_tsc <= self.start_tsc {
-            return 0;
-        }
-        (u128::from(ticks) * u128::from(self.elapsed) / u128::from(self.end_tsc - self.start_tsc))
-            .min(u128::from(u64::MAX)) as u64
-    }
-}
-
-/// (peak bytes, peak time ns since start): the highest live-bytes value any thread saw, and when.
-fn peak(clock: &Clock) -> (u64, u64) {
-    let (mut peak, mut peak_tsc) = (0u64, 0u64);
-    runtime::for_each_counters(|c| {
-        let (bytes, tsc) = c.peak();
-        if bytes > peak || (bytes == peak && tsc < peak_tsc) {
-            (peak, peak_tsc) = (bytes, tsc);
-        }
-    });
-    let time = if peak == 0 || peak_tsc <= clock.start_tsc {
-        0
-    } else {
-        clock.ns(peak_tsc - clock.start_tsc).min(clock.elapsed)
-    };
-    (peak, time)
-}
-
-struct ModuleWriter<'a, 'e> {
-    enc: &'a mut Encoder<'e>,
-    exe: &'a [u8],
-    index: usize,
-}
-
-const MAX_MODULE_RANGES: usize = 16;
-
-/// One MODULE record per loaded object: the main program first (under its real path), then every
-/// object with a file; the vdso is skipped.
-unsafe extern "C" fn module_record(
-    info: *mut sys::DlPhdrInfo,
-    _: usize,
-    data: *mut c_void,
-) -> c_int {
-    // SAFETY: dl_iterate_phdr passes valid info; `data` is the ModuleWriter from `encode`.
-    let (info, w) = unsafe { (&*info, &mut *data.cast::<ModuleWriter<'_, '_>>()) };
-    let first = w.index == 0;
-    w.index += 1;
-    // SAFETY: the loader's NUL-terminated object name.
-    let name = unsafe { object_name(info.name) };
-    let path = if first {
-        w.exe
-    } else if name.contains(&b'/') {
-        name
-    } else {
-        return 0;
-    };
-    // SAFETY: `phdr` points at `phnum` program headers of a loaded object.
-    let phdrs = unsafe { core::slice::from_raw_parts(info.phdr, usize::from(info.phnum)) };
-    let mut ranges = [(0u64, 0u64); MAX_MODULE_RANGES];
-    let mut n = 0;
-    let mut build_id: &[u8] = &[];
-    for ph in phdrs {
-        if ph.p_type == sys::PT_LOAD && ph.p_flags & sys::PF_X != 0 && n < MAX_MODULE_RANGES {
-            let start = info.addr.wrapping_add(ph.p_vaddr);
-            ranges[n] = (start, start + ph.p_memsz);
-            n += 1;
-        } else if ph.p_type == sys::PT_NOTE && build_id.is_empty() {
-            // SAFETY: a PT_NOTE segment of a loaded object lies in its mapped, read-only data.
-            build_id = unsafe { find_build_id(info.addr.wrapping_add(ph.p_vaddr), ph) };
-        }
-    }
-    records::module(w.enc, path, info.addr, &ranges[..n], build_id);
-    0
-}
-
-/// The NT_GNU_BUILD_ID descriptor in a note segment, or empty.
-///
-/// # Safety
-/// `start..start+p_memsz` must be mapped.
-unsafe fn find_build_id<'a>(start: u64, ph: &sys::Elf64Phdr) -> &'a [u8] {
-    let align = if ph.p_align == 8 { 8 } else { 4 };
-    let round = |x: u64| (x + align - 1) & !(align - 1);
-    let end = start + ph.p_memsz;
-    let mut p = start;
-    while p + 12 <= end {
-        let word = |off: u64| {
-            // SAFETY: p + off + 4 <= end, inside the segment (checked by the loop condition).
-            unsafe { ptr::read_unaligned((p + off) as *const u32) }
-        };
-        let (namesz, descsz, kind) = (u64::from(word(0)), u64::from(word(4)), word(8));
-        let name = p + 12;
-        let desc = name + round(namesz);
-        let next = desc + round(descsz);
-        if desc + descsz > end {
-            break;
-        }
-        if kind == sys::NT_GNU_BUILD_ID && namesz == 4 {
-            // SAFETY: name..name+4 and desc..desc+descsz are inside the segment.
-            unsafe {
-                if core::slice::from_raw_parts(name as *const u8, 4) == b"GNU\0" {
-                    return core::slice::from_raw_parts(desc as *const u8, descsz as usize);
-                }
-            }
-        }
-        p = next;
-    }
-    &[]
 }
 
 /// Reads a whole (small) file into `buf`, truncating at its size.
@@ -623,19 +290,6 @@ fn join(out: &mut [u8], parts: &[&[u8]]) -> Option<usize> {
     }
     *out.get_mut(len)? = 0;
     Some(len)
-}
-
-/// `v` in decimal, written at the end of `buf`.
-pub fn decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            return &buf[i..];
-        }
-    }
 }
 
 /// Buffered `write(2)` to the profile file.
@@ -693,9 +347,9 @@ mod tests {
     #[test]
     fn decimal_and_join() {
         let mut buf = [0u8; 20];
-        assert_eq!(decimal(0, &mut buf), b"0");
-        assert_eq!(decimal(4_294_967_295, &mut buf), b"4294967295");
-        assert_eq!(decimal(u64::MAX, &mut buf), b"18446744073709551615");
+        assert_eq!(sys::decimal(0, &mut buf), b"0");
+        assert_eq!(sys::decimal(4_294_967_295, &mut buf), b"4294967295");
+        assert_eq!(sys::decimal(u64::MAX, &mut buf), b"18446744073709551615");
         let mut out = [0xAAu8; 16];
         assert_eq!(join(&mut out, &[b"/d", b"/x-", b"12"]), Some(7));
         assert_eq!(&out[..8], b"/d/x-12\0");
@@ -703,7 +357,12 @@ mod tests {
     }
 
     #[test]
+    fn tool_version_matches_the_package() {
+        assert_eq!(encode::TOOL_VERSION, env!("CARGO_PKG_VERSION"));
+    }
+
+    #[test]
     fn no_stack_marker_matches_the_format() {
-        assert_eq!(NO_STACK, u32::MAX);
+        assert_eq!(alloc_profile_format::NO_STACK, u32::MAX);
     }
 }

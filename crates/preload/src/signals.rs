@@ -31,7 +31,7 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering
 
 use alloc_profile_format::end_reason;
 
-use crate::sys;
+use crate::{profile, sys};
 
 pub const SIG_DFL: usize = 0;
 pub const SIG_IGN: usize = 1;
@@ -348,12 +348,12 @@ fn die(sig: c_int) {
     match SIGNAL_WRITER.compare_exchange(0, tid, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => {
             write_on_private_stack(sig);
-            crate::profile::wait_for_writer();
+            profile::wait_for_writer();
         }
         // The same thread, while writing: a second fatal signal. Die without waiting for ourselves.
         Err(writer) if writer == tid => {}
         // Another thread is writing: let it finish (bounded), then die.
-        Err(_) => crate::profile::wait_for_writer(),
+        Err(_) => profile::wait_for_writer(),
     }
     let dfl = SigAction::empty();
     real_sigaction(sig, &dfl, core::ptr::null_mut());
@@ -371,7 +371,7 @@ fn die(sig: c_int) {
 }
 
 extern "C" fn write_for_signal(sig: usize) {
-    crate::profile::write_bounded(end_reason::SIGNAL, sig as i32);
+    profile::write_bounded(end_reason::SIGNAL, sig as i32);
 }
 
 fn write_on_private_stack(sig: c_int) {

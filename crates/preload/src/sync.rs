@@ -89,8 +89,8 @@ impl Drop for SpinGuard<'_> {
 }
 
 /// Interior mutability for statics written once, in the constructor, before any other thread can see
-/// the library active (publication through [`crate::runtime::STATE`]), or under a lock documented at
-/// each use.
+/// the library active (publication through the state machine, see `state`), or under a lock
+/// documented at each use.
 pub struct SyncCell<T>(UnsafeCell<T>);
 
 // SAFETY: every access is either before publication or serialized, as documented at each use.

@@ -310,3 +310,89 @@ pub fn rename_no_replace(from: &[u8], to: &[u8]) -> bool {
     unsafe { unlink(from.as_ptr().cast()) };
     true
 }
+
+/// A C string's bytes, without the NUL (empty for null).
+///
+/// # Safety
+/// `s` must be null or a NUL-terminated string that outlives `'a`.
+pub unsafe fn c_str<'a>(s: *const c_char) -> &'a [u8] {
+    if s.is_null() {
+        return &[];
+    }
+    // SAFETY: per the contract.
+    unsafe { core::ffi::CStr::from_ptr(s) }.to_bytes()
+}
+
+/// `v` in decimal, written at the end of `buf`.
+pub fn decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
+/// Writes `parts` to standard error, without allocating (best effort: errors are ignored).
+pub fn write_stderr(parts: &[&[u8]]) {
+    let _errno = SavedErrno::new();
+    for part in parts {
+        let mut rest = *part;
+        while !rest.is_empty() {
+            // SAFETY: writes from a live slice.
+            let n = unsafe { write(2, rest.as_ptr().cast(), rest.len()) };
+            if n < 0 && errno() == EINTR {
+                continue;
+            }
+            if n <= 0 {
+                break;
+            }
+            rest = &rest[n as usize..];
+        }
+    }
+}
+
+pub const SIGABRT: c_int = 6;
+pub const SIG_UNBLOCK: c_int = 1;
+
+/// Dies of SIGABRT at once, whatever handler the process (or this library, see `signals`) has
+/// installed: the default action is restored through glibc's own `sigaction`, the signal
+/// unblocked and sent to this thread.
+pub fn abort() -> ! {
+    // glibc's `struct sigaction` with every field zero: SIG_DFL, empty mask, no flags.
+    let default = [0u64; 19];
+    let set = [
+        1u64 << (SIGABRT - 1),
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: glibc's sigaction and sigprocmask with buffers as large as their structs, then
+    // tgkill on this thread.
+    unsafe {
+        __sigaction(SIGABRT, default.as_ptr().cast(), core::ptr::null_mut());
+        sigprocmask(SIG_UNBLOCK, set.as_ptr().cast(), core::ptr::null_mut());
+        syscall(
+            SYS_TGKILL,
+            c_long::from(getpid()),
+            c_long::from(gettid()),
+            c_long::from(SIGABRT),
+        );
+    }
+    exit_group(128 + SIGABRT)
+}

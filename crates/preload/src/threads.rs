@@ -6,12 +6,15 @@
 //! counter block to the next thread; the block's counts stay in it and are summed at exit like any
 //! other, so counts of ended threads are not lost.
 
-use core::ffi::{c_char, c_void};
+use core::ffi::{c_char, c_uint, c_void};
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 
+use crate::arena::RECORDS;
+use crate::counters::Counters;
 use crate::dir::Directory;
-use crate::runtime::{self, Forced, Tls, ACTIVE, ARENA, RETIRED, STATE};
+use crate::pool;
+use crate::state::{self, Forced, Tls, NO_THREAD, RETIRED};
 use crate::sync::SpinLock;
 use crate::sys;
 
@@ -63,9 +66,22 @@ pub fn get(index: u32) -> Option<&'static ThreadInfo> {
     (!p.is_null()).then(|| unsafe { &*p })
 }
 
+/// The record of the thread `tls` belongs to, if it has one.
+fn info_of(tls: &Tls) -> Option<&'static ThreadInfo> {
+    match tls.thread.get() {
+        NO_THREAD => None,
+        index => get(index),
+    }
+}
+
+/// `Tls::thread` for a record.
+fn index_of(info: Option<&ThreadInfo>) -> u32 {
+    info.map_or(NO_THREAD, |i| i.index.load(Ordering::Relaxed))
+}
+
 /// Creates and publishes the calling thread's record.
 fn new_info(spawn_stack: u32, pthread: usize, name: &[u8]) -> Option<&'static ThreadInfo> {
-    let p: *mut ThreadInfo = ARENA
+    let p: *mut ThreadInfo = RECORDS
         .alloc(
             core::mem::size_of::<ThreadInfo>(),
             core::mem::align_of::<ThreadInfo>(),
@@ -108,19 +124,19 @@ fn kernel_name(buf: &mut [u8; 16]) -> &[u8] {
 /// whose destructor runs at thread end. Runs with the guard set.
 pub fn register(tls: &'static Tls, spawn_stack: u32, top: usize) {
     let _errno = sys::SavedErrno::new();
-    runtime::check_tls_offset();
+    state::check_tls_offset();
     tls.top.set(top);
     tls.parent.set(spawn_stack);
     let mut buf = [0u8; 16];
     // SAFETY: no preconditions.
     let pthread = unsafe { sys::pthread_self() };
     let info = new_info(spawn_stack, pthread, kernel_name(&mut buf));
-    tls.info.set(info.map_or(ptr::null(), ptr::from_ref));
-    let counters = runtime::acquire_counters();
+    tls.thread.set(index_of(info));
+    let counters = pool::acquire();
     tls.counters.set(counters.map_or(RETIRED, ptr::from_ref));
     // SAFETY: no preconditions.
     let main = unsafe { sys::gettid() == sys::getpid() };
-    if let (Some(key), false, Some(_)) = (runtime::key(), main, counters) {
+    if let (Some(key), false, Some(_)) = (key(), main, counters) {
         // Any non-null value makes the destructor run.
         let value: *const c_void = info.map_or(ptr::NonNull::dangling().as_ptr(), |i| {
             ptr::from_ref(i).cast()
@@ -135,15 +151,61 @@ pub fn register(tls: &'static Tls, spawn_stack: u32, top: usize) {
 /// not through `pthread_create`).
 #[cold]
 pub fn register_lazily(tls: &'static Tls) {
-    register(tls, tls.parent.get(), runtime::current_stack_top());
+    register(tls, tls.parent.get(), current_stack_top());
 }
 
+/// This thread's counter block, registering the thread on first use; `None`: use the orphan block
+/// (see `pool`).
+#[inline(always)]
+pub fn own_counters(tls: &'static Tls) -> Option<&'static Counters> {
+    let mut c = tls.counters.get();
+    if c.is_null() {
+        register_lazily(tls);
+        c = tls.counters.get();
+    }
+    if c == RETIRED || c.is_null() {
+        None
+    } else {
+        // SAFETY: counter blocks live in the arena for the rest of the process.
+        Some(unsafe { &*c })
+    }
+}
+
+/// The main thread's stack top: `__libc_stack_end` rounded up to its page.
+pub fn main_stack_top() -> usize {
+    // SAFETY: ld.so sets this variable before any code of ours runs.
+    let end = unsafe { sys::__libc_stack_end } as usize;
+    (end + 4095) & !4095
+}
+
+/// The calling thread's stack top, without `pthread_getattr_np` (which deadlocks inside a hook):
+/// glibc keeps the thread's `struct pthread` (the thread pointer) at the top of its stack block.
+fn current_stack_top() -> usize {
+    // SAFETY: no preconditions.
+    if unsafe { sys::gettid() == sys::getpid() } {
+        main_stack_top()
+    } else {
+        sys::thread_pointer()
+    }
+}
+
+/// `pthread_key_t` whose destructor hands a thread's counter block back.
+static KEY: AtomicU32 = AtomicU32::new(0);
+static KEY_OK: AtomicBool = AtomicBool::new(false);
+
+fn key() -> Option<c_uint> {
+    KEY_OK
+        .load(Ordering::Relaxed)
+        .then(|| KEY.load(Ordering::Relaxed))
+}
+
+/// Constructor: creates the key whose destructor runs at thread end.
 pub fn init_key() {
     let mut key = 0;
     // SAFETY: `key` is a valid out-pointer; the destructor is a plain function.
     if unsafe { sys::pthread_key_create(&mut key, Some(thread_ended)) } == 0 {
-        runtime::KEY.store(key, Ordering::Relaxed);
-        runtime::KEY_OK.store(true, Ordering::Relaxed);
+        KEY.store(key, Ordering::Relaxed);
+        KEY_OK.store(true, Ordering::Relaxed);
     }
 }
 
@@ -155,25 +217,21 @@ unsafe extern "C" fn thread_ended(_: *mut c_void) {
     let c = tls.counters.replace(RETIRED);
     if !c.is_null() && c != RETIRED {
         // SAFETY: arena record; this thread was its only user.
-        runtime::release_counters(unsafe { &*c });
+        pool::release(unsafe { &*c });
     }
-    let info = tls.info.get();
-    if !info.is_null() {
-        // SAFETY: arena record.
-        unsafe { &*info }.retired.store(true, Ordering::Relaxed);
+    if let Some(info) = info_of(tls) {
+        info.retired.store(true, Ordering::Relaxed);
     }
 }
 
 /// In a fork child (single-threaded, locks free): the calling thread becomes thread 0.
 pub fn reset_in_child(tls: &'static Tls) {
     THREAD_COUNT.store(0, Ordering::Relaxed);
-    let old = tls.info.get();
-    if old.is_null() || tls.counters.get().is_null() {
-        tls.info.set(ptr::null());
+    let old = info_of(tls);
+    let (Some(old), false) = (old, tls.counters.get().is_null()) else {
+        tls.thread.set(NO_THREAD);
         return;
-    }
-    // SAFETY: arena record.
-    let old = unsafe { &*old };
+    };
     let mut name = [0u8; NAME_MAX];
     let len = old.name(&mut name);
     let info = new_info(
@@ -181,7 +239,7 @@ pub fn reset_in_child(tls: &'static Tls) {
         old.pthread.load(Ordering::Relaxed),
         &name[..len],
     );
-    tls.info.set(info.map_or(ptr::null(), ptr::from_ref));
+    tls.thread.set(index_of(info));
 }
 
 pub fn locks() -> [&'static SpinLock; 2] {
@@ -213,7 +271,7 @@ pub fn new_spawn(start: StartFn, arg: *mut c_void, stack: u32) -> Option<*mut c_
         head
     };
     let p = if recycled.is_null() {
-        ARENA
+        RECORDS
             .alloc(
                 core::mem::size_of::<Spawn>(),
                 core::mem::align_of::<Spawn>(),
@@ -255,7 +313,7 @@ pub unsafe extern "C" fn trampoline(arg: *mut c_void) -> *mut c_void {
         free_spawn(arg);
         let tls = forced.tls();
         tls.parent.set(stack);
-        if STATE.load(Ordering::Acquire) == ACTIVE {
+        if state::is_active() {
             register(tls, stack, sys::thread_pointer());
         }
         tls.bottom.set(true);
@@ -271,22 +329,20 @@ pub unsafe extern "C" fn trampoline(arg: *mut c_void) -> *mut c_void {
 
 /// Records a name given with `pthread_setname_np`.
 pub fn record_name(thread: usize, name: *const c_char) {
-    if name.is_null() || STATE.load(Ordering::Acquire) != ACTIVE {
+    if name.is_null() || !state::is_active() {
         return;
     }
     let forced = Forced::new();
     let tls = forced.tls();
     // SAFETY: pthread_setname_np succeeded, so `name` is a NUL-terminated string.
-    let name = unsafe { crate::capture::object_name(name) };
+    let name = unsafe { sys::c_str(name) };
     // SAFETY: no preconditions.
     if thread == unsafe { sys::pthread_self() } {
         if tls.counters.get().is_null() {
             register_lazily(tls);
         }
-        let info = tls.info.get();
-        if !info.is_null() {
-            // SAFETY: arena record.
-            unsafe { &*info }.set_name(name);
+        if let Some(info) = info_of(tls) {
+            info.set_name(name);
         }
         return;
     }

@@ -4,6 +4,7 @@
 #![cfg(all(target_os = "linux", target_arch = "x86_64"))]
 
 mod c_program;
+mod heap;
 mod overhead;
 mod rust_program;
 mod support;

@@ -54,29 +54,73 @@ fn build_to(final_path: &Path, f: impl FnOnce(&Path)) {
     fs::rename(&tmp, final_path).unwrap();
 }
 
+/// rustc flags of the cli's build.rs for the interposer and the format crate.
+const COMMON: [&str; 10] = [
+    "--edition",
+    "2021",
+    "-C",
+    "opt-level=3",
+    "-C",
+    "panic=abort",
+    "-C",
+    "force-frame-pointers=yes",
+    "-C",
+    "debuginfo=0",
+];
+
+/// Builds the interposer into `dir/<file>` against the format rlib in `dir`, with `extra` flags.
+fn build_preload(dir: &Path, file: &str, extra: &[&str]) -> PathBuf {
+    let rlib = dir.join("liballoc_profile_format.rlib");
+    let preload = dir.join(file);
+    build_to(&preload, |out| {
+        build(
+            Command::new(rustc())
+                .args(COMMON)
+                .args([
+                    "--crate-type",
+                    "cdylib",
+                    "--crate-name",
+                    "alloc_profile_preload",
+                ])
+                .arg(crate_dir().join("src/lib.rs"))
+                .args(["-C", "strip=symbols", "-C", "codegen-units=1"])
+                .args(["-D", "warnings", "--extern"])
+                .arg(format!("alloc_profile_format={}", rlib.display()))
+                .arg("-L")
+                .arg(dir)
+                .args(extra)
+                .arg("-o")
+                .arg(out),
+        );
+    });
+    preload
+}
+
+/// The interposer built with the test-only feature `test-heap-violation`: its malloc hook uses the
+/// Rust heap once (see `src/noheap.rs`).
+pub fn heap_violation_preload() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        built();
+        build_preload(
+            &work_dir(),
+            "liballoc_profile_preload_heap_violation.so",
+            &["--cfg", "feature=\"test-heap-violation\""],
+        )
+    })
+}
+
 pub fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
         let dir = work_dir();
         fs::create_dir_all(&dir).unwrap();
         let workspace = crate_dir().parent().unwrap();
-        let common = [
-            "--edition",
-            "2021",
-            "-C",
-            "opt-level=3",
-            "-C",
-            "panic=abort",
-            "-C",
-            "force-frame-pointers=yes",
-            "-C",
-            "debuginfo=0",
-        ];
         let rlib = dir.join("liballoc_profile_format.rlib");
         build_to(&rlib, |out| {
             build(
                 Command::new(rustc())
-                    .args(common)
+                    .args(COMMON)
                     .args([
                         "--crate-type",
                         "rlib",
@@ -88,27 +132,7 @@ pub fn built() -> &'static Built {
                     .arg(out),
             );
         });
-        let preload = dir.join("liballoc_profile_preload.so");
-        build_to(&preload, |out| {
-            build(
-                Command::new(rustc())
-                    .args(common)
-                    .args([
-                        "--crate-type",
-                        "cdylib",
-                        "--crate-name",
-                        "alloc_profile_preload",
-                    ])
-                    .arg(crate_dir().join("src/lib.rs"))
-                    .args(["-C", "strip=symbols", "-C", "codegen-units=1"])
-                    .args(["-D", "warnings", "--extern"])
-                    .arg(format!("alloc_profile_format={}", rlib.display()))
-                    .arg("-L")
-                    .arg(&dir)
-                    .arg("-o")
-                    .arg(out),
-            );
-        });
+        let preload = build_preload(&dir, "liballoc_profile_preload.so", &[]);
         let c_program = dir.join("c_program");
         build_to(&c_program, |out| {
             build(

@@ -12,7 +12,7 @@ use core::ptr::{self, NonNull};
 
 use alloc_profile_format::elf::{loader, Loader, HEAD_BYTES as HEAD};
 
-use crate::sys;
+use crate::{env, sys};
 
 const PATH_MAX: usize = 4096;
 
@@ -115,7 +115,7 @@ pub unsafe fn at_path(
         }
     };
     let mut digits = [0u8; 20];
-    let digits = crate::profile::decimal(u64::from(dirfd.unsigned_abs()), &mut digits);
+    let digits = sys::decimal(u64::from(dirfd.unsigned_abs()), &mut digits);
     let ok =
         push(b"/proc/self/fd/") && push(digits) && (rest.is_empty() || (push(b"/") && push(rest)));
     if !ok {
@@ -136,7 +136,7 @@ impl CleanEnv {
     /// # Safety
     /// `envp` must be null or a NULL-terminated array of NUL-terminated strings.
     pub unsafe fn new(envp: *const *const c_char) -> Option<Self> {
-        let own = crate::env::own_path()?;
+        let own = env::own_path()?;
         let mut count = 0;
         let mut preload_len = 0;
         if !envp.is_null() {
@@ -171,10 +171,9 @@ impl CleanEnv {
                 text_used = true;
                 let head = b"LD_PRELOAD=".len();
                 text[..bytes.len()].copy_from_slice(bytes);
-                let new_len =
-                    crate::env::filter_entries(&mut text[head..head + value.len()], |e| {
-                        crate::env::same_file(e, own)
-                    });
+                let new_len = env::filter_entries(&mut text[head..head + value.len()], |e| {
+                    env::same_file(e, own)
+                });
                 if new_len == 0 {
                     continue;
                 }
