@@ -26,6 +26,13 @@ the program succeeded but an allocation budget in Cargo.toml was exceeded, and f
 be profiled; 130 after Ctrl-C, which the programs get too: the tool waits for them to end and
 reports on what ran (a second Ctrl-C quits at once, without a report).";
 
+impl CargoCli {
+    /// Parses the tool's own command line.
+    pub fn from_args() -> Result<Self, clap::Error> {
+        Self::try_parse()
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct Cli {
     #[command(subcommand)]
@@ -341,6 +348,14 @@ pub enum Format {
     Pprof,
     /// One self-contained HTML file: the report's tables and an interactive flame graph.
     Html,
+}
+
+impl Format {
+    /// The format as `--format` names it.
+    pub fn name(self) -> String {
+        self.to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned())
+    }
 }
 
 /// What the stacks of `folded` and `flamegraph` count.

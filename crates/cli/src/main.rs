@@ -40,8 +40,6 @@ mod budgets {
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use clap::Parser as _;
-
 /// Exit status for usage and tool errors.
 const TOOL_ERROR: u8 = 2;
 
@@ -64,7 +62,7 @@ fn main() -> ExitCode {
 }
 
 fn try_main() -> anyhow::Result<i32> {
-    let cli::CargoCli::AllocProfile(cli) = match cli::CargoCli::try_parse() {
+    let cli::CargoCli::AllocProfile(cli) = match cli::CargoCli::from_args() {
         Ok(cli) => cli,
         Err(err) => {
             // --help and --version are successes; everything else is a usage error, in one line.

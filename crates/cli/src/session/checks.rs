@@ -26,8 +26,7 @@ pub fn before_work(cargo: &CargoArgs, report: &ReportArgs) -> Result<()> {
         None if report.format != Format::Text => anyhow::bail!(
             "--format {} needs -o FILE here: on standard output the report would be mixed with \
              what the programs print there (`-o -` writes it there all the same)",
-            clap::ValueEnum::to_possible_value(&report.format)
-                .map_or_else(String::new, |v| v.get_name().to_owned())
+            report.format.name()
         ),
         None => {}
     }
