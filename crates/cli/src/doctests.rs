@@ -4,7 +4,7 @@
 //!
 //! - rustdoc deletes the executable (`<tmp>/rustdoctestXXXX/rust_out`) as soon as the doctest
 //!   ends, before the report could read its symbols: the runner runs a copy kept in the session's
-//!   raw directory instead ([`keep`]).
+//!   raw directory instead ([`crate::raw_dir::keep_doctest`]).
 //! - rustdoc names the doctest (`src/lib.rs - Foo::bar (line 12)`) only on its own output, which
 //!   cargo passes on to the front end ([`Printed`]); nothing in the doctest's environment says
 //!   which doctest it is (`UNSTABLE_RUSTDOC_TEST_PATH` and `_LINE` are set for the compiler, not
@@ -29,10 +29,9 @@ use std::path::{Path, PathBuf};
 
 use alloc_profile_report::tests::{DoctestExe, MERGED_DOCTESTS};
 use alloc_profile_report::TestBinary;
-use anyhow::{Context as _, Result};
 use object::{Object as _, ObjectSymbol as _};
 
-use crate::outcomes::{BinaryOutcome, Parser, TestOutcome};
+use crate::outcomes::{name_parts, BinaryOutcome, Parser, TestOutcome};
 
 /// The label of the doctests' entry in the Tests table.
 pub const LABEL: &str = "(doctests)";
@@ -53,18 +52,6 @@ pub fn is_rustdoc_test(exe: &Path) -> bool {
         p.file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with("rustdoc"))
     })
-}
-
-/// A copy of the doctest executable `exe` in `out` (a hard link when the file system allows),
-/// which outlives rustdoc's temporary directory: `<out>/doctest-<runner pid>/rust_out`.
-pub fn keep(exe: &Path, out: &Path) -> Result<PathBuf> {
-    let dir = out.join(format!("doctest-{}", std::process::id()));
-    fs_err::create_dir(&dir)?;
-    let kept = dir.join(EXE_NAME);
-    if std::fs::hard_link(exe, &kept).is_err() {
-        fs_err::copy(exe, &kept).context("while keeping the doctest executable for the report")?;
-    }
-    Ok(kept)
 }
 
 /// Whether `exe` is a harness of merged doctests: rustdoc writes its sources
@@ -124,7 +111,7 @@ impl Printed {
             .collect();
         self.seen = tests.len();
         if !new.is_empty() {
-            let ended = ended(&self.raw);
+            let ended = crate::raw_dir::ended(&self.raw);
             for name in new {
                 self.ended_before.insert(name, ended.clone());
             }
@@ -144,29 +131,6 @@ impl Printed {
             ended_before: self.ended_before,
         }
     }
-}
-
-/// The pids of the processes whose outcome the runner has written into `raw`.
-fn ended(raw: &Path) -> HashSet<u32> {
-    std::fs::read_dir(raw)
-        .map(|entries| {
-            entries
-                .filter_map(std::result::Result::ok)
-                .filter_map(|e| {
-                    let name = e.file_name();
-                    name.to_str()?.strip_suffix(".outcome.json")?.parse().ok()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// `("src/lib.rs", 12)` for rustdoc's name `src/lib.rs - Foo::bar (line 12)` (or
-/// `src/lib.rs - (line 1)` for a crate's or module's own documentation).
-pub fn name_parts(name: &str) -> Option<(&str, usize)> {
-    let (file, rest) = name.split_once(" - ")?;
-    let line = rest.strip_suffix(')')?.rsplit_once("(line ")?.1;
-    Some((file, line.parse().ok()?))
 }
 
 /// rustdoc's spelling of a file in a doctest's function name.

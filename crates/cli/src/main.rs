@@ -1,43 +1,53 @@
 //! `cargo alloc-profile`: exact heap-allocation profiles of Rust programs, tests and benchmarks.
 //!
-//! This binary plays three roles (see [`roles`]): the front end the user runs, the rustc wrapper
-//! and the target runner that cargo calls back during a profiled build.
+//! This binary plays three roles (see [`profiling_env::role`]): the front end the user runs
+//! ([`commands`]), and the [`rustc_wrapper`] and the target [`runner`] that cargo calls back
+//! during a profiled build.
 //!
 //! Exit status of the front end: the profiled program's own status (128 + signal number when a
 //! signal killed it); cargo's status when the build failed before anything ran; 2 for a usage or
-//! tool error; 130 when interrupted by Ctrl-C (see [`process::interrupt`]).
+//! tool error; 130 when interrupted by Ctrl-C (see [`interrupt`]).
 #![forbid(unsafe_code)]
 
-mod allocator;
-mod budgets;
+mod allocator_link;
+mod allocator_notes;
+mod budget_config;
 mod cargo;
+mod ci_log;
 mod cli;
+mod commands;
 mod diff;
 mod doctests;
 mod elf;
-mod exec;
-mod last;
+mod github_actions;
+mod interposer_lib;
+mod interrupt;
+mod last_run;
 mod outcomes;
 mod process;
-mod roles;
-mod runtime_lib;
+mod profiling_env;
+mod raw_dir;
+mod runner;
+mod rustc_wrapper;
 mod session;
 mod views;
-mod wrap;
+
+/// `diff.rs` names the GitHub Actions module by its old path (`budgets::github`).
+mod budgets {
+    pub(crate) use crate::github_actions as github;
+}
 
 use std::io::Write as _;
 use std::process::ExitCode;
-
-use clap::Parser as _;
 
 /// Exit status for usage and tool errors.
 const TOOL_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    let result = match roles::current() {
-        roles::Role::Runner => roles::runner_main(),
-        roles::Role::Wrapper => roles::wrapper_main().map(|()| 0),
-        roles::Role::Frontend => try_main(),
+    let result = match profiling_env::role() {
+        profiling_env::Role::Runner => runner::main(),
+        profiling_env::Role::RustcWrapper => rustc_wrapper::main().map(|()| 0),
+        profiling_env::Role::Frontend => try_main(),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(TOOL_ERROR)),
@@ -52,11 +62,11 @@ fn main() -> ExitCode {
 }
 
 fn try_main() -> anyhow::Result<i32> {
-    let cli::CargoCli::AllocProfile(cli) = match cli::CargoCli::try_parse() {
+    let cli::CargoCli::AllocProfile(cli) = match cli::CargoCli::from_args() {
         Ok(cli) => cli,
         Err(err) => {
             // --help and --version are successes; everything else is a usage error, in one line.
-            if let Some(line) = cli::usage_error_line(&err) {
+            if let Some(line) = cli::usage_error::usage_error_line(&err) {
                 let _ = writeln!(std::io::stderr(), "{line}");
                 return Ok(i32::from(TOOL_ERROR));
             }
@@ -69,16 +79,7 @@ fn try_main() -> anyhow::Result<i32> {
             return Ok(code);
         }
     };
-    match cli.command {
-        cli::Command::Run(args) => session::run(args),
-        cli::Command::Test(args) => session::test(args, session::TestKind::Test),
-        cli::Command::Bench(args) => session::test(args, session::TestKind::Bench),
-        cli::Command::Nextest(args) => session::nextest(args),
-        cli::Command::Report(args) => session::report_files(&args),
-        cli::Command::Diff(args) => diff::run(&args),
-        cli::Command::ShowEnv(args) => session::show_env(&args),
-        cli::Command::Exec(args) => exec::run(args),
-    }
+    commands::run(cli.command)
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

@@ -113,7 +113,7 @@ impl Parser {
         }
         if self.in_failures {
             if let Some(name) = line.strip_prefix("    ") {
-                let doctest = crate::doctests::name_parts(name).is_some();
+                let doctest = name_parts(name).is_some();
                 if !name.is_empty() && (!name.contains(' ') || doctest) {
                     self.record(name, "failed");
                 }
@@ -236,6 +236,14 @@ fn strip_ansi(s: &str) -> String {
         }
     }
     out
+}
+
+/// `("src/lib.rs", 12)` for rustdoc's name of a doctest `src/lib.rs - Foo::bar (line 12)` (or
+/// `src/lib.rs - (line 1)` for a crate's or module's own documentation).
+pub fn name_parts(name: &str) -> Option<(&str, usize)> {
+    let (file, rest) = name.split_once(" - ")?;
+    let line = rest.strip_suffix(')')?.rsplit_once("(line ")?.1;
+    Some((file, line.parse().ok()?))
 }
 
 #[cfg(test)]

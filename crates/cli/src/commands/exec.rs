@@ -2,34 +2,38 @@
 //! `heaptrack PROGRAM` does. Nothing is built: the program starts with the interposer preloaded
 //! (its children too, unless `--no-follow-children`), its standard streams and exit status pass
 //! through, and the report follows. The workspace that says which code is yours comes from
-//! `--manifest-path`, else from the current directory when it is in one; without one the report
-//! still tells std from the crates and names them.
+//! `--manifest-path`, else from the current directory when it is in one; outside any, the crates
+//! named after the programs that ran count as yours.
 
 use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
 use crate::cargo::{RawTarget, Workspace};
 use crate::cli::{CargoArgs, ExecArgs};
-use crate::process::interrupt;
-use crate::session::{self, Collected, Outcome, RawDir};
+use crate::interrupt;
+use crate::profiling_env::InterposerEnv;
+use crate::raw_dir::RawDir;
+use crate::session::cargo_run::{collect, exit_code, interrupted_status, nothing_recorded};
+use crate::session::checks;
+use crate::session::report::{report, with_budgets, Outcome};
 
 /// `cargo alloc-profile exec`.
-pub fn run(args: ExecArgs) -> Result<i32> {
+pub fn exec(args: ExecArgs) -> Result<i32> {
     let cargo = CargoArgs {
         manifest_path: args.manifest_path.clone(),
         target_dir: args.target_dir.clone(),
         ..CargoArgs::default()
     };
-    session::check_before_work(&cargo, &args.report)?;
+    checks::before_work(&cargo, &args.report)?;
     let (program, program_args) = args
         .command
         .split_first()
         .context("exec needs a program to run: `cargo alloc-profile exec -- PROGRAM ARGS...`")?;
     let exe = resolve(program)?;
-
     let stem = exe
         .file_name()
         .unwrap_or_default()
@@ -45,39 +49,36 @@ pub fn run(args: ExecArgs) -> Result<i32> {
         None if no_workspace => scratch_dir(),
         None => ws.tool_dir(None),
     };
-    let preload = crate::runtime_lib::install(&tool_dir.join("lib"))?;
     let raw = RawDir::create(&tool_dir)?;
+    let env = InterposerEnv {
+        library: crate::interposer_lib::install(&tool_dir.join("lib"))?,
+        out_dir: raw.path().to_owned(),
+        follow_children: !args.profiling.no_follow_children,
+        lifetimes: args.profiling.lifetimes,
+    };
 
     let mut cmd = std::process::Command::new(&exe);
     cmd.args(program_args);
-    if args.profiling.no_follow_children {
-        cmd.env(crate::roles::FOLLOW_CHILDREN, "0");
-    }
-    if args.profiling.lifetimes {
-        cmd.env(crate::roles::LIFETIMES, "1");
-    }
     // A program of another C library's loader (musl) or a static one cannot load the
     // interposer: it runs as it is, and the report says why nothing was recorded.
     if crate::elf::takes_the_interposer(&exe) {
-        let mut value: OsString = preload.into_os_string();
-        if let Some(existing) = std::env::var_os("LD_PRELOAD").filter(|v| !v.is_empty()) {
-            value.push(":");
-            value.push(existing);
+        for (key, mut value) in env.for_manual_runs() {
+            if key == "LD_PRELOAD" {
+                if let Some(existing) = std::env::var_os(&key).filter(|v| !v.is_empty()) {
+                    value.push(":");
+                    value.push(existing);
+                }
+            }
+            cmd.env(key, value);
         }
-        cmd.env("LD_PRELOAD", value);
-        cmd.env(crate::roles::OUT_DIR, raw.path());
     }
 
     interrupt::catch()?;
     let mut child = cmd
         .spawn()
         .with_context(|| format!("could not run {}", exe.display()))?;
-    let mut marker = exe.as_os_str().as_encoded_bytes().to_vec();
-    for arg in program_args {
-        marker.push(0);
-        marker.extend_from_slice(arg.as_bytes());
-    }
-    fs_err::write(raw.path().join(format!("{}.started", child.id())), marker)?;
+    let os_args: Vec<OsString> = program_args.iter().map(OsString::from).collect();
+    crate::raw_dir::write_started(raw.path(), child.id(), exe.as_os_str(), &os_args)?;
     let status = child
         .wait()
         .with_context(|| format!("while waiting for {}", exe.display()))?;
@@ -87,7 +88,7 @@ pub fn run(args: ExecArgs) -> Result<i32> {
     } else {
         Vec::new()
     };
-    let mut collected: Collected = session::collect(raw.path(), &still_running)?;
+    let mut collected = collect(raw.path(), &still_running)?;
     if interrupted {
         collected.problems.insert(
             0,
@@ -123,15 +124,25 @@ pub fn run(args: ExecArgs) -> Result<i32> {
     };
     // Outside a workspace `report` would not find it again.
     if !no_workspace || args.target_dir.is_some() {
-        session::keep_run(&raw, &collected, &outcome, None);
+        crate::last_run::keep(
+            &tool_dir,
+            &crate::last_run::Run {
+                profiles: &collected.profiles,
+                command: &outcome.command,
+                label: &outcome.label,
+                status: outcome.status.into_raw(),
+                notes: &collected.problems,
+                tests: None,
+            },
+        );
     }
-    let exceeded = session::report(&ws, &collected, &outcome, &args.report, None)?;
+    let exceeded = report(&ws, &collected, &outcome, &args.report, None)?;
     if interrupted || interrupt::interrupted() {
-        return Ok(session::interrupted_status());
+        return Ok(interrupted_status());
     }
-    let code = session::exit_code(status);
+    let code = exit_code(status);
     Ok(if code == 0 {
-        session::nothing_recorded(&collected).unwrap_or(session::with_budgets(code, exceeded))
+        nothing_recorded(&collected).unwrap_or(with_budgets(code, exceeded))
     } else {
         code
     })

@@ -4,7 +4,7 @@
 //! call malloc (jemalloc, mimalloc, a bump arena) allocates out of its sight; the report must say
 //! so rather than show a small or empty profile as if it were the truth.
 //!
-//! It also says when an allocator was counted through link-time wrappers (see [`crate::wrap`]),
+//! It also says when an allocator was counted through link-time wrappers (see [`crate::allocator_link`]),
 //! and only then: the flags go to every executable of a workspace whose dependency graph has the
 //! allocator crate, also when the crate is a dependency for another target only (ripgrep's
 //! jemalloc on musl) or of another executable, so the executable must have both the wrappers and
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use alloc_profile_format::symbolized::Profile;
 use object::{Object as _, ObjectSymbol as _};
 
-use crate::wrap::Allocator;
+use crate::allocator_link::Allocator;
 
 /// What the symbols of an executable say about its allocator.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -2,10 +2,11 @@
 //! path renders it again, in any format, without building or running anything.
 //!
 //! `<target>/alloc-profile/last/<command>/` holds the run's raw profiles (`NNNN.aprof`, in the
-//! order they were read) and `run.json`: what the profiles cannot say (the command line, the
-//! target's label, how it ended, the notes of the run, and for `test`, `bench` and `nextest` what
-//! the harness printed about each test). A run replaces the previous one of its command: it is
-//! written beside it and renamed over it, so a reader sees one or the other, never a mix.
+//! order they were read; written and read by [`crate::raw_dir`]) and `run.json`: what the
+//! profiles cannot say (the command line, the target's label, how it ended, the notes of the run,
+//! and for `test`, `bench` and `nextest` what the harness printed about each test). A run
+//! replaces the previous one of its command: it is written beside it and renamed over it, so a
+//! reader sees one or the other, never a mix.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,8 @@ use serde_json::{json, Value};
 
 use alloc_profile_format::RawProfile;
 use alloc_profile_report::tests::{DoctestExe, TestBinary};
+
+use crate::raw_dir;
 
 /// What `report` needs to render a saved run again.
 pub struct Saved {
@@ -44,18 +47,15 @@ pub struct Run<'a> {
     pub tests: Option<&'a [TestBinary]>,
 }
 
-/// Keeps `run` as the last run of its command; `raw_dir` is the session's raw directory,
-/// `<tool_dir>/raw/<session>`. A failure is a warning: the report is made all the same.
-pub fn keep(raw_dir: &Path, run: &Run<'_>) {
-    if let Err(e) = save(raw_dir, run) {
+/// Keeps `run` as the last run of its command under `tool_dir` (`<target>/alloc-profile`). A
+/// failure is a warning: the report is made all the same.
+pub fn keep(tool_dir: &Path, run: &Run<'_>) {
+    if let Err(e) = save(tool_dir, run) {
         eprintln!("warning: could not keep this run for `cargo alloc-profile report`: {e:#}");
     }
 }
 
-fn save(raw_dir: &Path, run: &Run<'_>) -> Result<()> {
-    let Some(tool_dir) = raw_dir.parent().and_then(Path::parent) else {
-        return Ok(());
-    };
+fn save(tool_dir: &Path, run: &Run<'_>) -> Result<()> {
     let command = run
         .command
         .iter()
@@ -67,12 +67,7 @@ fn save(raw_dir: &Path, run: &Run<'_>) -> Result<()> {
     let fresh = last.join(format!(".{command}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&fresh);
     fs_err::create_dir(&fresh)?;
-    for (i, p) in profiles.iter().enumerate() {
-        fs_err::write(
-            fresh.join(format!("{i:04}.{}", alloc_profile_format::EXTENSION)),
-            p.to_bytes(),
-        )?;
-    }
+    raw_dir::write_profiles(&fresh, profiles)?;
     let tests = run.tests.map(|binaries| {
         binaries
             .iter()
@@ -170,22 +165,9 @@ fn load(dir: &Path) -> Result<Saved> {
             })
             .collect()
     });
-    let mut files: Vec<PathBuf> = fs_err::read_dir(dir)?
-        .filter_map(std::result::Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.extension()
-                .is_some_and(|e| e == alloc_profile_format::EXTENSION)
-        })
-        .collect();
-    files.sort();
     let mut profiles = Vec::new();
-    for file in &files {
-        let bytes = fs_err::read(file)?;
-        profiles.push(
-            alloc_profile_format::read(&bytes)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?,
-        );
+    for file in raw_dir::profile_files(dir)? {
+        profiles.push(raw_dir::read_profile(&file)?.map_err(anyhow::Error::msg)?);
     }
     Ok(Saved {
         dir: dir.to_owned(),
