@@ -41,6 +41,9 @@ pub fn keep_last(
     );
 }
 
+/// Symbolizes and analyzes the collected profiles, checks the budgets (unless `--no-budgets`),
+/// writes the report where `opts` says and what a CI log needs after it; how many budget limits
+/// were exceeded.
 pub fn report(
     ws: &Workspace,
     collected: &Collected,
