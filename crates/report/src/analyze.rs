@@ -106,7 +106,7 @@ pub struct Analysis {
     /// One entry per profiled process, in the profile's order.
     pub processes: Vec<ProcessSummary>,
     /// Per-test (or per-benchmark) tables, for `test` and `bench` runs.
-    pub tests: Option<crate::tests::TestsAnalysis>,
+    pub tests: Option<crate::per_test::TestsAnalysis>,
     /// Allocations still live at exit, grouped: your functions first, then the rest (see
     /// [`Leak`]).
     pub leaks: Vec<Leak>,
@@ -391,10 +391,10 @@ pub fn analyze(profile: &Profile) -> Analysis {
 /// ([`Analysis::tests`]), and every table with the same blame, in which a benchmark harness's own
 /// work is no function's self allocation (see [`crate::attribute`], rule 5).
 #[must_use]
-pub fn analyze_with_tests(profile: &Profile, binaries: &[crate::tests::TestBinary]) -> Analysis {
-    let blames = crate::tests::blames(profile, binaries);
+pub fn analyze_with_tests(profile: &Profile, binaries: &[crate::per_test::TestBinary]) -> Analysis {
+    let blames = crate::per_test::blames(profile, binaries);
     let mut analysis = from_blames(profile, &blames);
-    analysis.tests = Some(crate::tests::tests_from_blames(profile, binaries, &blames));
+    analysis.tests = Some(crate::per_test::tests_from_blames(profile, binaries, &blames));
     analysis
 }
 

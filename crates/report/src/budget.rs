@@ -520,7 +520,7 @@ impl BudgetCheck {
 mod tests {
     use super::*;
     use crate::analyze::FunctionStats;
-    use crate::tests::{TestStats, TestsAnalysis};
+    use crate::per_test::{TestStats, TestsAnalysis};
 
     fn analysis() -> Analysis {
         let mut a = Analysis::default();

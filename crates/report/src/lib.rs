@@ -27,10 +27,9 @@ pub mod attribute;
 pub mod budget;
 pub mod insights;
 pub mod paths;
+pub mod per_test;
 pub mod render;
-// `tests` (per-test tables) has unit tests in a `mod tests` of its own.
-#[allow(clippy::module_inception)]
-pub mod tests;
+pub mod units;
 mod via;
 
 pub use analyze::{
@@ -39,7 +38,7 @@ pub use analyze::{
 };
 pub use insights::{Insight, InsightKind};
 pub use render::{write_json, write_text, Context, TextOptions};
-pub use tests::{analyze_tests, TestBinary, TestsAnalysis};
+pub use per_test::{analyze_tests, TestBinary, TestsAnalysis};
 
 /// The conventional name of a Linux signal number, for the common ones.
 #[must_use]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use alloc_profile_report::budget::{BudgetCheck, Scope, Verdict};
-use alloc_profile_report::render::{human_bytes, thousands};
+use alloc_profile_report::units::{human_bytes, thousands};
 use alloc_profile_report::Analysis;
 
 /// Rows of the per-test table in the summary.

@@ -12,8 +12,8 @@ use std::io::{self, Write};
 
 use super::flamegraph::write_flamegraph;
 use super::folded::{StackPath, Weight};
-use super::format::{human_bytes, thousands};
 use super::{relative_path, Context};
+use crate::units::{human_bytes, thousands};
 use crate::Analysis;
 
 /// Rows per table.

@@ -51,10 +51,9 @@
 
 use serde::Serialize;
 
-use alloc_profile_format::SIZE_BUCKETS;
-
 use super::{relative_path, Context};
 use crate::analyze::{FunctionStats, ModuleStats, ProcessSummary, Totals};
+use crate::units::bucket_range;
 use crate::Analysis;
 
 /// Value of the `format` field.
@@ -379,16 +378,6 @@ fn histogram(counts: &[u64]) -> Vec<JsonBucket> {
             }
         })
         .collect()
-}
-
-/// Smallest and largest size of bucket `b` (see [`alloc_profile_format::size_bucket`]); the last
-/// bucket has no upper end.
-pub(crate) fn bucket_range(b: usize) -> (u64, Option<u64>) {
-    match b {
-        0 => (0, Some(0)),
-        _ if b >= SIZE_BUCKETS - 1 => (1 << (SIZE_BUCKETS - 2), None),
-        _ => (1 << (b - 1), Some((1 << b) - 1)),
-    }
 }
 
 fn totals(t: &Totals) -> JsonTotals {

@@ -23,8 +23,6 @@ pub mod json;
 pub mod pprof;
 mod text;
 
-pub use format::{human_bytes, thousands};
-
 /// Width the text report fits in.
 pub const TEXT_WIDTH: usize = 100;
 

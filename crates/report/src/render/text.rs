@@ -9,9 +9,9 @@
 //! painted last, so color never changes the layout.
 
 use super::format::{
-    fit_command, fit_end, fit_location, fit_path, human_bytes, percent, thousands, width, wrap,
-    wrap_prose,
+    fit_command, fit_end, fit_location, fit_path, width, wrap, wrap_prose,
 };
+use crate::units::{bucket_label, human_bytes, percent, thousands};
 use std::cmp::Reverse;
 
 use super::{relative_path, Context, TextOptions, TEXT_WIDTH};
@@ -905,7 +905,7 @@ fn zero_allocation_functions(lines: &mut Lines, analysis: &Analysis, top: usize)
 }
 
 /// Per-test (or per-benchmark) table, the harness lines and the zero-allocation tests.
-fn tests_section(lines: &mut Lines, tests: &crate::tests::TestsAnalysis, top: usize) {
+fn tests_section(lines: &mut Lines, tests: &crate::per_test::TestsAnalysis, top: usize) {
     let (what, whats) = if tests.bench {
         ("benchmark", "Benchmarks")
     } else {
@@ -921,7 +921,7 @@ fn tests_section(lines: &mut Lines, tests: &crate::tests::TestsAnalysis, top: us
             Style::Dim,
         );
     }
-    let ran: Vec<&crate::tests::TestStats> = tests
+    let ran: Vec<&crate::per_test::TestStats> = tests
         .tests
         .iter()
         .filter(|t| t.allocations > 0 || t.outcome != "ignored")
@@ -1325,43 +1325,9 @@ fn sparkline(histogram: &[u64], (lo, hi): (usize, usize)) -> String {
         .collect()
 }
 
-/// A bucket as a size range: `32–63 B`, `1–2 KiB` (from 1 KiB up to, not including, 2 KiB).
-fn bucket_label(b: usize) -> String {
-    let (min, max) = super::json::bucket_range(b);
-    match max {
-        Some(max) if max == min => format!("{min} B"),
-        Some(max) if max < 1024 => format!("{min}–{max} B"),
-        Some(max) => {
-            let (lo, lo_unit) = power_of_two(min);
-            let (hi, hi_unit) = power_of_two(max + 1);
-            if lo_unit == hi_unit {
-                format!("{lo}–{hi} {hi_unit}")
-            } else {
-                format!("{lo} {lo_unit}–{hi} {hi_unit}")
-            }
-        }
-        None => {
-            let (lo, unit) = power_of_two(min);
-            format!("≥{lo} {unit}")
-        }
-    }
-}
-
-/// A power of two in the largest binary unit that keeps it whole.
-fn power_of_two(n: u64) -> (u64, &'static str) {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut n = n;
-    let mut unit = 0;
-    while unit + 1 < UNITS.len() && n >= 1024 && n % 1024 == 0 {
-        n /= 1024;
-        unit += 1;
-    }
-    (n, UNITS[unit])
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{bucket_label, budgets, Lines};
+    use super::{budgets, Lines};
     use crate::budget::{BudgetCheck, Scope, Verdict};
     use crate::Analysis;
 
@@ -1408,15 +1374,5 @@ Budgets (Cargo.toml): 1 of 2 checked limits EXCEEDED
   not checked (no such function was profiled): app::typo
 ";
         assert_eq!(text, expected);
-    }
-
-    #[test]
-    fn size_buckets_read_naturally() {
-        let labels: Vec<String> = (0..13).map(bucket_label).collect();
-        assert_eq!(labels[0], "0 B");
-        assert_eq!(labels[1], "1 B");
-        assert_eq!(labels[2], "2–3 B");
-        assert_eq!(labels[10], "512–1023 B");
-        assert_eq!(labels[11], "1–2 KiB");
     }
 }

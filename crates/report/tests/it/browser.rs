@@ -11,7 +11,7 @@ use alloc_profile_report::render::dhat::write_dhat;
 use alloc_profile_report::render::flamegraph::write_flamegraph;
 use alloc_profile_report::render::folded::{stacks, Weight};
 use alloc_profile_report::render::html::write_html;
-use alloc_profile_report::render::thousands;
+use alloc_profile_report::units::thousands;
 
 use crate::golden::fixtures;
 
