@@ -13,7 +13,7 @@ use anyhow::{Context as _, Result};
 use serde_json::{json, Value};
 
 use alloc_profile_format::RawProfile;
-use alloc_profile_report::tests::{DoctestExe, TestBinary};
+use alloc_profile_report::per_test::{DoctestExe, TestBinary};
 
 /// What `report` needs to render a saved run again.
 pub struct Saved {
