@@ -14,7 +14,7 @@ use super::flamegraph::write_flamegraph;
 use super::folded::{StackPath, Weight};
 use super::{relative_path, Context};
 use crate::units::{human_bytes, thousands};
-use crate::Analysis;
+use crate::analysis::Analysis;
 
 /// Rows per table.
 pub const MAX_ROWS: usize = 100;

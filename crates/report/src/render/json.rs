@@ -52,9 +52,9 @@
 use serde::Serialize;
 
 use super::{relative_path, Context};
-use crate::analyze::{FunctionStats, ModuleStats, ProcessSummary, Totals};
+use crate::analysis::{FunctionStats, ModuleStats, ProcessSummary, RunTotals};
 use crate::units::bucket_range;
-use crate::Analysis;
+use crate::analysis::Analysis;
 
 /// Value of the `format` field.
 pub const FORMAT: &str = "cargo-alloc-profile";
@@ -380,7 +380,7 @@ fn histogram(counts: &[u64]) -> Vec<JsonBucket> {
         .collect()
 }
 
-fn totals(t: &Totals) -> JsonTotals {
+fn totals(t: &RunTotals) -> JsonTotals {
     JsonTotals {
         allocations: t.allocations,
         reallocations: t.reallocations,
@@ -456,7 +456,7 @@ fn process(p: &ProcessSummary) -> JsonProcess {
     JsonProcess {
         exe: p.exe.clone(),
         args: p.args.clone(),
-        end: p.end,
+        end: p.end.as_str(),
         end_detail: p.end_detail,
         allocations: p.allocations,
         bytes: p.bytes,
@@ -481,7 +481,7 @@ fn budget(c: &crate::budget::BudgetCheck) -> JsonBudget {
     JsonBudget {
         scope,
         name,
-        metric: c.metric,
+        metric: c.metric.as_str(),
         limit: c.limit,
         actual: c.actual,
         binary: c.binary.clone(),

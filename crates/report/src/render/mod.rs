@@ -12,7 +12,7 @@
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use crate::Analysis;
+use crate::analysis::Analysis;
 
 pub mod dhat;
 pub mod flamegraph;

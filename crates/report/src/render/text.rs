@@ -15,10 +15,9 @@ use crate::units::{bucket_label, human_bytes, percent, thousands};
 use std::cmp::Reverse;
 
 use super::{relative_path, Context, TextOptions, TEXT_WIDTH};
-use crate::analyze::{
-    FunctionStats, ModuleKind, ModuleStats, ProcessSummary, LIBC_MODULE, RUNTIME_MODULE,
-};
-use crate::Analysis;
+use crate::analysis::{FunctionStats, ModuleStats, ProcessEnd, ProcessSummary};
+use crate::attribute::{ModuleKind, LIBC_MODULE, RUNTIME_MODULE};
+use crate::analysis::Analysis;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Style {
@@ -352,15 +351,15 @@ fn computed_warnings(analysis: &Analysis) -> Vec<String> {
     for p in &analysis.processes {
         let exe = p.exe.rsplit('/').next().unwrap_or(&p.exe);
         match p.end {
-            "signal" => warnings.push(format!(
+            ProcessEnd::Signal => warnings.push(format!(
                 "process {exe} was killed by signal {}: its profile ends there",
                 p.end_detail
             )),
-            "exec" => warnings.push(format!(
+            ProcessEnd::Exec => warnings.push(format!(
                 "process {exe} replaced itself with another program (exec): its profile covers the \
                  time before"
             )),
-            "_exit" => warnings.push(format!(
+            ProcessEnd::UnderscoreExit => warnings.push(format!(
                 "process {exe} ended with _exit, skipping destructors and atexit handlers: more \
                  blocks than usual are still live at exit"
             )),
@@ -678,7 +677,7 @@ fn modules(lines: &mut Lines, analysis: &Analysis, top: usize) {
 
 /// Every budget limit (all of them, whatever `--top` says: a gate hides nothing), exceeded first.
 fn budgets(lines: &mut Lines, analysis: &Analysis) {
-    use crate::budget::Verdict;
+    use crate::budget::{Metric, Verdict};
     let checks = &analysis.budgets;
     let failed = crate::budget::exceeded(checks);
     let checked = checks
@@ -706,8 +705,8 @@ fn budgets(lines: &mut Lines, analysis: &Analysis) {
         Column::number("actual"),
         Column::text("result", Fit::Keep, 8),
     ];
-    let amount = |metric: &str, v: u64| {
-        if matches!(metric, "bytes" | "peak") {
+    let amount = |metric: Metric, v: u64| {
+        if metric.is_bytes() {
             human_bytes(v)
         } else {
             thousands(v)
@@ -720,7 +719,7 @@ fn budgets(lines: &mut Lines, analysis: &Analysis) {
             let result = if r.exceeded { "EXCEEDED" } else { "kept" };
             vec![
                 r.label,
-                r.metric.to_owned(),
+                r.metric.as_str().to_owned(),
                 amount(r.metric, r.limit),
                 amount(r.metric, r.actual),
                 result.to_owned(),
@@ -757,14 +756,14 @@ fn budgets(lines: &mut Lines, analysis: &Analysis) {
 /// How a process's profile ended, in a few words.
 fn process_end(p: &ProcessSummary) -> String {
     match p.end {
-        "exit" => format!("exit {}", p.end_detail),
-        "_exit" => format!("_exit {}", p.end_detail),
-        "signal" => match crate::signal_name(p.end_detail) {
+        ProcessEnd::Exit => format!("exit {}", p.end_detail),
+        ProcessEnd::UnderscoreExit => format!("_exit {}", p.end_detail),
+        ProcessEnd::Signal => match crate::analysis::signal_name(p.end_detail) {
             Some(name) => format!("killed ({name})"),
             None => format!("killed (signal {})", p.end_detail),
         },
-        "exec" => "exec'd another program".to_owned(),
-        other => other.to_owned(),
+        ProcessEnd::Exec => "exec'd another program".to_owned(),
+        ProcessEnd::Unknown => "unknown".to_owned(),
     }
 }
 
@@ -1165,7 +1164,7 @@ fn leaks(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) 
         "Still live at exit: blocks your functions allocated and never freed",
         Style::Heading,
     );
-    let (yours, theirs): (Vec<&crate::Leak>, Vec<&crate::Leak>) = analysis
+    let (yours, theirs): (Vec<&crate::analysis::Leak>, Vec<&crate::analysis::Leak>) = analysis
         .leaks
         .iter()
         .partition(|l| l.kind == ModuleKind::Workspace);
@@ -1328,8 +1327,8 @@ fn sparkline(histogram: &[u64], (lo, hi): (usize, usize)) -> String {
 #[cfg(test)]
 mod tests {
     use super::{budgets, Lines};
-    use crate::budget::{BudgetCheck, Scope, Verdict};
-    use crate::Analysis;
+    use crate::budget::{BudgetCheck, Metric, Scope, Verdict};
+    use crate::analysis::Analysis;
 
     #[test]
     fn budgets_exceeded_first_with_units() {
@@ -1345,17 +1344,17 @@ mod tests {
         };
         let analysis = Analysis {
             budgets: vec![
-                check(Scope::Run, "allocations", 5000, Some(20), Verdict::Within),
+                check(Scope::Run, Metric::Allocations, 5000, Some(20), Verdict::Within),
                 check(
                     Scope::Function("app::f".to_owned()),
-                    "bytes",
+                    Metric::Bytes,
                     1024,
                     Some(4096),
                     Verdict::Exceeded,
                 ),
                 check(
                     Scope::Function("app::typo".to_owned()),
-                    "allocations",
+                    Metric::Allocations,
                     0,
                     None,
                     Verdict::NotChecked("no such function was profiled"),

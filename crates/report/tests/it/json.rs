@@ -1,7 +1,7 @@
 //! The JSON report's contract, field by field (the golden files pin the rest).
 
 use alloc_profile_report::render::json::Report;
-use alloc_profile_report::{analyze, write_json, Context};
+use alloc_profile_report::{analyze, write_json, Context, Inputs};
 use serde_json::Value;
 
 use crate::golden::demo_profile;
@@ -21,7 +21,7 @@ fn demo_context() -> Context {
 /// The demo report as written, and parsed.
 fn demo_json() -> (String, Value) {
     let mut out = Vec::new();
-    write_json(&mut out, &analyze(&demo_profile()), &demo_context()).unwrap();
+    write_json(&mut out, &analyze(&demo_profile(), &Inputs::default()), &demo_context()).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(text.ends_with("}\n"));
     let value = serde_json::from_str(&text).unwrap();
@@ -34,7 +34,7 @@ fn keys_of(part: &impl serde::Serialize) -> Vec<String> {
 }
 
 fn report() -> Report {
-    Report::new(&analyze(&demo_profile()), &demo_context())
+    Report::new(&analyze(&demo_profile(), &Inputs::default()), &demo_context())
 }
 
 /// Keys of a JSON object in the order they were written (`Value` sorts them).
