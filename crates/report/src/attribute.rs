@@ -66,6 +66,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use alloc_profile_format::rust_path::{crate_of_function, owner_module, split_path};
 use alloc_profile_format::symbolized::{function_key, Frame, FrameKind, Profile, Site};
+use serde::{Deserialize, Serialize};
 
 use crate::via::api_name;
 
@@ -80,8 +81,9 @@ pub const RUNTIME_MODULE: &str = "(runtime)";
 /// Name of the pseudo-module of the C library's own allocations.
 pub const LIBC_MODULE: &str = "(C library internal)";
 
-/// What a module row stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// What a module row stands for. Its name in the JSON report is [`ModuleKind::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ModuleKind {
     /// A module of the profiled workspace.
     Workspace,

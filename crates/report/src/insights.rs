@@ -50,6 +50,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 use alloc_profile_format::symbolized::{function_key, Frame, FrameKind, Profile, Site};
+use serde::{Deserialize, Serialize};
 
 use crate::attribute::Blame;
 use crate::units::{human_bytes, thousands};
@@ -66,8 +67,9 @@ pub const MIN_REPEATED_COPIES: u64 = 10;
 /// ...or copies of at least this many bytes in all.
 pub const MIN_COPY_BYTES: u64 = 64 * 1024;
 
-/// Which pattern an insight is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Which pattern an insight is about. Its name in the JSON report is [`InsightKind::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum InsightKind {
     /// A collection regrown in place: reserve its final capacity once.
     Preallocate,

@@ -26,10 +26,12 @@ pub mod analysis;
 pub mod analyze;
 pub mod attribute;
 pub mod budget;
+pub mod diff;
 pub mod insights;
 pub mod paths;
 pub mod per_test;
 pub mod render;
+pub mod schema;
 pub mod units;
 mod via;
 

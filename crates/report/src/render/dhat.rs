@@ -24,7 +24,7 @@ use alloc_profile_format::symbolized::{Frame, Profile};
 use serde_json::{json, Value};
 
 use super::folded::{frame_name, StackPath};
-use super::{relative_path, Context};
+use super::context::{relative_path, Context};
 
 /// The numbers of one program point.
 #[derive(Default)]

@@ -12,7 +12,7 @@ use std::io::{self, Write};
 
 use super::flamegraph::write_flamegraph;
 use super::folded::{StackPath, Weight};
-use super::{relative_path, Context};
+use super::context::{relative_path, Context};
 use crate::units::{human_bytes, thousands};
 use crate::analysis::Analysis;
 

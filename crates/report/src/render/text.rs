@@ -14,7 +14,7 @@ use super::format::{
 use crate::units::{bucket_label, human_bytes, percent, thousands};
 use std::cmp::Reverse;
 
-use super::{relative_path, Context, TextOptions, TEXT_WIDTH};
+use super::context::{relative_path, Context, TextOptions, TEXT_WIDTH};
 use crate::analysis::{FunctionStats, ModuleStats, ProcessEnd, ProcessSummary};
 use crate::attribute::{ModuleKind, LIBC_MODULE, RUNTIME_MODULE};
 use crate::analysis::Analysis;

@@ -1,6 +1,6 @@
 //! The JSON report's contract, field by field (the golden files pin the rest).
 
-use alloc_profile_report::render::json::Report;
+use alloc_profile_report::schema::Report;
 use alloc_profile_report::{analyze, write_json, Context, Inputs};
 use serde_json::Value;
 
@@ -194,4 +194,24 @@ fn modules_and_zero_allocation_functions() {
             "demo::string_building::after"
         ])
     );
+}
+
+/// The one schema reads every golden report back, and writes it again byte for byte.
+#[test]
+fn reports_read_back_as_written() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut read = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let report = Report::from_slice(&bytes).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        let mut again = serde_json::to_vec_pretty(&report).unwrap();
+        again.push(b'\n');
+        assert!(again == bytes, "{path:?} does not write back the same");
+        read += 1;
+    }
+    assert!(read >= 6, "{read} golden reports");
 }
