@@ -60,7 +60,7 @@ mod tests {
     fn at_most_ten_culprits_then_how_many_more() {
         let check = |i: u64| BudgetCheck {
             scope: Scope::Test(format!("tests::t{i}")),
-            metric: "allocations",
+            metric: alloc_profile_report::budget::Metric::Allocations,
             limit: 1,
             actual: Some(i + 2),
             binary: Some("app".to_owned()),

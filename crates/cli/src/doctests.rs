@@ -27,7 +27,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use alloc_profile_report::tests::{DoctestExe, MERGED_DOCTESTS};
+use alloc_profile_report::per_test::{DoctestExe, MERGED_DOCTESTS};
 use alloc_profile_report::TestBinary;
 use object::{Object as _, ObjectSymbol as _};
 

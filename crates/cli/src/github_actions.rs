@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 
-use alloc_profile_report::budget::{BudgetCheck, Scope, Verdict};
-use alloc_profile_report::render::{human_bytes, thousands};
+use alloc_profile_report::budget::{BudgetCheck, Metric, Scope, Verdict};
+use alloc_profile_report::units::{human_bytes, thousands};
 use alloc_profile_report::Analysis;
 
 /// Rows of the per-test table in the summary.
@@ -114,7 +114,7 @@ fn budget_line(c: &BudgetCheck) -> Option<(PathBuf, u32)> {
     let path = PathBuf::from(&c.source);
     let text = fs_err::read_to_string(&path).ok()?;
     let (table, key) = match &c.scope {
-        Scope::Run => ("alloc-profile.budget]", c.metric.to_owned()),
+        Scope::Run => ("alloc-profile.budget]", c.metric.as_str().to_owned()),
         Scope::Function(name) => (
             "alloc-profile.budget.functions]",
             format!("\"{}\"", c.pattern.as_deref().unwrap_or(name)),
@@ -140,8 +140,8 @@ fn budget_line(c: &BudgetCheck) -> Option<(PathBuf, u32)> {
     None
 }
 
-fn amount(metric: &str, v: u64) -> String {
-    if matches!(metric, "bytes" | "peak") {
+fn amount(metric: Metric, v: u64) -> String {
+    if metric.is_bytes() {
         human_bytes(v)
     } else {
         thousands(v)

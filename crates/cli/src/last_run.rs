@@ -14,7 +14,7 @@ use anyhow::{Context as _, Result};
 use serde_json::{json, Value};
 
 use alloc_profile_format::RawProfile;
-use alloc_profile_report::tests::{DoctestExe, TestBinary};
+use alloc_profile_report::per_test::{DoctestExe, TestBinary};
 
 use crate::raw_dir;
 

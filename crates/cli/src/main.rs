@@ -32,11 +32,6 @@ mod rustc_wrapper;
 mod session;
 mod views;
 
-/// `diff.rs` names the GitHub Actions module by its old path (`budgets::github`).
-mod budgets {
-    pub(crate) use crate::github_actions as github;
-}
-
 use std::io::Write as _;
 use std::process::ExitCode;
 

@@ -84,249 +84,29 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 
 use alloc_profile_format::symbolized::{owner_module, Profile};
-use alloc_profile_format::{end_reason, stack_flags, SIZE_BUCKETS};
+use alloc_profile_format::{stack_flags, SIZE_BUCKETS};
 
-use crate::attribute::{attribute, Blame, Origin};
+use crate::analysis::{
+    Analysis, FunctionStats, Leak, ModuleStats, ProcessEnd, ProcessSummary, RunTotals,
+};
+use crate::attribute::{attribute, crate_of, Blame, Origin};
+use crate::budget::{self, Budget, Command};
+use crate::per_test::{self, TestBinary};
 
 pub use crate::attribute::{ModuleKind, LIBC_MODULE, RUNTIME_MODULE};
 
-/// Everything the reports show, computed from one profile.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Analysis {
-    pub totals: Totals,
-    /// Every workspace function with a non-zero total, by total allocations descending, then name.
-    pub functions: Vec<FunctionStats>,
-    /// Every module with at least one allocation, by allocations and bytes descending, then name.
-    pub modules: Vec<ModuleStats>,
-    /// Workspace functions never seen on an allocation stack, sorted by name.
-    pub zero_allocation_functions: Vec<String>,
-    /// How many workspace functions the symbolizer found in the debug info; 0 means the
-    /// zero-allocation list is unknown rather than empty.
-    pub workspace_function_count: usize,
-    /// One entry per profiled process, in the profile's order.
-    pub processes: Vec<ProcessSummary>,
-    /// Per-test (or per-benchmark) tables, for `test` and `bench` runs.
-    pub tests: Option<crate::tests::TestsAnalysis>,
-    /// Allocations still live at exit, grouped: your functions first, then the rest (see
-    /// [`Leak`]).
-    pub leaks: Vec<Leak>,
-    /// Advice backed by the profile, most avoidable allocations first (see [`crate::insights`]).
-    pub insights: Vec<crate::insights::Insight>,
-    /// Budgets from `Cargo.toml`, checked (see [`crate::budget::check`]); empty when none.
-    pub budgets: Vec<crate::budget::BudgetCheck>,
-    /// The call-path tree of your functions, depth first (see [`crate::paths`]).
-    pub call_paths: Vec<crate::paths::CallPath>,
-}
-
-/// Whole-run numbers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Totals {
-    /// Every process measured block lifetimes (`End::flags`): otherwise lifetime fields are 0
-    /// because nothing was measured, not because blocks lived no time.
-    pub lifetimes_measured: bool,
-    /// All allocations, including C-library-internal and unattributed ones.
-    pub allocations: u64,
-    pub reallocations: u64,
-    pub bytes: u64,
-    pub frees: u64,
-    pub freed_bytes: u64,
-    /// Largest process-wide peak of live bytes among the processes.
-    pub peak_bytes: u64,
-    /// Allocations still live at exit.
-    pub leaked_allocations: u64,
-    pub leaked_bytes: u64,
-    /// Allocations the C library made for itself (included in `allocations`).
-    pub libc_internal_allocations: u64,
-    pub libc_internal_bytes: u64,
-    /// Allocations that could not be attributed to a stack (included in `allocations`, in no
-    /// table).
-    pub unattributed_allocations: u64,
-    /// Allocations whose stack was cut at the capture depth limit: outer frames are missing, so
-    /// they may be blamed on no function or on an inner one only.
-    pub truncated_allocations: u64,
-    /// Allocations std's panic machinery made (the panic message; with `RUST_BACKTRACE`, its
-    /// backtrace symbolizer and cache): the runtime's, see [`crate::attribute`].
-    pub panic_allocations: u64,
-    pub panic_bytes: u64,
-    /// Frees of temporary blocks (see the definitions).
-    pub temporary_allocations: u64,
-    /// Growth chains and the reallocs in them, summed over all sites.
-    pub growth_chains: u64,
-    pub growth_reallocs: u64,
-    /// Requests per power-of-two size bucket, `size_histogram[b]` counting requests of `n` bytes
-    /// with [`size_bucket`](alloc_profile_format::size_bucket)`(n) == b`; empty when the profile
-    /// has no histograms.
-    pub size_histogram: Vec<u64>,
-    /// The process that reached [`Totals::peak_bytes`] (index into [`Analysis::processes`]):
-    /// the first one with the largest peak; `None` without processes.
-    pub peak_process: Option<usize>,
-    /// When that process reached its peak, and how long it ran, in nanoseconds from its start.
-    pub peak_time_ns: u64,
-    pub peak_elapsed_ns: u64,
-}
-
-impl Totals {
-    /// Where in its process's run the peak happened, in whole percent (rounded); `None` when
-    /// there was no peak or the run's length is unknown.
-    #[must_use]
-    pub fn peak_percent(&self) -> Option<u64> {
-        if self.peak_bytes == 0 || self.peak_elapsed_ns == 0 {
-            return None;
-        }
-        let t = u128::from(self.peak_time_ns.min(self.peak_elapsed_ns));
-        let e = u128::from(self.peak_elapsed_ns);
-        u64::try_from((t * 100 + e / 2) / e).ok()
-    }
-}
-
-/// One workspace function.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FunctionStats {
-    /// [`function_key`] of the function: `my_crate::parse::tokenize`.
-    pub name: String,
-    /// The module the function belongs to ([`owner_module`] of its name in its crate).
-    pub module: String,
-    /// Crate the function's source belongs to, when known.
-    pub crate_name: Option<String>,
-    /// Always true for now; dependency functions may be added with `false` later.
-    pub workspace: bool,
-    pub self_allocations: u64,
-    /// How many of `self_allocations` were reallocations.
-    pub self_reallocations: u64,
-    pub self_bytes: u64,
-    /// Self allocations still live at exit.
-    pub self_leaked_allocations: u64,
-    pub self_leaked_bytes: u64,
-    pub total_allocations: u64,
-    pub total_bytes: u64,
-    /// Source file as recorded in the debug info.
-    pub file: Option<String>,
-    pub line: Option<u32>,
-    /// Shortened name of the API called at `file:line`, e.g. `Vec::push`.
-    pub via: Option<String>,
-    /// Self bytes live at the moment of the run's peak.
-    pub peak_bytes: u64,
-    /// Self allocations freed before the profile was written.
-    pub self_frees: u64,
-    /// Of those, the temporary ones.
-    pub temporary_allocations: u64,
-    /// Sum and maximum of the lifetimes of the freed self allocations, in nanoseconds.
-    pub lifetime_sum_ns: u64,
-    pub max_lifetime_ns: u64,
-    /// Growth chains that ended in a self site, their reallocs, the most reallocs of one chain
-    /// and the largest final size of one chain (bytes).
-    pub growth_chains: u64,
-    pub growth_reallocs: u64,
-    pub growth_max_reallocs: u64,
-    pub growth_max_final: u64,
-    /// Size histogram of the self allocations, as [`Totals::size_histogram`].
-    pub size_histogram: Vec<u64>,
-}
-
-impl FunctionStats {
-    /// Mean lifetime of the freed self allocations, `lifetime_sum_ns / self_frees` rounded down;
-    /// `None` when none was freed.
-    #[must_use]
-    pub fn mean_lifetime_ns(&self) -> Option<u64> {
-        self.lifetime_sum_ns.checked_div(self.self_frees)
-    }
-}
-
-/// Allocations still live at exit from one function of yours, or from one part of the program
-/// that is not yours.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Leak {
-    /// The self function ([`ModuleKind::Workspace`]); otherwise the module as in
-    /// [`Analysis::modules`]: a dependency module, [`RUNTIME_MODULE`] or [`LIBC_MODULE`].
-    pub function: String,
-    pub kind: ModuleKind,
-    pub allocations: u64,
-    pub bytes: u64,
-    /// For your functions: the line of the function with the most live allocations (ties as for
-    /// locations).
-    pub file: Option<String>,
-    pub line: Option<u32>,
-    /// For your functions: the call through which most of the live blocks were allocated, as for
-    /// [`FunctionStats::via`] (`rayon::for_each` says a dependency holds them, e.g. a thread
-    /// pool; `Box::leak` that the function meant to).
-    pub via: Option<String>,
-}
-
-/// One module (or pseudo-module).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ModuleStats {
-    /// Module path (`my_crate::parse`), or [`RUNTIME_MODULE`] / [`LIBC_MODULE`].
-    pub name: String,
-    pub kind: ModuleKind,
-    /// Crate of the module; `None` for pseudo-modules.
-    pub crate_name: Option<String>,
-    pub allocations: u64,
-    pub reallocations: u64,
-    pub bytes: u64,
-    pub leaked_allocations: u64,
-    pub leaked_bytes: u64,
-}
-
-impl ModuleStats {
-    /// True for modules of the profiled workspace.
-    #[must_use]
-    pub fn workspace(&self) -> bool {
-        self.kind == ModuleKind::Workspace
-    }
-}
-
-/// How one process ended, and its own numbers.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProcessSummary {
-    /// Path of the executable.
-    pub exe: String,
-    pub args: Vec<String>,
-    /// `"exit"`, `"signal"`, `"exec"`, `"_exit"`, or `"unknown"` (see
-    /// [`end_reason`]).
-    pub end: &'static str,
-    /// Exit code or signal number, depending on `end`.
-    pub end_detail: i32,
-    /// All its allocations, unattributed ones included.
-    pub allocations: u64,
-    pub bytes: u64,
-    pub peak_bytes: u64,
-    pub unattributed_allocations: u64,
-    /// Nanoseconds from the interposer's start to the peak, and to the end of the profile.
-    pub peak_time_ns: u64,
-    pub elapsed_ns: u64,
-}
-
-impl Analysis {
-    /// Functions with self allocations, the rows of the "Hot spots" table: by self allocations,
-    /// then self bytes, descending, then name.
-    #[must_use]
-    pub fn hot_spots(&self) -> Vec<&FunctionStats> {
-        let mut v: Vec<&FunctionStats> = self
-            .functions
-            .iter()
-            .filter(|f| f.self_allocations > 0)
-            .collect();
-        v.sort_by(|a, b| {
-            (Reverse(a.self_allocations), Reverse(a.self_bytes), &a.name).cmp(&(
-                Reverse(b.self_allocations),
-                Reverse(b.self_bytes),
-                &b.name,
-            ))
-        });
-        v
-    }
-
-    /// Looks a function up by its [`function_key`] name.
-    #[must_use]
-    pub fn function(&self, name: &str) -> Option<&FunctionStats> {
-        self.functions.iter().find(|f| f.name == name)
-    }
-
-    /// Looks a module up by name.
-    #[must_use]
-    pub fn module(&self, name: &str) -> Option<&ModuleStats> {
-        self.modules.iter().find(|m| m.name == name)
-    }
+/// What [`analyze`] needs besides the profile: what the command-line tool knows about the run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Inputs<'a> {
+    /// For `test`, `bench` and `nextest`: what the harness said about each test or bench
+    /// executable; `None` for `run`. With them the analysis has the per-test tables
+    /// ([`Analysis::tests`]), and every table has the same blame, in which a benchmark
+    /// harness's own work is no function's self allocation (see [`crate::attribute`], rule 5).
+    pub tests: Option<&'a [TestBinary]>,
+    /// Budgets from `Cargo.toml`, checked into [`Analysis::budgets`]: those of [`budget::Scope::Run`]
+    /// without `tests`, those of [`budget::Scope::Test`] with them, those of functions always.
+    /// Empty: none.
+    pub budgets: &'a [Budget],
 }
 
 type Location = (Option<String>, Option<u32>);
@@ -380,26 +160,29 @@ struct ModuleAcc {
     leaked_bytes: u64,
 }
 
-/// Computes every table of the reports from a profile. See the module documentation for the
-/// definitions.
+/// Computes the whole [`Analysis`] of a profile: every table, the per-test tables and the
+/// budgets, as [`Inputs`] asks. See the module documentation for the definitions.
 #[must_use]
-pub fn analyze(profile: &Profile) -> Analysis {
-    from_blames(profile, &attribute(profile))
-}
-
-/// [`analyze`] of a `test`, `bench` or `nextest` run: the per-test tables too
-/// ([`Analysis::tests`]), and every table with the same blame, in which a benchmark harness's own
-/// work is no function's self allocation (see [`crate::attribute`], rule 5).
-#[must_use]
-pub fn analyze_with_tests(profile: &Profile, binaries: &[crate::tests::TestBinary]) -> Analysis {
-    let blames = crate::tests::blames(profile, binaries);
+pub fn analyze(profile: &Profile, inputs: &Inputs<'_>) -> Analysis {
+    let blames = match inputs.tests {
+        Some(binaries) => per_test::blames(profile, binaries),
+        None => attribute(profile),
+    };
     let mut analysis = from_blames(profile, &blames);
-    analysis.tests = Some(crate::tests::tests_from_blames(profile, binaries, &blames));
+    if let Some(binaries) = inputs.tests {
+        analysis.tests = Some(per_test::tests_from_blames(profile, binaries, &blames));
+    }
+    let command = if inputs.tests.is_some() {
+        Command::Test
+    } else {
+        Command::Run
+    };
+    analysis.budgets = budget::check(inputs.budgets, &analysis, command);
     analysis
 }
 
 fn from_blames(profile: &Profile, blames: &[Blame<'_>]) -> Analysis {
-    let mut totals = Totals::default();
+    let mut totals = RunTotals::default();
     let mut functions: BTreeMap<String, FunctionAcc> = BTreeMap::new();
     let mut modules: BTreeMap<(ModuleKind, String), ModuleAcc> = BTreeMap::new();
     let mut processes: Vec<ProcessSummary> = profile.processes.iter().map(summarize).collect();
@@ -501,7 +284,7 @@ fn from_blames(profile: &Profile, blames: &[Blame<'_>]) -> Analysis {
     analysis
 }
 
-impl Totals {
+impl RunTotals {
     fn add(&mut self, blame: &Blame<'_>) {
         let site = blame.site;
         let c = &site.counters;
@@ -617,13 +400,7 @@ fn summarize(p: &alloc_profile_format::symbolized::Process) -> ProcessSummary {
     ProcessSummary {
         exe: p.exe.clone(),
         args: p.args.clone(),
-        end: match p.end.reason {
-            end_reason::EXIT => "exit",
-            end_reason::SIGNAL => "signal",
-            end_reason::EXEC => "exec",
-            end_reason::UNDERSCORE_EXIT => "_exit",
-            _ => "unknown",
-        },
+        end: ProcessEnd::from_reason(p.end.reason),
         end_detail: p.end.detail,
         allocations: p.end.unattributed,
         bytes: 0,
@@ -656,7 +433,7 @@ fn attribute_to_functions(
     // Totals: once per distinct function, at its innermost frame on this stack.
     for (key, frame) in blame.workspace_functions() {
         let acc = functions.entry(key).or_default();
-        acc.crate_names.extend(crate::attribute::crate_of(frame));
+        acc.crate_names.extend(crate_of(frame));
         acc.total_allocations += c.allocations;
         acc.total_bytes += c.bytes;
         *acc.total_locations

@@ -18,194 +18,16 @@
 //! equally specific all apply), so `"*"` is the default for every test. A pattern is checked
 //! against the functions of the workspace that allocated, or the tests that ran.
 
-use crate::Analysis;
+mod pattern;
+mod table;
+pub(crate) mod types;
 
-/// What a budget limits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    Run,
-    /// In a [`Budget`], the key (a name or a [`Pattern`]); in a [`BudgetCheck`], the function.
-    Function(String),
-    /// In a [`Budget`], the key (a name or a [`Pattern`]); in a [`BudgetCheck`], the test.
-    Test(String),
-}
+use crate::analysis::Analysis;
+use pattern::winners;
 
-/// The limits of one budget (absent: not limited).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Limits {
-    pub allocations: Option<u64>,
-    pub bytes: Option<u64>,
-    /// [`Scope::Run`] only (ignored elsewhere; `Cargo.toml` does not allow it there).
-    pub peak_bytes: Option<u64>,
-    /// [`Scope::Run`] only, as `peak_bytes`: allocations still live at exit.
-    pub leaked_allocations: Option<u64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Budget {
-    pub scope: Scope,
-    pub limits: Limits,
-    /// Where it was written (`Cargo.toml` of a package or the workspace), for the report.
-    pub source: String,
-}
-
-/// The outcome of one limit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    Within,
-    Exceeded,
-    /// Not applicable to this run (the reason says why): never a failure.
-    NotChecked(&'static str),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BudgetCheck {
-    /// The function or test checked (for a pattern that matched nothing: the pattern).
-    pub scope: Scope,
-    /// `allocations`, `bytes`, `peak`, or `leaked`: the key as written in `Cargo.toml`.
-    pub metric: &'static str,
-    pub limit: u64,
-    /// The measured value; `None` when not checked.
-    pub actual: Option<u64>,
-    /// For a test: the binary whose test this is.
-    pub binary: Option<String>,
-    pub verdict: Verdict,
-    pub source: String,
-    /// The key of `Cargo.toml` when it is a pattern (`tests::*`), `None` for a name.
-    pub pattern: Option<String>,
-}
-
-/// Which command produced the analysis, for [`Scope::Run`] and [`Scope::Test`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    Run,
-    Test,
-}
-
-/// A function or test budget key: a name, or a glob over names. `*` matches any text (`::`
-/// included, and nothing), `?` one character, `\*`, `\?` and `\\` the character itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pattern {
-    parts: Vec<Part>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
-    Literal(char),
-    Any,
-    One,
-}
-
-/// Why a key is not a valid [`Pattern`]; the message says what is allowed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatternError(pub String);
-
-impl std::fmt::Display for PatternError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for PatternError {}
-
-impl Pattern {
-    /// Parses a key. Errors: an empty key, a lone `\` at the end, `\` before anything but `*`,
-    /// `?` or `\`.
-    pub fn parse(key: &str) -> Result<Pattern, PatternError> {
-        const ALLOWED: &str = "`*` any text, `?` one character, `\\*`, `\\?`, `\\\\` the \
-                               character itself";
-        if key.trim().is_empty() {
-            return Err(PatternError(format!(
-                "an empty name is not a pattern ({ALLOWED})"
-            )));
-        }
-        let mut parts = Vec::new();
-        let mut chars = key.chars();
-        while let Some(c) = chars.next() {
-            parts.push(match c {
-                '*' if parts.last() == Some(&Part::Any) => continue,
-                '*' => Part::Any,
-                '?' => Part::One,
-                '\\' => match chars.next() {
-                    Some(e @ ('*' | '?' | '\\')) => Part::Literal(e),
-                    Some(e) => {
-                        return Err(PatternError(format!(
-                            "`\\{e}` is not a valid escape ({ALLOWED})"
-                        )))
-                    }
-                    None => {
-                        return Err(PatternError(format!("it ends in a lone `\\` ({ALLOWED})")))
-                    }
-                },
-                c => Part::Literal(c),
-            });
-        }
-        Ok(Pattern { parts })
-    }
-
-    /// Whether the key has a wildcard (else it is a plain name).
-    #[must_use]
-    pub fn is_glob(&self) -> bool {
-        self.parts
-            .iter()
-            .any(|p| *p != Part::Literal('\0') && !matches!(p, Part::Literal(_)))
-    }
-
-    /// Whether `name` as a whole matches.
-    #[must_use]
-    pub fn matches(&self, name: &str) -> bool {
-        let name: Vec<char> = name.chars().collect();
-        // Classic wildcard matching with one backtrack point (the last `*`): linear in practice.
-        let (mut p, mut n) = (0, 0);
-        let mut star: Option<(usize, usize)> = None;
-        while n < name.len() {
-            match self.parts.get(p) {
-                Some(Part::Any) => {
-                    star = Some((p, n));
-                    p += 1;
-                }
-                Some(Part::One) => {
-                    p += 1;
-                    n += 1;
-                }
-                Some(Part::Literal(c)) if *c == name[n] => {
-                    p += 1;
-                    n += 1;
-                }
-                _ => match star {
-                    Some((sp, sn)) => {
-                        p = sp + 1;
-                        n = sn + 1;
-                        star = Some((sp, sn + 1));
-                    }
-                    None => return false,
-                },
-            }
-        }
-        self.parts[p..].iter().all(|part| *part == Part::Any)
-    }
-
-    /// Larger is more specific: a name beats every pattern, then more literal characters win.
-    fn specificity(&self) -> (bool, usize) {
-        let literal = self
-            .parts
-            .iter()
-            .filter(|p| matches!(p, Part::Literal(_)))
-            .count();
-        (!self.is_glob(), literal)
-    }
-}
-
-/// The most specific keys matching `name` among `keys` (index, pattern): their indexes.
-fn winners(keys: &[(usize, Pattern)], name: &str) -> Vec<usize> {
-    let matching: Vec<&(usize, Pattern)> = keys.iter().filter(|(_, p)| p.matches(name)).collect();
-    let best = matching.iter().map(|(_, p)| p.specificity()).max();
-    matching
-        .iter()
-        .filter(|(_, p)| Some(p.specificity()) == best)
-        .map(|(i, _)| *i)
-        .collect()
-}
+pub use pattern::{Pattern, PatternError};
+pub use table::{table_rows, TableRow};
+pub use types::{exceeded, Budget, BudgetCheck, Command, Limits, Metric, Scope, Verdict};
 
 /// Every limit of every budget that applies to `command`, checked in the order given (a pattern's
 /// functions or tests in the analysis's order): within, exceeded, or not checked (a function not
@@ -235,16 +57,17 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
     for (index, b) in budgets.iter().enumerate() {
         let l = &b.limits;
         // Functions and tests have these two; `peak` and `leaked` are the run's only.
-        let per_item = [("allocations", l.allocations), ("bytes", l.bytes)];
+        let per_item = [
+            (Metric::Allocations, l.allocations),
+            (Metric::Bytes, l.bytes),
+        ];
         let key = match &b.scope {
             Scope::Run => None,
             Scope::Function(k) | Scope::Test(k) => Some(k),
         };
         let parsed = key.map(|k| Pattern::parse(k));
         let invalid = matches!(parsed, Some(Err(_)));
-        let pattern = parsed
-            .and_then(Result::ok)
-            .unwrap_or(Pattern { parts: Vec::new() });
+        let pattern = parsed.and_then(Result::ok).unwrap_or_default();
         let glob = pattern.is_glob();
         // `measured`: the value, or why there is none.
         let mut push =
@@ -286,10 +109,10 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
             Scope::Run => {
                 let t = &analysis.totals;
                 let run = [
-                    ("allocations", l.allocations, t.allocations),
-                    ("bytes", l.bytes, t.bytes),
-                    ("peak", l.peak_bytes, t.peak_bytes),
-                    ("leaked", l.leaked_allocations, t.leaked_allocations),
+                    (Metric::Allocations, l.allocations, t.allocations),
+                    (Metric::Bytes, l.bytes, t.bytes),
+                    (Metric::Peak, l.peak_bytes, t.peak_bytes),
+                    (Metric::Leaked, l.leaked_allocations, t.leaked_allocations),
                 ];
                 for (metric, limit, actual) in run {
                     if let Some(limit) = limit {
@@ -306,7 +129,7 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
                 for (metric, limit) in per_item {
                     let Some(limit) = limit else { continue };
                     let measured = match found {
-                        Some(f) if metric == "allocations" => Ok(f.total_allocations),
+                        Some(f) if metric == Metric::Allocations => Ok(f.total_allocations),
                         Some(f) => Ok(f.total_bytes),
                         None if zero => Ok(0),
                         None => Err("no such function was profiled"),
@@ -331,7 +154,7 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
                 for (metric, limit) in per_item {
                     let Some(limit) = limit else { continue };
                     for f in &held {
-                        let actual = if metric == "allocations" {
+                        let actual = if metric == Metric::Allocations {
                             f.total_allocations
                         } else {
                             f.total_bytes
@@ -373,7 +196,7 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
                         push(Scope::Test(key.clone()), metric, limit, Err(why), None);
                     }
                     for row in &held {
-                        let actual = if metric == "allocations" {
+                        let actual = if metric == Metric::Allocations {
                             row.allocations
                         } else {
                             row.bytes
@@ -388,139 +211,11 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
     out
 }
 
-/// How many checks failed.
-#[must_use]
-pub fn exceeded(checks: &[BudgetCheck]) -> usize {
-    checks
-        .iter()
-        .filter(|c| c.verdict == Verdict::Exceeded)
-        .count()
-}
-
-/// A row of a budgets table: one checked limit, or the kept limits of one pattern that held
-/// several functions or tests (with the largest value among them), so that `"*"` over hundreds of
-/// tests is one row. Exceeded limits always have a row each.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableRow {
-    pub label: String,
-    pub metric: &'static str,
-    pub limit: u64,
-    pub actual: u64,
-    pub exceeded: bool,
-}
-
-/// The rows of a budgets table for the checked limits of `checks`: exceeded first, then kept, each
-/// in the order checked; kept limits of one pattern (same key, metric, limit and `Cargo.toml`)
-/// share a row when there are several.
-#[must_use]
-pub fn table_rows(checks: &[BudgetCheck]) -> Vec<TableRow> {
-    let row = |c: &BudgetCheck, actual| TableRow {
-        label: c.label(),
-        metric: c.metric,
-        limit: c.limit,
-        actual,
-        exceeded: c.verdict == Verdict::Exceeded,
-    };
-    let group = |c: &BudgetCheck| {
-        let kind = matches!(c.scope, Scope::Test(_));
-        (c.pattern.clone(), c.metric, c.limit, c.source.clone(), kind)
-    };
-    let mut out: Vec<TableRow> = checks
-        .iter()
-        .filter(|c| c.verdict == Verdict::Exceeded)
-        .filter_map(|c| Some(row(c, c.actual?)))
-        .collect();
-    let kept: Vec<&BudgetCheck> = checks
-        .iter()
-        .filter(|c| c.verdict == Verdict::Within)
-        .collect();
-    let mut done = Vec::new();
-    for c in &kept {
-        let Some(actual) = c.actual else { continue };
-        if c.pattern.is_none() {
-            out.push(row(c, actual));
-            continue;
-        }
-        let key = group(c);
-        if done.contains(&key) {
-            continue;
-        }
-        let members: Vec<u64> = kept
-            .iter()
-            .filter(|k| group(k) == key)
-            .filter_map(|k| k.actual)
-            .collect();
-        if members.len() == 1 {
-            out.push(row(c, actual));
-        } else {
-            let what = if key.4 { "tests" } else { "functions" };
-            out.push(TableRow {
-                label: format!(
-                    "largest of {} {what} by \"{}\"",
-                    members.len(),
-                    key.0.as_deref().unwrap_or_default()
-                ),
-                metric: c.metric,
-                limit: c.limit,
-                actual: members.iter().copied().max().unwrap_or_default(),
-                exceeded: false,
-            });
-        }
-        done.push(key);
-    }
-    out
-}
-
-impl Scope {
-    /// `run`, `function NAME` or `test NAME`, for reports.
-    #[must_use]
-    pub fn label(&self) -> String {
-        match self {
-            Scope::Run => "the whole run".to_owned(),
-            Scope::Function(n) => n.clone(),
-            Scope::Test(n) => format!("test {n}"),
-        }
-    }
-}
-
-impl BudgetCheck {
-    /// The scope's label, then the binary of a test and the pattern that holds it:
-    /// `test tests::big (app) by "tests::*"`.
-    #[must_use]
-    pub fn label(&self) -> String {
-        let mut name = self.scope.label();
-        if let Some(b) = &self.binary {
-            name.push_str(&format!(" ({b})"));
-        }
-        if let Some(p) = &self.pattern {
-            if self.actual.is_some() && Scope::Function(p.clone()) != self.scope {
-                name.push_str(&format!(" by \"{p}\""));
-            }
-        }
-        name
-    }
-
-    /// One line naming what exceeded which limit, for standard error:
-    /// `test tests::big (app): allocations 1001 > limit 100`.
-    #[must_use]
-    pub fn culprit_line(&self) -> String {
-        let actual = self
-            .actual
-            .map_or_else(|| "?".to_owned(), |a| a.to_string());
-        format!(
-            "{}: {} {actual} > limit {}",
-            self.label(),
-            self.metric,
-            self.limit
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::FunctionStats;
-    use crate::tests::{TestStats, TestsAnalysis};
+    use crate::analysis::FunctionStats;
+    use crate::per_test::{TestStats, TestsAnalysis};
 
     fn analysis() -> Analysis {
         let mut a = Analysis::default();
@@ -598,8 +293,10 @@ mod tests {
             ),
         ];
         let checks = check(&budgets, &analysis(), Command::Run);
-        let verdicts: Vec<(&str, &Verdict)> =
-            checks.iter().map(|c| (c.metric, &c.verdict)).collect();
+        let verdicts: Vec<(&str, &Verdict)> = checks
+            .iter()
+            .map(|c| (c.metric.as_str(), &c.verdict))
+            .collect();
         assert_eq!(
             verdicts,
             [
@@ -668,25 +365,6 @@ mod tests {
                 ..Limits::default()
             },
         )
-    }
-
-    #[test]
-    fn patterns_match_whole_names() {
-        let p = |k: &str| Pattern::parse(k).unwrap();
-        assert!(p("tests::*").matches("tests::a::b"));
-        assert!(p("tests::*").matches("tests::"));
-        assert!(!p("tests::*").matches("other::tests::a"));
-        assert!(p("*::big").matches("tests::big") && !p("*::big").matches("tests::bigger"));
-        assert!(p("a?c").matches("abc") && !p("a?c").matches("ac"));
-        assert!(p("*a*a*").matches("banana") && !p("*a*a*a*a*").matches("banana"));
-        assert!(p("*").matches("") && p("*").matches("anything at all"));
-        assert!(p(r"<\*const T as x::Y>::f").matches("<*const T as x::Y>::f"));
-        assert!(!p(r"<\*const T as x::Y>::f").is_glob());
-        assert!(!p(r"<\*const T as x::Y>::f").matches("<*mut T as x::Y>::f"));
-        assert!(p("tests::small").matches("tests::small") && !p("tests::small").is_glob());
-        for bad in ["", "  ", r"tests::\d", "tests\\"] {
-            assert!(Pattern::parse(bad).is_err(), "{bad:?}");
-        }
     }
 
     #[test]

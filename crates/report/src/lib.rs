@@ -22,44 +22,24 @@
 //! `Cargo.toml` (the tool hands them to [`budget::check`]).
 #![forbid(unsafe_code)]
 
+pub mod analysis;
 pub mod analyze;
 pub mod attribute;
 pub mod budget;
+pub mod diff;
 pub mod insights;
 pub mod paths;
+pub mod per_test;
 pub mod render;
-// `tests` (per-test tables) has unit tests in a `mod tests` of its own.
-#[allow(clippy::module_inception)]
-pub mod tests;
+pub mod schema;
+pub mod units;
 mod via;
 
-pub use analyze::{
-    analyze, analyze_with_tests, Analysis, FunctionStats, Leak, ModuleKind, ModuleStats,
-    ProcessSummary, Totals,
+pub use analysis::{
+    signal_name, Analysis, FunctionStats, Leak, ModuleStats, ProcessEnd, ProcessSummary, RunTotals,
 };
+pub use analyze::{analyze, Inputs};
+pub use attribute::ModuleKind;
 pub use insights::{Insight, InsightKind};
+pub use per_test::{analyze_tests, TestBinary, TestsAnalysis};
 pub use render::{write_json, write_text, Context, TextOptions};
-pub use tests::{analyze_tests, TestBinary, TestsAnalysis};
-
-/// The conventional name of a Linux signal number, for the common ones.
-#[must_use]
-pub fn signal_name(sig: i32) -> Option<&'static str> {
-    Some(match sig {
-        1 => "SIGHUP",
-        2 => "SIGINT",
-        3 => "SIGQUIT",
-        4 => "SIGILL",
-        5 => "SIGTRAP",
-        6 => "SIGABRT",
-        7 => "SIGBUS",
-        8 => "SIGFPE",
-        9 => "SIGKILL",
-        10 => "SIGUSR1",
-        11 => "SIGSEGV",
-        12 => "SIGUSR2",
-        13 => "SIGPIPE",
-        14 => "SIGALRM",
-        15 => "SIGTERM",
-        _ => return None,
-    })
-}

@@ -87,18 +87,11 @@ pub fn report(
             .collect(),
         workspace_root: Some(ws.root.clone()),
     };
-    let mut analysis = match tests {
-        Some(binaries) => alloc_profile_report::analyze_with_tests(&profile, binaries),
-        None => alloc_profile_report::analyze(&profile),
+    let inputs = alloc_profile_report::Inputs {
+        tests,
+        budgets: if opts.no_budgets { &[] } else { &ws.budgets },
     };
-    if !opts.no_budgets {
-        let command = if tests.is_some() {
-            alloc_profile_report::budget::Command::Test
-        } else {
-            alloc_profile_report::budget::Command::Run
-        };
-        analysis.budgets = alloc_profile_report::budget::check(&ws.budgets, &analysis, command);
-    }
+    let analysis = alloc_profile_report::analyze(&profile, &inputs);
     let exceeded = alloc_profile_report::budget::exceeded(&analysis.budgets);
     let mut buf = Vec::new();
     match opts.format {

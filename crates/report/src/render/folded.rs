@@ -113,17 +113,17 @@ pub fn stacks<'p>(profile: &'p Profile, roots: &[Vec<String>]) -> Vec<StackPath<
 
 /// The stacks of a `test`, `bench` or `nextest` run: with the blame its tables use (the
 /// benchmark rule for binaries that are not libtest's) and each rooted at the test that owns it
-/// ([`crate::tests::site_roots`]).
+/// ([`crate::per_test::site_roots`]).
 #[must_use]
 pub fn test_stacks<'p>(
     profile: &'p Profile,
-    binaries: &'p [crate::tests::TestBinary],
+    binaries: &'p [crate::per_test::TestBinary],
 ) -> Vec<StackPath<'p>> {
-    let blames = crate::tests::blames(profile, binaries);
+    let blames = crate::per_test::blames(profile, binaries);
     stacks_of(
         profile,
         &blames,
-        &crate::tests::site_roots(profile, binaries),
+        &crate::per_test::site_roots(profile, binaries),
     )
 }
 

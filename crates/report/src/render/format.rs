@@ -1,51 +1,6 @@
-//! Number formatting and fitting text into columns.
+//! Fitting text into columns.
 
 use crate::via::split_path;
-
-/// `1842` → `1,842`.
-#[must_use]
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Bytes in binary units with one decimal: `512 B`, `62.5 KiB`, `1.2 MiB`.
-#[must_use]
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    // Integer arithmetic in tenths, so the result never depends on float rounding.
-    let mut unit = 0;
-    let mut scale: u128 = 1024;
-    // Move up while the value would print as 1024.0 or more.
-    while unit + 1 < UNITS.len() && (u128::from(n) * 10 + scale / 2) / scale >= 10240 {
-        unit += 1;
-        scale *= 1024;
-    }
-    let tenths = (u128::from(n) * 10 + scale / 2) / scale;
-    format!("{}.{} {}", tenths / 10, tenths % 10, UNITS[unit])
-}
-
-/// `part` as a percentage of `whole` with one decimal; `<0.1%` for small non-zero shares.
-pub(crate) fn percent(part: u64, whole: u64) -> String {
-    if whole == 0 {
-        return "-".to_owned();
-    }
-    let tenths = (u128::from(part) * 1000 + u128::from(whole) / 2) / u128::from(whole);
-    if tenths == 0 && part > 0 {
-        return "<0.1%".to_owned();
-    }
-    format!("{}.{}%", tenths / 10, tenths % 10)
-}
 
 /// Display width (characters; the report only uses single-width ones).
 pub(crate) fn width(s: &str) -> usize {
@@ -233,24 +188,6 @@ pub(crate) fn wrap_prose(text: &str, first: &str, rest: &str, max: usize) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(human_bytes(0), "0 B");
-        assert_eq!(human_bytes(1023), "1023 B");
-        assert_eq!(human_bytes(1024), "1.0 KiB");
-        assert_eq!(human_bytes(64_000), "62.5 KiB");
-        assert_eq!(human_bytes(1024 * 1024 - 1), "1.0 MiB");
-        assert_eq!(human_bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
-        assert_eq!(percent(1, 3), "33.3%");
-        assert_eq!(percent(1, 10_000), "<0.1%");
-        assert_eq!(percent(0, 10), "0.0%");
-        assert_eq!(percent(10, 10), "100.0%");
-    }
 
     #[test]
     fn fitting() {

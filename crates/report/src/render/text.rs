@@ -8,17 +8,14 @@
 //! zero. Lines are built uncolored, fitted to [`TEXT_WIDTH`], and
 //! painted last, so color never changes the layout.
 
-use super::format::{
-    fit_command, fit_end, fit_location, fit_path, human_bytes, percent, thousands, width, wrap,
-    wrap_prose,
-};
+use super::format::{fit_command, fit_end, fit_location, fit_path, width, wrap, wrap_prose};
+use crate::units::{bucket_label, human_bytes, percent, thousands};
 use std::cmp::Reverse;
 
-use super::{relative_path, Context, TextOptions, TEXT_WIDTH};
-use crate::analyze::{
-    FunctionStats, ModuleKind, ModuleStats, ProcessSummary, LIBC_MODULE, RUNTIME_MODULE,
-};
-use crate::Analysis;
+use super::context::{relative_path, Context, TextOptions, TEXT_WIDTH};
+use crate::analysis::Analysis;
+use crate::analysis::{FunctionStats, ModuleStats, ProcessEnd, ProcessSummary};
+use crate::attribute::{ModuleKind, LIBC_MODULE, RUNTIME_MODULE};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Style {
@@ -352,15 +349,15 @@ fn computed_warnings(analysis: &Analysis) -> Vec<String> {
     for p in &analysis.processes {
         let exe = p.exe.rsplit('/').next().unwrap_or(&p.exe);
         match p.end {
-            "signal" => warnings.push(format!(
+            ProcessEnd::Signal => warnings.push(format!(
                 "process {exe} was killed by signal {}: its profile ends there",
                 p.end_detail
             )),
-            "exec" => warnings.push(format!(
+            ProcessEnd::Exec => warnings.push(format!(
                 "process {exe} replaced itself with another program (exec): its profile covers the \
                  time before"
             )),
-            "_exit" => warnings.push(format!(
+            ProcessEnd::UnderscoreExit => warnings.push(format!(
                 "process {exe} ended with _exit, skipping destructors and atexit handlers: more \
                  blocks than usual are still live at exit"
             )),
@@ -678,7 +675,7 @@ fn modules(lines: &mut Lines, analysis: &Analysis, top: usize) {
 
 /// Every budget limit (all of them, whatever `--top` says: a gate hides nothing), exceeded first.
 fn budgets(lines: &mut Lines, analysis: &Analysis) {
-    use crate::budget::Verdict;
+    use crate::budget::{Metric, Verdict};
     let checks = &analysis.budgets;
     let failed = crate::budget::exceeded(checks);
     let checked = checks
@@ -706,8 +703,8 @@ fn budgets(lines: &mut Lines, analysis: &Analysis) {
         Column::number("actual"),
         Column::text("result", Fit::Keep, 8),
     ];
-    let amount = |metric: &str, v: u64| {
-        if matches!(metric, "bytes" | "peak") {
+    let amount = |metric: Metric, v: u64| {
+        if metric.is_bytes() {
             human_bytes(v)
         } else {
             thousands(v)
@@ -720,7 +717,7 @@ fn budgets(lines: &mut Lines, analysis: &Analysis) {
             let result = if r.exceeded { "EXCEEDED" } else { "kept" };
             vec![
                 r.label,
-                r.metric.to_owned(),
+                r.metric.as_str().to_owned(),
                 amount(r.metric, r.limit),
                 amount(r.metric, r.actual),
                 result.to_owned(),
@@ -757,14 +754,14 @@ fn budgets(lines: &mut Lines, analysis: &Analysis) {
 /// How a process's profile ended, in a few words.
 fn process_end(p: &ProcessSummary) -> String {
     match p.end {
-        "exit" => format!("exit {}", p.end_detail),
-        "_exit" => format!("_exit {}", p.end_detail),
-        "signal" => match crate::signal_name(p.end_detail) {
+        ProcessEnd::Exit => format!("exit {}", p.end_detail),
+        ProcessEnd::UnderscoreExit => format!("_exit {}", p.end_detail),
+        ProcessEnd::Signal => match crate::analysis::signal_name(p.end_detail) {
             Some(name) => format!("killed ({name})"),
             None => format!("killed (signal {})", p.end_detail),
         },
-        "exec" => "exec'd another program".to_owned(),
-        other => other.to_owned(),
+        ProcessEnd::Exec => "exec'd another program".to_owned(),
+        ProcessEnd::Unknown => "unknown".to_owned(),
     }
 }
 
@@ -905,7 +902,7 @@ fn zero_allocation_functions(lines: &mut Lines, analysis: &Analysis, top: usize)
 }
 
 /// Per-test (or per-benchmark) table, the harness lines and the zero-allocation tests.
-fn tests_section(lines: &mut Lines, tests: &crate::tests::TestsAnalysis, top: usize) {
+fn tests_section(lines: &mut Lines, tests: &crate::per_test::TestsAnalysis, top: usize) {
     let (what, whats) = if tests.bench {
         ("benchmark", "Benchmarks")
     } else {
@@ -921,7 +918,7 @@ fn tests_section(lines: &mut Lines, tests: &crate::tests::TestsAnalysis, top: us
             Style::Dim,
         );
     }
-    let ran: Vec<&crate::tests::TestStats> = tests
+    let ran: Vec<&crate::per_test::TestStats> = tests
         .tests
         .iter()
         .filter(|t| t.allocations > 0 || t.outcome != "ignored")
@@ -1165,7 +1162,7 @@ fn leaks(lines: &mut Lines, analysis: &Analysis, context: &Context, top: usize) 
         "Still live at exit: blocks your functions allocated and never freed",
         Style::Heading,
     );
-    let (yours, theirs): (Vec<&crate::Leak>, Vec<&crate::Leak>) = analysis
+    let (yours, theirs): (Vec<&crate::analysis::Leak>, Vec<&crate::analysis::Leak>) = analysis
         .leaks
         .iter()
         .partition(|l| l.kind == ModuleKind::Workspace);
@@ -1325,45 +1322,11 @@ fn sparkline(histogram: &[u64], (lo, hi): (usize, usize)) -> String {
         .collect()
 }
 
-/// A bucket as a size range: `32–63 B`, `1–2 KiB` (from 1 KiB up to, not including, 2 KiB).
-fn bucket_label(b: usize) -> String {
-    let (min, max) = super::json::bucket_range(b);
-    match max {
-        Some(max) if max == min => format!("{min} B"),
-        Some(max) if max < 1024 => format!("{min}–{max} B"),
-        Some(max) => {
-            let (lo, lo_unit) = power_of_two(min);
-            let (hi, hi_unit) = power_of_two(max + 1);
-            if lo_unit == hi_unit {
-                format!("{lo}–{hi} {hi_unit}")
-            } else {
-                format!("{lo} {lo_unit}–{hi} {hi_unit}")
-            }
-        }
-        None => {
-            let (lo, unit) = power_of_two(min);
-            format!("≥{lo} {unit}")
-        }
-    }
-}
-
-/// A power of two in the largest binary unit that keeps it whole.
-fn power_of_two(n: u64) -> (u64, &'static str) {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut n = n;
-    let mut unit = 0;
-    while unit + 1 < UNITS.len() && n >= 1024 && n % 1024 == 0 {
-        n /= 1024;
-        unit += 1;
-    }
-    (n, UNITS[unit])
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{bucket_label, budgets, Lines};
-    use crate::budget::{BudgetCheck, Scope, Verdict};
-    use crate::Analysis;
+    use super::{budgets, Lines};
+    use crate::analysis::Analysis;
+    use crate::budget::{BudgetCheck, Metric, Scope, Verdict};
 
     #[test]
     fn budgets_exceeded_first_with_units() {
@@ -1379,17 +1342,23 @@ mod tests {
         };
         let analysis = Analysis {
             budgets: vec![
-                check(Scope::Run, "allocations", 5000, Some(20), Verdict::Within),
+                check(
+                    Scope::Run,
+                    Metric::Allocations,
+                    5000,
+                    Some(20),
+                    Verdict::Within,
+                ),
                 check(
                     Scope::Function("app::f".to_owned()),
-                    "bytes",
+                    Metric::Bytes,
                     1024,
                     Some(4096),
                     Verdict::Exceeded,
                 ),
                 check(
                     Scope::Function("app::typo".to_owned()),
-                    "allocations",
+                    Metric::Allocations,
                     0,
                     None,
                     Verdict::NotChecked("no such function was profiled"),
@@ -1408,15 +1377,5 @@ Budgets (Cargo.toml): 1 of 2 checked limits EXCEEDED
   not checked (no such function was profiled): app::typo
 ";
         assert_eq!(text, expected);
-    }
-
-    #[test]
-    fn size_buckets_read_naturally() {
-        let labels: Vec<String> = (0..13).map(bucket_label).collect();
-        assert_eq!(labels[0], "0 B");
-        assert_eq!(labels[1], "1 B");
-        assert_eq!(labels[2], "2–3 B");
-        assert_eq!(labels[10], "512–1023 B");
-        assert_eq!(labels[11], "1–2 KiB");
     }
 }

@@ -1,7 +1,7 @@
 //! The definitions of the analyze module, one test each.
 
 use alloc_profile_format::stack_flags;
-use alloc_profile_report::analyze::{analyze, ModuleKind, LIBC_MODULE, RUNTIME_MODULE};
+use alloc_profile_report::analyze::{analyze, Inputs, ModuleKind, LIBC_MODULE, RUNTIME_MODULE};
 
 use crate::support::{dep, libc, rust_alloc, std, ws, Extra, ProfileBuilder};
 
@@ -21,7 +21,7 @@ fn self_is_innermost_workspace_frame_and_total_covers_callers() {
         500,
     );
     b.site(&[rust_alloc(), ws("app::main", "/w/src/main.rs", 4)], 1, 10);
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     let tokenize = a.function("app::parse::tokenize").unwrap();
     assert_eq!((tokenize.self_allocations, tokenize.self_bytes), (5, 500));
     assert_eq!((tokenize.total_allocations, tokenize.total_bytes), (5, 500));
@@ -61,7 +61,7 @@ fn recursion_counts_once_per_site() {
         7,
         70,
     );
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     let walk = a.function("app::walk").unwrap();
     assert_eq!((walk.self_allocations, walk.total_allocations), (7, 7));
     assert_eq!((walk.self_bytes, walk.total_bytes), (70, 70));
@@ -104,7 +104,7 @@ fn closures_and_generics_fold_into_their_function() {
         1,
         24,
     );
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     let shout = a.function("app::shout").unwrap();
     assert_eq!((shout.self_allocations, shout.total_allocations), (4, 4));
     assert_eq!(shout.line, Some(8));
@@ -137,7 +137,7 @@ fn modules_attribute_to_innermost_workspace_or_dependency_frame() {
         2,
         20,
     );
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     let ser = a.module("serde_json::ser").unwrap();
     assert_eq!(ser.kind, ModuleKind::Dependency);
     assert!(!ser.workspace());
@@ -177,7 +177,7 @@ fn runtime_only_sites_go_to_the_runtime_module() {
             ..Extra::default()
         },
     );
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     assert!(a.functions.is_empty());
     assert_eq!(a.modules.len(), 1);
     let runtime = &a.modules[0];
@@ -202,7 +202,7 @@ fn libc_internal_sites_count_in_totals_only() {
         600,
     );
     b.site(&[rust_alloc(), ws("app::main", "/w/src/main.rs", 6)], 1, 8);
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     assert_eq!(a.totals.allocations, 3);
     assert_eq!(a.totals.bytes, 608);
     assert_eq!(a.totals.libc_internal_allocations, 2);
@@ -242,7 +242,7 @@ fn location_is_the_self_line_with_most_allocations() {
     // Tie at 4: lowest line wins.
     b.site(&[rust_alloc(), f(50)], 4, 4);
     b.site(&[rust_alloc(), f(45)], 4, 4);
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     let build = a.function("app::build").unwrap();
     assert_eq!(build.file.as_deref(), Some("/w/src/build.rs"));
     assert_eq!(build.line, Some(20));
@@ -251,7 +251,7 @@ fn location_is_the_self_line_with_most_allocations() {
     let mut b = ProfileBuilder::new();
     b.site(&[rust_alloc(), ws("app::a", "/w/src/a.rs", 9)], 4, 4);
     b.site(&[rust_alloc(), ws("app::a", "/w/src/a.rs", 7)], 4, 4);
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     assert_eq!(a.function("app::a").unwrap().line, Some(7));
 }
 
@@ -277,7 +277,7 @@ fn location_of_a_caller_is_its_call_site_with_most_allocations() {
         3,
         3,
     );
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     let run = a.function("app::run").unwrap();
     assert_eq!((run.self_allocations, run.total_allocations), (0, 5));
     assert_eq!(run.line, Some(12));
@@ -352,7 +352,7 @@ fn via_is_the_frame_just_inside_the_self_frame() {
             1,
         );
     }
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     for (function, _, via) in cases {
         assert_eq!(
             a.function(function).unwrap().via.as_deref(),
@@ -389,7 +389,7 @@ fn zero_allocation_functions_are_the_rest_of_the_workspace() {
         "app::spawner",
         "app::Point::new",
     ]);
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     // A function seen only on a C-library-internal stack is blamed for nothing.
     assert_eq!(
         a.zero_allocation_functions,
@@ -404,7 +404,7 @@ fn ties_are_broken_by_name_everywhere() {
     for name in ["app::zeta::f", "app::alpha::f", "app::mid::f"] {
         b.site(&[rust_alloc(), ws(name, "/w/src/lib.rs", 1)], 2, 2);
     }
-    let forward = analyze(&b.build());
+    let forward = analyze(&b.build(), &Inputs::default());
     b.profile.sites.reverse();
     b.profile.frames.reverse();
     let n = b.profile.frames.len() as u32;
@@ -413,7 +413,7 @@ fn ties_are_broken_by_name_everywhere() {
             *f = n - 1 - *f;
         }
     }
-    let backward = analyze(&b.build());
+    let backward = analyze(&b.build(), &Inputs::default());
     assert_eq!(forward, backward);
     let names: Vec<&str> = forward.functions.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["app::alpha::f", "app::mid::f", "app::zeta::f"]);
@@ -433,7 +433,7 @@ fn hot_spot_ties_fall_back_to_bytes_then_name() {
     b.site(&[rust_alloc(), ws("app::b", "/w/src/lib.rs", 1)], 3, 10);
     b.site(&[rust_alloc(), ws("app::a", "/w/src/lib.rs", 1)], 3, 10);
     b.site(&[rust_alloc(), ws("app::c", "/w/src/lib.rs", 1)], 3, 99);
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     let hot: Vec<&str> = a.hot_spots().iter().map(|f| f.name.as_str()).collect();
     assert_eq!(hot, ["app::c", "app::a", "app::b"]);
 }
@@ -465,7 +465,7 @@ fn totals() {
             ..Extra::default()
         },
     );
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     let t = &a.totals;
     assert_eq!(t.allocations, 10 + 3 + 5);
     assert_eq!(t.unattributed_allocations, 5);
@@ -488,7 +488,7 @@ fn totals() {
 
 #[test]
 fn empty_profile() {
-    let a = analyze(&ProfileBuilder::new().build());
+    let a = analyze(&ProfileBuilder::new().build(), &Inputs::default());
     assert_eq!(a.totals.allocations, 0);
     assert!(a.functions.is_empty());
     assert!(a.modules.is_empty());
@@ -516,7 +516,7 @@ fn the_header_counts_live_blocks_as_the_leaks_table_does() {
             ..Extra::default()
         },
     );
-    let analysis = analyze(&b.build());
+    let analysis = analyze(&b.build(), &Inputs::default());
     assert_eq!(analysis.leaks[0].kind, ModuleKind::Workspace);
     let mut out = Vec::new();
     alloc_profile_report::write_text(

@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use alloc_profile_report::analyze;
 use alloc_profile_report::render::dhat::write_dhat;
 use alloc_profile_report::render::flamegraph::write_flamegraph;
 use alloc_profile_report::render::folded::{stacks, Weight};
 use alloc_profile_report::render::html::write_html;
-use alloc_profile_report::render::thousands;
+use alloc_profile_report::units::thousands;
+use alloc_profile_report::{analyze, Inputs};
 
 use crate::golden::fixtures;
 
@@ -95,7 +95,7 @@ fn flame_graph_searches_and_zooms_in_chromium() {
         return;
     }
     let fixture = fixtures().into_iter().find(|f| f.name == "demo").unwrap();
-    let analysis = analyze(&fixture.profile);
+    let analysis = analyze(&fixture.profile, &Inputs::default());
     let dir = tempdir("svg");
     let path = dir.join("demo.svg");
     let mut svg = Vec::new();
@@ -135,7 +135,7 @@ fn dhat_file_loads_in_valgrinds_viewer_with_our_totals() {
     }
     let dir = tempdir("dhat");
     for fixture in fixtures().into_iter().filter(|f| f.name != "demo_color") {
-        let analysis = analyze(&fixture.profile);
+        let analysis = analyze(&fixture.profile, &Inputs::default());
         if analysis.totals.allocations == 0 {
             continue;
         }
@@ -183,7 +183,7 @@ fn html_report_works_offline_in_chromium() {
         return;
     }
     let fixture = fixtures().into_iter().find(|f| f.name == "demo").unwrap();
-    let analysis = analyze(&fixture.profile);
+    let analysis = analyze(&fixture.profile, &Inputs::default());
     let dir = tempdir("html");
     let path = dir.join("demo.html");
     let mut html = Vec::new();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use alloc_profile_format::symbolized::Profile;
 use alloc_profile_format::{end_reason, stack_flags};
-use alloc_profile_report::{analyze, write_json, write_text, Context, TextOptions};
+use alloc_profile_report::{analyze, write_json, write_text, Context, Inputs, TextOptions};
 
 use crate::support::{dep, libc, rust_alloc, sizes, std, ws, Extra, ProfileBuilder};
 
@@ -582,7 +582,7 @@ fn golden_reports() {
     let mut failures = Vec::new();
     let fixtures = fixtures();
     for fixture in &fixtures {
-        let analysis = analyze(&fixture.profile);
+        let analysis = analyze(&fixture.profile, &Inputs::default());
         let mut text = Vec::new();
         write_text(&mut text, &analysis, &fixture.context, &fixture.options).unwrap();
         let text = String::from_utf8(text).unwrap();
@@ -614,7 +614,7 @@ fn golden_reports() {
         let mut again = Vec::new();
         write_text(
             &mut again,
-            &analyze(&fixture.profile),
+            &analyze(&fixture.profile, &Inputs::default()),
             &fixture.context,
             &fixture.options,
         )

@@ -2,7 +2,7 @@
 //! growth, sizes), one profile built by hand each, the way a real profile has its sites.
 
 use alloc_profile_format::symbolized::Frame;
-use alloc_profile_report::analyze::{analyze, ModuleKind, RUNTIME_MODULE};
+use alloc_profile_report::analyze::{analyze, Inputs, ModuleKind, RUNTIME_MODULE};
 use alloc_profile_report::{write_json, write_text, Context, InsightKind, TextOptions};
 use serde_json::Value;
 
@@ -48,13 +48,24 @@ fn vec_growth(b: &mut ProfileBuilder, function: &str, line: u32) {
 
 fn text(b: &ProfileBuilder, options: &TextOptions) -> String {
     let mut out = Vec::new();
-    write_text(&mut out, &analyze(&b.build()), &Context::default(), options).unwrap();
+    write_text(
+        &mut out,
+        &analyze(&b.build(), &Inputs::default()),
+        &Context::default(),
+        options,
+    )
+    .unwrap();
     String::from_utf8(out).unwrap()
 }
 
 fn json(b: &ProfileBuilder) -> Value {
     let mut out = Vec::new();
-    write_json(&mut out, &analyze(&b.build()), &Context::default()).unwrap();
+    write_json(
+        &mut out,
+        &analyze(&b.build(), &Inputs::default()),
+        &Context::default(),
+    )
+    .unwrap();
     serde_json::from_slice(&out).unwrap()
 }
 
@@ -67,7 +78,7 @@ fn regrown_vec_is_advised_to_preallocate_and_with_capacity_is_not() {
         1,
         8_000,
     );
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     assert_eq!(a.insights.len(), 1, "{:#?}", a.insights);
     let i = &a.insights[0];
     assert_eq!(i.kind, InsightKind::Preallocate);
@@ -132,7 +143,7 @@ fn unknown_element_type_states_bytes_and_several_chains_are_summed() {
     c.growth_reallocs = 30;
     c.growth_max_reallocs = 4;
     c.growth_max_final = 4_096;
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     let i = &a.insights[0];
     assert_eq!((i.allocations, i.avoidable), (40, 30));
     assert_eq!(
@@ -166,7 +177,7 @@ fn cloning_in_a_loop_is_advised_with_derived_clone_blamed_on_the_caller() {
             32_000,
         );
     }
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     assert_eq!(a.insights.len(), 1, "{:#?}", a.insights);
     let i = &a.insights[0];
     assert_eq!(i.kind, InsightKind::Clone);
@@ -194,7 +205,7 @@ fn cloning_in_a_loop_is_advised_with_derived_clone_blamed_on_the_caller() {
         300,
         3_000,
     );
-    let i = &analyze(&b.build()).insights[0];
+    let i = &analyze(&b.build(), &Inputs::default()).insights[0];
     assert_eq!(
         (i.kind, i.via.as_str(), i.avoidable),
         (InsightKind::Clone, "String::clone", 300)
@@ -231,7 +242,7 @@ fn concatenation_in_a_loop_is_string_building() {
         300,
     );
     b.last().counters.temporary = 91;
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     assert_eq!(a.insights.len(), 1, "{:#?}", a.insights);
     let i = &a.insights[0];
     assert_eq!(i.kind, InsightKind::StringBuilding);
@@ -268,7 +279,7 @@ fn copy_handed_to_a_callee_on_the_same_line_is_borrow() {
         3,
         300,
     );
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     assert_eq!(a.insights.len(), 1, "{:#?}", a.insights);
     let i = &a.insights[0];
     assert_eq!(i.kind, InsightKind::Borrow);
@@ -285,7 +296,7 @@ fn single_copies_are_not_worth_advice() {
         1,
         100,
     );
-    assert!(analyze(&b.build()).insights.is_empty());
+    assert!(analyze(&b.build(), &Inputs::default()).insights.is_empty());
 }
 
 #[test]
@@ -313,7 +324,7 @@ fn peak_holders_are_named_and_peak_is_the_process_peak() {
         },
     );
     b.last().peak_bytes = 100;
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     assert_eq!(a.totals.peak_bytes, 3 * 1024 * 1024 + 4096);
     assert_eq!(a.totals.peak_process, Some(0));
     assert_eq!(a.totals.peak_percent(), Some(25));
@@ -370,7 +381,7 @@ fn forgotten_block_is_a_leak_of_its_function_and_stdout_is_the_runtimes() {
         1024,
         live(1, 1024),
     );
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     assert_eq!(a.leaks.len(), 2);
     assert_eq!(a.leaks[0].function, "app::f");
     assert_eq!(a.leaks[0].kind, ModuleKind::Workspace);
@@ -419,7 +430,7 @@ fn temporaries_lifetimes_and_sizes_per_function() {
     site.counters.lifetime_max_ns = 5_000;
     site.sizes = sizes(&[(10, 5)]);
     b.site(&in_fn(&[], "app::never_freed_nothing", 5), 0, 0);
-    let a = analyze(&b.build());
+    let a = analyze(&b.build(), &Inputs::default());
     let f = a.function("app::log").unwrap();
     assert_eq!(f.self_allocations, 15);
     assert_eq!(f.temporary_allocations, 6);
@@ -472,7 +483,7 @@ fn regrown_string_without_temporaries_is_preallocate_in_bytes() {
     c.growth_reallocs = 5;
     c.growth_max_reallocs = 5;
     c.growth_max_final = 4_096;
-    let i = &analyze(&b.build()).insights[0];
+    let i = &analyze(&b.build(), &Inputs::default()).insights[0];
     assert_eq!(i.kind, InsightKind::Preallocate);
     assert_eq!((i.allocations, i.avoidable), (6, 5));
     assert_eq!(
@@ -503,7 +514,7 @@ fn no_advice_does_not_deny_the_regrown_blocks_it_saw() {
     c.growth_chains = 2;
     c.growth_reallocs = 2;
     let out = text(&b, &TextOptions::default());
-    assert!(analyze(&b.build()).insights.is_empty());
+    assert!(analyze(&b.build(), &Inputs::default()).insights.is_empty());
     assert!(out.contains("the 2 regrown blocks in the profile"), "{out}");
     assert!(!out.contains("(regrown vectors,"), "{out}");
 }

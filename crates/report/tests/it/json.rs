@@ -1,7 +1,7 @@
 //! The JSON report's contract, field by field (the golden files pin the rest).
 
-use alloc_profile_report::render::json::Report;
-use alloc_profile_report::{analyze, write_json, Context};
+use alloc_profile_report::schema::Report;
+use alloc_profile_report::{analyze, write_json, Context, Inputs};
 use serde_json::Value;
 
 use crate::golden::demo_profile;
@@ -21,7 +21,12 @@ fn demo_context() -> Context {
 /// The demo report as written, and parsed.
 fn demo_json() -> (String, Value) {
     let mut out = Vec::new();
-    write_json(&mut out, &analyze(&demo_profile()), &demo_context()).unwrap();
+    write_json(
+        &mut out,
+        &analyze(&demo_profile(), &Inputs::default()),
+        &demo_context(),
+    )
+    .unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(text.ends_with("}\n"));
     let value = serde_json::from_str(&text).unwrap();
@@ -34,7 +39,10 @@ fn keys_of(part: &impl serde::Serialize) -> Vec<String> {
 }
 
 fn report() -> Report {
-    Report::new(&analyze(&demo_profile()), &demo_context())
+    Report::new(
+        &analyze(&demo_profile(), &Inputs::default()),
+        &demo_context(),
+    )
 }
 
 /// Keys of a JSON object in the order they were written (`Value` sorts them).
@@ -194,4 +202,24 @@ fn modules_and_zero_allocation_functions() {
             "demo::string_building::after"
         ])
     );
+}
+
+/// The one schema reads every golden report back, and writes it again byte for byte.
+#[test]
+fn reports_read_back_as_written() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut read = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let report = Report::from_slice(&bytes).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        let mut again = serde_json::to_vec_pretty(&report).unwrap();
+        again.push(b'\n');
+        assert!(again == bytes, "{path:?} does not write back the same");
+        read += 1;
+    }
+    assert!(read >= 6, "{read} golden reports");
 }

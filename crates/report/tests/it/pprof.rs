@@ -4,9 +4,9 @@
 
 use std::process::Command;
 
-use alloc_profile_report::analyze;
 use alloc_profile_report::render::folded::stacks;
 use alloc_profile_report::render::pprof::write_pprof;
+use alloc_profile_report::{analyze, Inputs};
 
 use crate::golden::fixtures;
 
@@ -73,7 +73,7 @@ fn go_tool_pprof_reads_the_reports_totals() {
     let dir = std::env::temp_dir().join(format!("alloc-profile-pprof-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for fixture in fixtures().into_iter().filter(|f| f.name != "demo_color") {
-        let analysis = analyze(&fixture.profile);
+        let analysis = analyze(&fixture.profile, &Inputs::default());
         if analysis.totals.allocations == 0 {
             continue;
         }

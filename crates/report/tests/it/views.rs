@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use alloc_profile_format::symbolized::function_key;
-use alloc_profile_report::analyze;
 use alloc_profile_report::render::dhat::write_dhat;
 use alloc_profile_report::render::flamegraph::write_flamegraph;
 use alloc_profile_report::render::folded::{folded_lines, stacks, write_folded, Weight};
+use alloc_profile_report::{analyze, Inputs};
 
 use crate::golden::fixtures;
 use crate::support::{dep, rust_alloc, ws, ProfileBuilder};
@@ -49,7 +49,7 @@ fn parse(lines: &[String]) -> Vec<(BTreeSet<String>, u64)> {
 #[test]
 fn folded_stacks_show_the_reports_numbers() {
     for fixture in fixtures() {
-        let analysis = analyze(&fixture.profile);
+        let analysis = analyze(&fixture.profile, &Inputs::default());
         let s = stacks(&fixture.profile, &[]);
         let name = fixture.name;
         for (weight, total, leaked) in [
@@ -112,7 +112,7 @@ fn golden_folded_and_flamegraphs() {
         let mut dhat = Vec::new();
         write_dhat(&mut dhat, &fixture.profile, &s, &fixture.context).unwrap();
         let parsed: serde_json::Value = serde_json::from_slice(&dhat).unwrap();
-        let analysis = analyze(&fixture.profile);
+        let analysis = analyze(&fixture.profile, &Inputs::default());
         let pps = parsed["pps"].as_array().unwrap();
         let sum = |key: &str| pps.iter().map(|p| p[key].as_u64().unwrap()).sum::<u64>();
         assert_eq!(sum("tbk"), analysis.totals.allocations, "{}", fixture.name);
@@ -148,7 +148,13 @@ fn golden_folded_and_flamegraphs() {
                 check(&format!("{}.svg", fixture.name), &svg, &mut failures);
             }
             Err(e) => {
-                assert_eq!(analyze(&fixture.profile).totals.allocations, 0, "{e}");
+                assert_eq!(
+                    analyze(&fixture.profile, &Inputs::default())
+                        .totals
+                        .allocations,
+                    0,
+                    "{e}"
+                );
                 assert!(e.to_string().contains("nothing to draw"), "{e}");
             }
         }
@@ -161,7 +167,7 @@ fn golden_folded_and_flamegraphs() {
 #[test]
 fn benchmark_stacks_use_the_tables_blame() {
     use alloc_profile_report::render::folded::test_stacks;
-    use alloc_profile_report::{analyze_with_tests, TestBinary};
+    use alloc_profile_report::TestBinary;
     const FILE: &str = "/work/b/benches/b.rs";
     let mut b = ProfileBuilder::new();
     b.profile.processes[0].exe = "/work/b/target/release/deps/b-0123456789abcdef".to_owned();
@@ -197,7 +203,11 @@ fn benchmark_stacks_use_the_tables_blame() {
         exit_ok: Some(true),
         ..TestBinary::default()
     }];
-    let analysis = analyze_with_tests(&profile, &binaries);
+    let inputs = Inputs {
+        tests: Some(&binaries),
+        ..Inputs::default()
+    };
+    let analysis = analyze(&profile, &inputs);
     let s = test_stacks(&profile, &binaries);
     let lines = parse(&folded_lines(&s, Weight::Allocations));
     assert_eq!(
