@@ -44,11 +44,7 @@ fn parse_threshold(s: &str) -> Result<Threshold> {
 
 /// Returns the exit code: 1 when `--fail-on-increase` and allocations went up.
 pub fn run(args: &DiffArgs) -> Result<i32> {
-    let threshold = args
-        .threshold
-        .as_deref()
-        .map(parse_threshold)
-        .transpose()?;
+    let threshold = args.threshold.as_deref().map(parse_threshold).transpose()?;
     let before = load(&args.before)?;
     let after = load(&args.after)?;
     let comparison = compare(

@@ -18,7 +18,6 @@
 //! equally specific all apply), so `"*"` is the default for every test. A pattern is checked
 //! against the functions of the workspace that allocated, or the tests that ran.
 
-
 mod pattern;
 mod table;
 pub(crate) mod types;
@@ -58,16 +57,17 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
     for (index, b) in budgets.iter().enumerate() {
         let l = &b.limits;
         // Functions and tests have these two; `peak` and `leaked` are the run's only.
-        let per_item = [(Metric::Allocations, l.allocations), (Metric::Bytes, l.bytes)];
+        let per_item = [
+            (Metric::Allocations, l.allocations),
+            (Metric::Bytes, l.bytes),
+        ];
         let key = match &b.scope {
             Scope::Run => None,
             Scope::Function(k) | Scope::Test(k) => Some(k),
         };
         let parsed = key.map(|k| Pattern::parse(k));
         let invalid = matches!(parsed, Some(Err(_)));
-        let pattern = parsed
-            .and_then(Result::ok)
-            .unwrap_or_default();
+        let pattern = parsed.and_then(Result::ok).unwrap_or_default();
         let glob = pattern.is_glob();
         // `measured`: the value, or why there is none.
         let mut push =

@@ -41,5 +41,5 @@ pub use analysis::{
 pub use analyze::{analyze, Inputs};
 pub use attribute::ModuleKind;
 pub use insights::{Insight, InsightKind};
-pub use render::{write_json, write_text, Context, TextOptions};
 pub use per_test::{analyze_tests, TestBinary, TestsAnalysis};
+pub use render::{write_json, write_text, Context, TextOptions};

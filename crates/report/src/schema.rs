@@ -435,7 +435,9 @@ mod tests {
     /// Each enum's JSON name is the name the rest of the crate gives it, and reads back.
     #[test]
     fn enums_are_written_by_their_names() {
-        fn check<T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug + Copy>(
+        fn check<
+            T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug + Copy,
+        >(
             pairs: &[(T, &str)],
         ) {
             for &(value, expected) in pairs {

@@ -23,8 +23,8 @@ use std::io::{self, Write};
 use alloc_profile_format::symbolized::{Frame, Profile};
 use serde_json::{json, Value};
 
-use super::folded::{frame_name, StackPath};
 use super::context::{relative_path, Context};
+use super::folded::{frame_name, StackPath};
 
 /// The numbers of one program point.
 #[derive(Default)]

@@ -10,11 +10,11 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::context::{relative_path, Context};
 use super::flamegraph::write_flamegraph;
 use super::folded::{StackPath, Weight};
-use super::context::{relative_path, Context};
-use crate::units::{human_bytes, thousands};
 use crate::analysis::Analysis;
+use crate::units::{human_bytes, thousands};
 
 /// Rows per table.
 pub const MAX_ROWS: usize = 100;

@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use alloc_profile_report::{analyze, Inputs};
 use alloc_profile_report::render::dhat::write_dhat;
 use alloc_profile_report::render::flamegraph::write_flamegraph;
 use alloc_profile_report::render::folded::{stacks, Weight};
 use alloc_profile_report::render::html::write_html;
 use alloc_profile_report::units::thousands;
+use alloc_profile_report::{analyze, Inputs};
 
 use crate::fixtures::fixtures;
 

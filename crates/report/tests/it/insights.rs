@@ -48,13 +48,24 @@ fn vec_growth(b: &mut ProfileBuilder, function: &str, line: u32) {
 
 fn text(b: &ProfileBuilder, options: &TextOptions) -> String {
     let mut out = Vec::new();
-    write_text(&mut out, &analyze(&b.build(), &Inputs::default()), &Context::default(), options).unwrap();
+    write_text(
+        &mut out,
+        &analyze(&b.build(), &Inputs::default()),
+        &Context::default(),
+        options,
+    )
+    .unwrap();
     String::from_utf8(out).unwrap()
 }
 
 fn json(b: &ProfileBuilder) -> Value {
     let mut out = Vec::new();
-    write_json(&mut out, &analyze(&b.build(), &Inputs::default()), &Context::default()).unwrap();
+    write_json(
+        &mut out,
+        &analyze(&b.build(), &Inputs::default()),
+        &Context::default(),
+    )
+    .unwrap();
     serde_json::from_slice(&out).unwrap()
 }
 

@@ -21,7 +21,12 @@ fn demo_context() -> Context {
 /// The demo report as written, and parsed.
 fn demo_json() -> (String, Value) {
     let mut out = Vec::new();
-    write_json(&mut out, &analyze(&demo_profile(), &Inputs::default()), &demo_context()).unwrap();
+    write_json(
+        &mut out,
+        &analyze(&demo_profile(), &Inputs::default()),
+        &demo_context(),
+    )
+    .unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(text.ends_with("}\n"));
     let value = serde_json::from_str(&text).unwrap();
@@ -34,7 +39,10 @@ fn keys_of(part: &impl serde::Serialize) -> Vec<String> {
 }
 
 fn report() -> Report {
-    Report::new(&analyze(&demo_profile(), &Inputs::default()), &demo_context())
+    Report::new(
+        &analyze(&demo_profile(), &Inputs::default()),
+        &demo_context(),
+    )
 }
 
 /// Keys of a JSON object in the order they were written (`Value` sorts them).

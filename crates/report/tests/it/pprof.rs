@@ -4,9 +4,9 @@
 
 use std::process::Command;
 
-use alloc_profile_report::{analyze, Inputs};
 use alloc_profile_report::render::folded::stacks;
 use alloc_profile_report::render::pprof::write_pprof;
+use alloc_profile_report::{analyze, Inputs};
 
 use crate::fixtures::fixtures;
 

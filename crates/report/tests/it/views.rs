@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use alloc_profile_format::symbolized::function_key;
-use alloc_profile_report::{analyze, Inputs};
 use alloc_profile_report::render::dhat::write_dhat;
 use alloc_profile_report::render::flamegraph::write_flamegraph;
 use alloc_profile_report::render::folded::{folded_lines, stacks, write_folded, Weight};
+use alloc_profile_report::{analyze, Inputs};
 
 use crate::fixtures::fixtures;
 use crate::support::{dep, rust_alloc, ws, ProfileBuilder};
@@ -148,7 +148,13 @@ fn golden_folded_and_flamegraphs() {
                 check(&format!("{}.svg", fixture.name), &svg, &mut failures);
             }
             Err(e) => {
-                assert_eq!(analyze(&fixture.profile, &Inputs::default()).totals.allocations, 0, "{e}");
+                assert_eq!(
+                    analyze(&fixture.profile, &Inputs::default())
+                        .totals
+                        .allocations,
+                    0,
+                    "{e}"
+                );
                 assert!(e.to_string().contains("nothing to draw"), "{e}");
             }
         }

@@ -103,7 +103,13 @@ mod tests {
         };
         let analysis = Analysis {
             budgets: vec![
-                check(Scope::Run, Metric::Allocations, 5000, Some(20), Verdict::Within),
+                check(
+                    Scope::Run,
+                    Metric::Allocations,
+                    5000,
+                    Some(20),
+                    Verdict::Within,
+                ),
                 check(
                     Scope::Function("app::f".to_owned()),
                     Metric::Bytes,

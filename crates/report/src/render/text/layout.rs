@@ -103,7 +103,12 @@ impl Column {
 /// A table fitted into [`TEXT_WIDTH`]: columns are as wide as their widest cell, and when the
 /// total is too wide, the columns listed in `shrink` (index, minimum width) give up space in that
 /// order.
-pub(super) fn table(lines: &mut Lines, columns: &[Column], rows: &[Vec<String>], shrink: &[(usize, usize)]) {
+pub(super) fn table(
+    lines: &mut Lines,
+    columns: &[Column],
+    rows: &[Vec<String>],
+    shrink: &[(usize, usize)],
+) {
     const INDENT: usize = 2;
     const GAP: usize = 2;
     let mut widths: Vec<usize> = columns
