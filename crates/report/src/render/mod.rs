@@ -18,7 +18,6 @@ pub mod dhat;
 pub mod diff;
 pub mod flamegraph;
 pub mod folded;
-mod format;
 pub mod html;
 mod json;
 pub mod pprof;

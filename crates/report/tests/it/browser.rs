@@ -13,7 +13,7 @@ use alloc_profile_report::render::html::write_html;
 use alloc_profile_report::units::thousands;
 use alloc_profile_report::{analyze, Inputs};
 
-use crate::golden::fixtures;
+use crate::fixtures::fixtures;
 
 /// The viewer that ships with valgrind.
 pub const DH_VIEW: &str = "/usr/libexec/valgrind/dh_view.html";

@@ -4,7 +4,7 @@ use alloc_profile_report::schema::Report;
 use alloc_profile_report::{analyze, write_json, Context, Inputs};
 use serde_json::Value;
 
-use crate::golden::demo_profile;
+use crate::fixtures::demo_profile;
 
 fn demo_context() -> Context {
     Context {

@@ -3,6 +3,7 @@
 
 mod analyze;
 mod browser;
+mod fixtures;
 mod golden;
 mod insights;
 mod json;

@@ -8,7 +8,7 @@ use alloc_profile_report::render::folded::stacks;
 use alloc_profile_report::render::pprof::write_pprof;
 use alloc_profile_report::{analyze, Inputs};
 
-use crate::golden::fixtures;
+use crate::fixtures::fixtures;
 
 /// `None` (after saying so) where `go tool pprof` cannot run; on CI that fails instead.
 pub fn go_ready() -> Option<()> {

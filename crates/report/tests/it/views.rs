@@ -10,7 +10,7 @@ use alloc_profile_report::render::flamegraph::write_flamegraph;
 use alloc_profile_report::render::folded::{folded_lines, stacks, write_folded, Weight};
 use alloc_profile_report::{analyze, Inputs};
 
-use crate::golden::fixtures;
+use crate::fixtures::fixtures;
 use crate::support::{dep, rust_alloc, ws, ProfileBuilder};
 
 fn golden_dir() -> PathBuf {

@@ -1,9 +1,10 @@
-//! Fitting text into columns.
+//! Fitting text into columns: paths keep their last segments, locations their file name and
+//! line, commands their program and last arguments; prose wraps at spaces.
 
 use crate::via::split_path;
 
 /// Display width (characters; the report only uses single-width ones).
-pub(crate) fn width(s: &str) -> usize {
+pub(super) fn width(s: &str) -> usize {
     s.chars().count()
 }
 
@@ -28,7 +29,7 @@ fn head(s: &str, n: usize) -> &str {
 /// A function or module path fitted into `max` columns, keeping its last segments:
 /// `my_crate::…::Type::method` or `…::module::Type::method`, whichever keeps more segments, else
 /// `…method`.
-pub(crate) fn fit_path(path: &str, max: usize) -> String {
+pub(super) fn fit_path(path: &str, max: usize) -> String {
     if width(path) <= max {
         return path.to_owned();
     }
@@ -57,7 +58,7 @@ pub(crate) fn fit_path(path: &str, max: usize) -> String {
 }
 
 /// `…` and the end of `s`, in `max` columns: keeps file names and line numbers.
-pub(crate) fn fit_start(s: &str, max: usize) -> String {
+pub(super) fn fit_start(s: &str, max: usize) -> String {
     if width(s) <= max {
         return s.to_owned();
     }
@@ -68,7 +69,7 @@ pub(crate) fn fit_start(s: &str, max: usize) -> String {
 }
 
 /// A `file:line` in `max` columns, dropping leading directories first: `…/parser/tokens.rs:120`.
-pub(crate) fn fit_location(s: &str, max: usize) -> String {
+pub(super) fn fit_location(s: &str, max: usize) -> String {
     if width(s) <= max {
         return s.to_owned();
     }
@@ -85,7 +86,7 @@ pub(crate) fn fit_location(s: &str, max: usize) -> String {
 /// arguments, cut from the front (`regex_syntax …::parse::tests::lex --nocapture`), which is where
 /// commands of one program differ: the last of their arguments, a test's name at the end of its
 /// path. A lone argument that is a path keeps its last segments, as [`fit_path`] does.
-pub(crate) fn fit_command(s: &str, max: usize) -> String {
+pub(super) fn fit_command(s: &str, max: usize) -> String {
     if width(s) <= max {
         return s.to_owned();
     }
@@ -132,7 +133,7 @@ fn fit_words_from_front(s: &str, max: usize) -> String {
 }
 
 /// The start of `s` and `…`, in `max` columns.
-pub(crate) fn fit_end(s: &str, max: usize) -> String {
+pub(super) fn fit_end(s: &str, max: usize) -> String {
     if width(s) <= max {
         return s.to_owned();
     }
@@ -143,7 +144,7 @@ pub(crate) fn fit_end(s: &str, max: usize) -> String {
 }
 
 /// Words joined by `separator` into lines of at most `max` columns, each starting with `indent`.
-pub(crate) fn wrap(words: &[String], indent: &str, separator: &str, max: usize) -> Vec<String> {
+pub(super) fn wrap(words: &[String], indent: &str, separator: &str, max: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in words {
@@ -166,7 +167,7 @@ pub(crate) fn wrap(words: &[String], indent: &str, separator: &str, max: usize) 
 
 /// Prose wrapped at spaces into lines of at most `max` columns; the first line starts with
 /// `first`, the others with `rest`.
-pub(crate) fn wrap_prose(text: &str, first: &str, rest: &str, max: usize) -> Vec<String> {
+pub(super) fn wrap_prose(text: &str, first: &str, rest: &str, max: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = first.to_owned();
     let mut empty = true;
