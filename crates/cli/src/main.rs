@@ -16,7 +16,6 @@ mod cargo;
 mod ci_log;
 mod cli;
 mod commands;
-mod diff;
 mod doctests;
 mod elf;
 mod github_actions;
