@@ -106,8 +106,12 @@ impl RunTotals {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FunctionStats {
     /// [`function_key`] of the function: `my_crate::parse::tokenize`.
+    ///
+    /// [`function_key`]: alloc_profile_format::symbolized::function_key
     pub name: String,
     /// The module the function belongs to ([`owner_module`] of its name in its crate).
+    ///
+    /// [`owner_module`]: alloc_profile_format::symbolized::owner_module
     pub module: String,
     /// Crate the function's source belongs to, when known.
     pub crate_name: Option<String>,
@@ -161,6 +165,9 @@ impl FunctionStats {
 pub struct Leak {
     /// The self function ([`ModuleKind::Workspace`]); otherwise the module as in
     /// [`Analysis::modules`]: a dependency module, [`RUNTIME_MODULE`] or [`LIBC_MODULE`].
+    ///
+    /// [`RUNTIME_MODULE`]: crate::attribute::RUNTIME_MODULE
+    /// [`LIBC_MODULE`]: crate::attribute::LIBC_MODULE
     pub function: String,
     pub kind: ModuleKind,
     pub allocations: u64,
@@ -179,6 +186,9 @@ pub struct Leak {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleStats {
     /// Module path (`my_crate::parse`), or [`RUNTIME_MODULE`] / [`LIBC_MODULE`].
+    ///
+    /// [`RUNTIME_MODULE`]: crate::attribute::RUNTIME_MODULE
+    /// [`LIBC_MODULE`]: crate::attribute::LIBC_MODULE
     pub name: String,
     pub kind: ModuleKind,
     /// Crate of the module; `None` for pseudo-modules.
@@ -238,6 +248,8 @@ impl Analysis {
     }
 
     /// Looks a function up by its [`function_key`] name.
+    ///
+    /// [`function_key`]: alloc_profile_format::symbolized::function_key
     #[must_use]
     pub fn function(&self, name: &str) -> Option<&FunctionStats> {
         self.functions.iter().find(|f| f.name == name)

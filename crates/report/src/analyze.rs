@@ -79,6 +79,9 @@
 //! Every list has explicit tie-breakers, so equal profiles give equal reports: functions by total
 //! allocations descending, then name; hot spots ([`Analysis::hot_spots`]) by self allocations, then
 //! self bytes, descending, then name; modules by allocations, then bytes, descending, then name.
+//!
+//! [`function_key`]: alloc_profile_format::symbolized::function_key
+//! [`Site::peak_bytes`]: alloc_profile_format::symbolized::Site::peak_bytes
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -103,8 +106,9 @@ pub struct Inputs<'a> {
     /// ([`Analysis::tests`]), and every table has the same blame, in which a benchmark
     /// harness's own work is no function's self allocation (see [`crate::attribute`], rule 5).
     pub tests: Option<&'a [TestBinary]>,
-    /// Budgets from `Cargo.toml`, checked into [`Analysis::budgets`]: those of [`budget::Scope::Run`]
-    /// without `tests`, those of [`budget::Scope::Test`] with them, those of functions always.
+    /// Budgets from `Cargo.toml`, checked into [`Analysis::budgets`]: those of the run
+    /// ([`budget::Scope::Run`]) without `tests`, those of tests ([`budget::Scope::Test`]) with
+    /// them, those of functions always.
     /// Empty: none.
     pub budgets: &'a [Budget],
 }

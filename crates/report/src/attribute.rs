@@ -45,7 +45,7 @@
 //!      it either; no function.
 //!    - everything else ([`Origin::Program`]).
 //! 3. **Self function**: the innermost workspace frame of a [`Origin::Program`] site; its
-//!    **via** is the frame just inside it, named by [`api_name`]. An allocation std's panic
+//!    **via** is the frame just inside it, named by `via.rs`. An allocation std's panic
 //!    machinery makes (the message, and with `RUST_BACKTRACE` the backtrace symbolizer and its
 //!    cache, kept until exit) is the runtime's: it has no self function and counts in
 //!    [`RUNTIME_MODULE`], though the functions on the stack (the test that panicked) still have

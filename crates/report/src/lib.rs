@@ -7,19 +7,21 @@
 //! `diff before.txt after.txt` is meaningful) and lets tests build profiles by hand.
 //!
 //! # Responsibilities
-//! - [`analyze`](analyze::analyze) folds the allocation sites of a profile into per-function and
-//!   per-module tables plus totals. The definitions of every number live in the
-//!   [`analyze` module](mod@analyze) documentation; the README refers to them.
-//! - [`render`] writes an [`Analysis`] as the text report a person reads first, or as the stable
-//!   JSON report (format `cargo-alloc-profile`, version 1) that tools read.
-//!
-//! - [`insights`] finds allocations that follow a pattern with a known cure (regrown vectors,
-//!   string concatenation, clones) and says how many the cure saves, from evidence in the profile
-//!   only.
+//! - [`analyze`](analyze::analyze) builds the whole [`Analysis`] of a profile and its [`Inputs`]
+//!   (the test binaries of a `test` run, the budgets): per-function and per-module tables,
+//!   totals, per-test tables ([`per_test`]), advice ([`insights`]), call paths ([`paths`]) and
+//!   checked budgets ([`budget`]), all on one blame ([`attribute`]). The definitions of every
+//!   number live in the [`analyze` module](mod@analyze) documentation; the README refers to them.
+//! - [`render`] writes an [`Analysis`] as the text report a person reads first, as the stable
+//!   JSON report that tools read (its fields defined once, in [`schema`]), or as a view of the
+//!   stacks (folded, flame graph, DHAT, pprof, HTML).
+//! - [`diff`] compares two JSON reports; [`render::diff`] writes the comparison.
+//! - [`units`] writes numbers the same way in every report.
 //!
 //! Not here: reading raw profiles and symbolization (the `alloc-profile-symbolize` crate),
 //! deciding on color, terminal width or exit codes (the command-line tool), reading budgets from
-//! `Cargo.toml` (the tool hands them to [`budget::check`]).
+//! `Cargo.toml` and the reports from files (the tool hands them over as [`Inputs::budgets`] and
+//! bytes for [`schema::Report::from_slice`]).
 #![forbid(unsafe_code)]
 
 pub mod analysis;

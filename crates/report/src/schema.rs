@@ -1,5 +1,5 @@
 //! The JSON report, format `cargo-alloc-profile`, version 1: the one definition of its fields,
-//! written by [`render::json`](crate::render::json) (from an [`Analysis`](crate::analysis::Analysis)) and read
+//! written by `render/json.rs` (from an [`Analysis`](crate::analysis::Analysis)) and read
 //! back by [`Report::from_slice`] (`cargo alloc-profile diff`, and any other reader in Rust).
 //!
 //! A contract with tools: later versions add fields, never rename or remove them, and a change of

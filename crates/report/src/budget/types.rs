@@ -7,9 +7,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     Run,
-    /// In a [`Budget`], the key (a name or a [`Pattern`](super::Pattern)); in a [`BudgetCheck`], the function.
+    /// In a [`Budget`], the key (a name or a [`Pattern`](super::Pattern)); in a [`BudgetCheck`],
+    /// the function.
     Function(String),
-    /// In a [`Budget`], the key (a name or a [`Pattern`](super::Pattern)); in a [`BudgetCheck`], the test.
+    /// In a [`Budget`], the key (a name or a [`Pattern`](super::Pattern)); in a [`BudgetCheck`],
+    /// the test.
     Test(String),
 }
 
