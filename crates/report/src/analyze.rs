@@ -108,8 +108,7 @@ pub struct Inputs<'a> {
     pub tests: Option<&'a [TestBinary]>,
     /// Budgets from `Cargo.toml`, checked into [`Analysis::budgets`]: those of the run
     /// ([`budget::Scope::Run`]) without `tests`, those of tests ([`budget::Scope::Test`]) with
-    /// them, those of functions always.
-    /// Empty: none.
+    /// them, those of functions always. Empty: none.
     pub budgets: &'a [Budget],
 }
 

@@ -1,3 +1,5 @@
+//! Unit tests of the blame rules, on hand-built stacks.
+
 use super::*;
 
 fn frame(function: &str, kind: FrameKind, object: &str) -> Frame {

@@ -1,3 +1,5 @@
+//! Unit tests of the per-test tables, on hand-built profiles.
+
 use super::*;
 use alloc_profile_format::symbolized::{Process, Site};
 

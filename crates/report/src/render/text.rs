@@ -1,12 +1,14 @@
 //! The text report: the first screen answers "which of my functions allocate, how much, where".
 //!
-//! Sections, in order: header (command, target, how it ended, totals, notes), Hot spots (the
-//! user's functions by self allocations), Per-module breakdown, Advice (the insights, unless
-//! [`TextOptions::advice`] is off), Peak live heap (who held it), Still live at exit (your
+//! This file keeps the order of the sections, each written by a file of its own in `text/`:
+//! header (command, target, how it ended, totals, notes), Budgets, Processes (when there are
+//! several, or the one profiled is not the program started), Tests or Benchmarks, Hot spots (the
+//! user's functions by self allocations), Call paths, Per-module breakdown, Advice (the insights,
+//! unless [`TextOptions::advice`] is off), Peak live heap (who held it), Still live at exit (your
 //! functions' leaks), Sizes and temporaries, Zero-allocation functions. Sections about data an
 //! older profile does not have (peak holders, sizes, temporaries) are left out when it is all
-//! zero. Lines are built uncolored, fitted to [`TEXT_WIDTH`], and
-//! painted last, so color never changes the layout.
+//! zero. Lines are built uncolored, fitted to [`TEXT_WIDTH`](super::TEXT_WIDTH) (`text/fit.rs`),
+//! and painted last (`text/layout.rs`), so color never changes the layout.
 
 mod advice;
 mod budgets;
