@@ -243,6 +243,16 @@ pub fn runs_tests() -> bool {
     mode == "test" || mode == "bench"
 }
 
+/// The `LD_PRELOAD` value that loads `library` first and keeps what the environment preloads.
+pub fn preload_before_existing(library: OsString) -> OsString {
+    let mut value = library;
+    if let Some(existing) = std::env::var_os("LD_PRELOAD").filter(|v| !v.is_empty()) {
+        value.push(":");
+        value.push(existing);
+    }
+    value
+}
+
 /// Whether the interposer follows the processes a profiled program starts.
 pub fn follows_children() -> bool {
     std::env::var_os(FOLLOW_CHILDREN).is_none_or(|v| v != "0")

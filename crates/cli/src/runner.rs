@@ -65,11 +65,7 @@ pub fn main() -> Result<i32> {
         let err = cmd.exec();
         return Err(err).with_context(|| format!("could not run {}", Path::new(&exe).display()));
     }
-    let mut preload = so;
-    if let Some(existing) = std::env::var_os("LD_PRELOAD").filter(|v| !v.is_empty()) {
-        preload.push(":");
-        preload.push(existing);
-    }
+    let preload = profiling_env::preload_before_existing(so);
     // A program of another C library's loader (musl) cannot load the interposer and would fail to
     // start: it runs as it is, and the report says why nothing was recorded.
     if crate::elf::takes_the_interposer(Path::new(&exe)) {

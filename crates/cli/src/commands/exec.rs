@@ -7,7 +7,6 @@
 
 use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt as _;
-use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -15,11 +14,11 @@ use anyhow::{Context as _, Result};
 use crate::cargo::{RawTarget, Workspace};
 use crate::cli::{CargoArgs, ExecArgs};
 use crate::interrupt;
-use crate::profiling_env::InterposerEnv;
+use crate::profiling_env::{preload_before_existing, InterposerEnv};
 use crate::raw_dir::RawDir;
-use crate::session::cargo_run::{collect, exit_code, interrupted_status, nothing_recorded};
+use crate::session::cargo_run::{collect_after, program_status};
 use crate::session::checks;
-use crate::session::report::{report, with_budgets, Outcome};
+use crate::session::report::{keep_last, report, Outcome};
 
 /// `cargo alloc-profile exec`.
 pub fn exec(args: ExecArgs) -> Result<i32> {
@@ -62,13 +61,12 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
     // A program of another C library's loader (musl) or a static one cannot load the
     // interposer: it runs as it is, and the report says why nothing was recorded.
     if crate::elf::takes_the_interposer(&exe) {
-        for (key, mut value) in env.for_manual_runs() {
-            if key == "LD_PRELOAD" {
-                if let Some(existing) = std::env::var_os(&key).filter(|v| !v.is_empty()) {
-                    value.push(":");
-                    value.push(existing);
-                }
-            }
+        for (key, value) in env.for_manual_runs() {
+            let value = if key == "LD_PRELOAD" {
+                preload_before_existing(value)
+            } else {
+                value
+            };
             cmd.env(key, value);
         }
     }
@@ -82,19 +80,7 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
     let status = child
         .wait()
         .with_context(|| format!("while waiting for {}", exe.display()))?;
-    let interrupted = interrupt::interrupted();
-    let still_running = if interrupted {
-        interrupt::wait_for_session(raw.path(), interrupt::WAIT)
-    } else {
-        Vec::new()
-    };
-    let mut collected = collect(raw.path(), &still_running)?;
-    if interrupted {
-        collected.problems.insert(
-            0,
-            "interrupted (Ctrl-C): this report covers what ran until then".to_owned(),
-        );
-    }
+    let (mut collected, interrupted) = collect_after(raw.path())?;
     if no_workspace {
         // Outside any workspace, the crate named after each program that ran is taken to be
         // yours (a binary crate's name is its executable's).
@@ -124,28 +110,10 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
     };
     // Outside a workspace `report` would not find it again.
     if !no_workspace || args.target_dir.is_some() {
-        crate::last_run::keep(
-            &tool_dir,
-            &crate::last_run::Run {
-                profiles: &collected.profiles,
-                command: &outcome.command,
-                label: &outcome.label,
-                status: outcome.status.into_raw(),
-                notes: &collected.problems,
-                tests: None,
-            },
-        );
+        keep_last(&tool_dir, &collected, &outcome, None);
     }
     let exceeded = report(&ws, &collected, &outcome, &args.report, None)?;
-    if interrupted || interrupt::interrupted() {
-        return Ok(interrupted_status());
-    }
-    let code = exit_code(status);
-    Ok(if code == 0 {
-        nothing_recorded(&collected).unwrap_or(with_budgets(code, exceeded))
-    } else {
-        code
-    })
+    Ok(program_status(status, interrupted, &collected, exceeded))
 }
 
 /// The program to run, found as a shell would: a name with a slash is a path, any other name is

@@ -8,12 +8,10 @@ use crate::cli::RunArgs;
 use crate::interrupt;
 use crate::process::ProcessBuilder;
 use crate::raw_dir::Collected;
-use crate::session::cargo_run::{
-    exit_code, interrupted_status, nothing_recorded, run_cargo, Ended,
-};
+use crate::session::cargo_run::{exit_code, program_status, run_cargo, Ended};
 use crate::session::checks;
 use crate::session::prepare::prepare;
-use crate::session::report::{keep_last, report, with_budgets, Outcome};
+use crate::session::report::{keep_last, report, Outcome};
 
 /// `cargo alloc-profile run`.
 pub fn run(args: RunArgs) -> Result<i32> {
@@ -57,17 +55,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
         label,
         status,
     };
-    keep_last(&session, &collected, &outcome, None);
+    keep_last(&session.tool_dir, &collected, &outcome, None);
     let exceeded = report(&session.ws, &collected, &outcome, &args.report, None)?;
-    if interrupted || interrupt::interrupted() {
-        return Ok(interrupted_status());
-    }
-    let code = exit_code(status);
-    Ok(if code == 0 {
-        nothing_recorded(&collected).unwrap_or(with_budgets(code, exceeded))
-    } else {
-        code
-    })
+    Ok(program_status(status, interrupted, &collected, exceeded))
 }
 
 /// The report's name for what ran: the target and its source file.

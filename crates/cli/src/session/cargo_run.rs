@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context as _, Result};
 
 use super::prepare::Session;
+use super::report::with_budgets;
 use crate::doctests::Printed;
 use crate::interrupt;
 use crate::process::ProcessBuilder;
@@ -37,13 +38,25 @@ pub fn run_cargo(
         Some(printed) => status_reading_stdout(cmd, printed)?,
         None => cmd.status()?,
     };
+    let (collected, interrupted) = collect_after(session.raw.path())?;
+    Ok(Ended {
+        status,
+        collected,
+        interrupted,
+    })
+}
+
+/// Collects what the processes of the session whose raw directory is `raw` left, once its first
+/// process (cargo, or the program `exec` started) has ended; whether Ctrl-C came. On Ctrl-C it
+/// waits at most [`interrupt::WAIT`] for the processes still running, and the notes say so.
+pub fn collect_after(raw: &Path) -> Result<(Collected, bool)> {
     let interrupted = interrupt::interrupted();
     let still_running = if interrupted {
-        interrupt::wait_for_session(session.raw.path(), interrupt::WAIT)
+        interrupt::wait_for_session(raw, interrupt::WAIT)
     } else {
         Vec::new()
     };
-    let mut collected = collect(session.raw.path(), &still_running)?;
+    let mut collected = collect(raw, &still_running)?;
     if interrupted {
         let others: Vec<String> = still_running
             .iter()
@@ -66,11 +79,7 @@ pub fn run_cargo(
             "interrupted (Ctrl-C): this report covers what ran until then".to_owned(),
         );
     }
-    Ok(Ended {
-        status,
-        collected,
-        interrupted,
-    })
+    Ok((collected, interrupted))
 }
 
 /// Runs `cmd` with its standard output copied through unchanged and fed to `printed`.
@@ -120,6 +129,26 @@ fn status_reading_stdout(
     Ok(status)
 }
 
+/// The tool's exit status after a program's report: the interrupted status after Ctrl-C, else the
+/// program's own; when that is success, the tool error when nothing was recorded, else 1 when a
+/// budget was exceeded.
+pub fn program_status(
+    status: ExitStatus,
+    interrupted: bool,
+    collected: &Collected,
+    exceeded: usize,
+) -> i32 {
+    if interrupted || interrupt::interrupted() {
+        return interrupted_status();
+    }
+    let code = exit_code(status);
+    if code == 0 {
+        nothing_recorded(collected).unwrap_or(with_budgets(code, exceeded))
+    } else {
+        code
+    }
+}
+
 /// The last line of an interrupted session, after its report; its exit status.
 pub fn interrupted_status() -> i32 {
     eprintln!("error: interrupted (Ctrl-C): the report covers what ran until then");
@@ -128,7 +157,7 @@ pub fn interrupted_status() -> i32 {
 
 /// Reads what the session's processes wrote into `dir`. `still_running`: pids that had not ended
 /// when the report was made (after Ctrl-C).
-pub fn collect(dir: &Path, still_running: &[u32]) -> Result<Collected> {
+fn collect(dir: &Path, still_running: &[u32]) -> Result<Collected> {
     let mut out = raw_dir::read(dir)?;
     for s in &out.started {
         if out.profiles.iter().any(|p| p.header.pid == s.pid) {

@@ -82,7 +82,7 @@ pub fn run_tests(
         },
         status,
     };
-    keep_last(session, &collected, &outcome, Some(&binaries));
+    keep_last(&session.tool_dir, &collected, &outcome, Some(&binaries));
     let exceeded = report(
         &session.ws,
         &collected,

@@ -3,12 +3,12 @@
 
 use std::io::Write as _;
 use std::os::unix::process::ExitStatusExt as _;
+use std::path::Path;
 use std::process::ExitStatus;
 
 use anyhow::{Context as _, Result};
 
 use super::checks::is_stdout;
-use super::prepare::Session;
 use crate::cargo::Workspace;
 use crate::cli::{ColorChoice, Format, ReportArgs};
 use crate::raw_dir::Collected;
@@ -21,15 +21,16 @@ pub struct Outcome {
     pub status: ExitStatus,
 }
 
-/// Keeps the run for `report` with no path (see [`crate::last_run`]).
+/// Keeps the run for `report` with no path (see [`crate::last_run`]) in `tool_dir`
+/// (`<target>/alloc-profile`).
 pub fn keep_last(
-    session: &Session,
+    tool_dir: &Path,
     collected: &Collected,
     outcome: &Outcome,
     tests: Option<&[alloc_profile_report::TestBinary]>,
 ) {
     crate::last_run::keep(
-        &session.tool_dir,
+        tool_dir,
         &crate::last_run::Run {
             profiles: &collected.profiles,
             command: &outcome.command,
