@@ -12,6 +12,7 @@
 //!
 //! [package.metadata.alloc-profile.budget.tests]
 //! "tests::parses_small" = { allocations = 5 }   # a test or benchmark, named as in the report
+//! "tests::big_input" = { peak = "256 KiB" }     # a test's peak live bytes
 //! "tests::*" = { allocations = 1_000 }          # a pattern: `*` any text, `?` one character
 //! "*" = { bytes = "1 MiB" }                     # every test no more specific key matches
 //! ```
@@ -27,7 +28,8 @@ use serde_json::Value;
 use alloc_profile_report::budget::{Budget, Limits, Pattern, Scope};
 
 const RUN_KEYS: &str = "allocations, bytes, peak, leaked, functions, tests";
-const ITEM_KEYS: &str = "allocations, bytes";
+const FUNCTION_KEYS: &str = "allocations, bytes";
+const TEST_KEYS: &str = "allocations, bytes, peak";
 
 /// The budgets in one `metadata` value (`[package.metadata]` or `[workspace.metadata]`); `table`
 /// names it in messages (`package.metadata` or `workspace.metadata`) and `source` says which
@@ -58,9 +60,10 @@ pub fn from_metadata(metadata: &Value, table: &str, source: &str) -> Result<Vec<
                     } else {
                         Scope::Test(name.clone())
                     };
+                    let test = key == "tests";
                     out.push(Budget {
                         scope,
-                        limits: item_limits(limits, &format!("{sub}, \"{name}\""))?,
+                        limits: item_limits(limits, &format!("{sub}, \"{name}\""), test)?,
                         source: source.to_owned(),
                     });
                 }
@@ -85,7 +88,9 @@ pub fn from_metadata(metadata: &Value, table: &str, source: &str) -> Result<Vec<
     Ok(out)
 }
 
-fn item_limits(value: &Value, here: &str) -> Result<Limits> {
+/// The limits of one function (`test` false) or test: tests may also limit their `peak`.
+fn item_limits(value: &Value, here: &str, test: bool) -> Result<Limits> {
+    let keys = if test { TEST_KEYS } else { FUNCTION_KEYS };
     let Some(entries) = value.as_object() else {
         bail!("{here}: must be a table such as {{ allocations = 100 }}");
     };
@@ -94,11 +99,12 @@ fn item_limits(value: &Value, here: &str) -> Result<Limits> {
         match key.as_str() {
             "allocations" => limits.allocations = Some(count(v, here, key)?),
             "bytes" => limits.bytes = Some(size(v, here, key)?),
-            other => bail!("{here}: `{other}` is not a budget key here (keys: {ITEM_KEYS})"),
+            "peak" if test => limits.peak_bytes = Some(size(v, here, key)?),
+            other => bail!("{here}: `{other}` is not a budget key here (keys: {keys})"),
         }
     }
     if limits == Limits::default() {
-        bail!("{here}: sets no limit (keys: {ITEM_KEYS})");
+        bail!("{here}: sets no limit (keys: {keys})");
     }
     Ok(limits)
 }
@@ -151,7 +157,7 @@ mod tests {
         let m = json!({"alloc-profile": {"budget": {
             "allocations": 10_000, "bytes": "4 MiB", "peak": "1.5 KiB", "leaked": 0,
             "functions": {"app::lex": {"allocations": 100, "bytes": "64 KiB"}},
-            "tests": {"tests::small": {"bytes": 512}}
+            "tests": {"tests::small": {"bytes": 512, "peak": "2 KiB"}}
         }}});
         let b = from_metadata(&m, "package.metadata", "app/Cargo.toml").unwrap();
         assert_eq!(b.len(), 3);
@@ -169,6 +175,7 @@ mod tests {
         assert_eq!(b[1].limits.bytes, Some(64 << 10));
         assert_eq!(b[2].scope, Scope::Test("tests::small".to_owned()));
         assert_eq!(b[2].limits.bytes, Some(512));
+        assert_eq!(b[2].limits.peak_bytes, Some(2048));
         assert!(from_metadata(&json!(null), "package.metadata", "x")
             .unwrap()
             .is_empty());

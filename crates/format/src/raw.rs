@@ -149,6 +149,13 @@ pub struct SiteCounters {
     pub growth_max_reallocs: u64,
     /// Largest final size (bytes) of a chain.
     pub growth_max_final: u64,
+    // Fields added for per-test peaks (format version 1: older files read as 0).
+    /// The live bytes of the blocks a thread allocated (whoever frees them), as this site's
+    /// allocating threads saw them: the highest right after one of its allocations, 0 when not
+    /// recorded.
+    pub thread_live_high: u64,
+    /// The lowest right before one of its allocations (meaningful when `thread_live_high` is not 0).
+    pub thread_live_low: u64,
 }
 
 /// Number of buckets in a [`tag::SIZES`] histogram: bucket `b` counts requests of `n` bytes with

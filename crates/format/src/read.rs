@@ -260,6 +260,10 @@ pub fn read(data: &[u8]) -> Result<RawProfile, ReadError> {
                     site.growth_max_reallocs = rec.uint()?;
                     site.growth_max_final = rec.uint()?;
                 }
+                if rec.pos < rec.data.len() {
+                    site.thread_live_high = rec.uint()?;
+                    site.thread_live_low = rec.uint()?;
+                }
                 profile.sites.push(site);
             }
             tag::SIZES => {

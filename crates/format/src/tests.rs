@@ -55,6 +55,8 @@ fn sample() -> RawProfile {
             growth_reallocs: 3,
             growth_max_reallocs: 3,
             growth_max_final: 400,
+            thread_live_high: 900,
+            thread_live_low: 40,
         }],
         peak_sites: vec![(1, 500)],
         sizes: vec![(1, {

@@ -182,6 +182,8 @@ pub mod records {
             e.uint(site.growth_reallocs);
             e.uint(site.growth_max_reallocs);
             e.uint(site.growth_max_final);
+            e.uint(site.thread_live_high);
+            e.uint(site.thread_live_low);
         });
     }
 

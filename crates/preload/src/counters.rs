@@ -35,7 +35,12 @@ mod c {
     pub const GROWTH_MAX_FINAL: usize = 12;
     /// `BYTES - FREED_BYTES` (this thread's share of the site's live bytes) at the last peak snapshot.
     pub const AT_PEAK: usize = 13;
-    pub const COUNT: usize = 14;
+    /// The allocating thread's live bytes (see `peak::ThreadLive`): the highest right after one of
+    /// the site's allocations, and the lowest right before one, stored inverted (`!before`) so that
+    /// both are raised and a zeroed entry holds neither.
+    pub const THREAD_HIGH: usize = 14;
+    pub const THREAD_LOW_INV: usize = 15;
+    pub const COUNT: usize = 16;
 }
 
 /// One stack's counters within one thread. The first cache line holds what every allocation and
@@ -81,6 +86,14 @@ impl Entry {
         bump(&k[c::BYTES], size as u64);
         raise(&k[c::MAX_SIZE], size as u64);
         bump(&self.sizes[size_bucket(size as u64)], 1);
+    }
+
+    /// After one of this site's allocations: the allocating thread's live bytes before and after.
+    #[inline]
+    pub fn add_thread_live(&self, before: u64, after: u64) {
+        let k = &self.counters;
+        raise(&k[c::THREAD_HIGH], after);
+        raise(&k[c::THREAD_LOW_INV], !before);
     }
 
     /// A block of `size` bytes released after `lifetime` time-stamp-counter ticks; `temporary` per
@@ -138,6 +151,8 @@ impl Entry {
             growth_max_reallocs: k(c::GROWTH_MAX_REALLOCS),
             growth_max_final: k(c::GROWTH_MAX_FINAL),
             at_peak: k(c::AT_PEAK) as i64,
+            thread_high: k(c::THREAD_HIGH),
+            thread_low_inv: k(c::THREAD_LOW_INV),
             sizes,
         }
     }
@@ -172,6 +187,10 @@ pub struct Totals {
     /// This thread's share of the site's live bytes at the peak snapshot (negative when the thread
     /// freed more of the site's blocks than it allocated).
     pub at_peak: i64,
+    /// The allocating threads' live bytes: the highest after one of the site's allocations, the
+    /// lowest before one (inverted; 0: none recorded).
+    pub thread_high: u64,
+    pub thread_low_inv: u64,
     pub sizes: [u64; SIZE_BUCKETS],
 }
 
@@ -192,6 +211,8 @@ impl Default for Totals {
             growth_max_reallocs: 0,
             growth_max_final: 0,
             at_peak: 0,
+            thread_high: 0,
+            thread_low_inv: 0,
             sizes: [0; SIZE_BUCKETS],
         }
     }
@@ -214,6 +235,8 @@ impl Totals {
         self.growth_max_reallocs = self.growth_max_reallocs.max(other.growth_max_reallocs);
         self.growth_max_final = self.growth_max_final.max(other.growth_max_final);
         self.at_peak += other.at_peak;
+        self.thread_high = self.thread_high.max(other.thread_high);
+        self.thread_low_inv = self.thread_low_inv.max(other.thread_low_inv);
         for (a, b) in self.sizes.iter_mut().zip(&other.sizes) {
             *a += b;
         }

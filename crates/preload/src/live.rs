@@ -1,6 +1,6 @@
-//! The live table: address → (stack, requested size, allocation time, realloc count) for every
-//! tracked block, so a `free` (from any thread) finds the site to credit and the block's lifetime and
-//! growth, and the exit writer can count what is still live.
+//! The live table: address → (stack, requested size, allocation time, realloc count, allocating
+//! thread) for every tracked block, so a `free` (from any thread) finds the site and the thread to
+//! credit and the block's lifetime and growth, and the exit writer can count what is still live.
 //!
 //! Blocks are never touched: no header of ours inside glibc's chunks, so `malloc_usable_size` and
 //! friends keep working. The table is sharded by the 64 MiB region an address falls in, each shard
@@ -24,6 +24,10 @@ const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
 /// x86_64), saturating.
 const REALLOC_SHIFT: u32 = 48;
 const MAX_REALLOCS: u32 = 0xFFFF;
+/// The allocating thread's tag is kept in the top bits of a slot's record pointer (user-space
+/// addresses stay below 2^47 on x86_64).
+const TAG_SHIFT: u32 = 48;
+const ADDRESS_MASK: usize = (1 << TAG_SHIFT) - 1;
 
 /// 32 bytes: two slots per cache line.
 #[repr(C)]
@@ -33,7 +37,8 @@ struct Slot {
     addr: usize,
     /// Requested size, with the realloc count in the top 16 bits.
     size_reallocs: u64,
-    rec: *const StackRec,
+    /// The record's address, with the allocating thread's tag in the top 16 bits.
+    rec_tag: usize,
     /// Time-stamp counter when the block was allocated.
     tsc: u64,
 }
@@ -47,6 +52,8 @@ pub struct Block {
     pub tsc: u64,
     /// How many reallocs made this block from the chain's first allocation (0: never reallocated).
     pub reallocs: u32,
+    /// The allocating thread's tag (`state::thread_tag`; 0: none).
+    pub thread: u16,
 }
 
 impl Slot {
@@ -55,18 +62,19 @@ impl Slot {
             addr,
             size_reallocs: (b.size as u64 & ((1 << REALLOC_SHIFT) - 1))
                 | (u64::from(b.reallocs.min(MAX_REALLOCS)) << REALLOC_SHIFT),
-            rec: ptr::from_ref(b.rec),
+            rec_tag: ptr::from_ref(b.rec) as usize | (usize::from(b.thread) << TAG_SHIFT),
             tsc: b.tsc,
         }
     }
 
     fn block(&self) -> Block {
         Block {
-            // SAFETY: tracked records are published and never freed.
-            rec: unsafe { &*self.rec },
+            // SAFETY: tracked records are published and never freed; the mask leaves their address.
+            rec: unsafe { &*((self.rec_tag & ADDRESS_MASK) as *const StackRec) },
             size: (self.size_reallocs & ((1 << REALLOC_SHIFT) - 1)) as usize,
             tsc: self.tsc,
             reallocs: (self.size_reallocs >> REALLOC_SHIFT) as u32,
+            thread: (self.rec_tag >> TAG_SHIFT) as u16,
         }
     }
 }
@@ -313,6 +321,7 @@ mod tests {
             size,
             tsc: size as u64 * 3,
             reallocs: (size % 5) as u32,
+            thread: (size % 7) as u16 * 9000,
         }
     }
 
@@ -340,8 +349,12 @@ mod tests {
             if x % 3 == 0 {
                 let got = table.remove(addr).map(|b| {
                     assert_eq!(
-                        (b.tsc, b.reallocs),
-                        (b.size as u64 * 3, (b.size % 5) as u32)
+                        (b.tsc, b.reallocs, b.thread),
+                        (
+                            b.size as u64 * 3,
+                            (b.size % 5) as u32,
+                            (b.size % 7) as u16 * 9000
+                        )
                     );
                     (b.rec.id, b.size)
                 });

@@ -21,6 +21,12 @@
 //!
 //! This file decides; the copy itself is a counter of every table entry (`counters`), done for
 //! every block by the caller's `copy_all`, so that the peak logic needs no list of blocks.
+//!
+//! Per thread ([`ThreadLive`], kept in the thread's record): the live bytes of the blocks the
+//! thread allocated, whoever frees them. Exact: the thread itself adds and subtracts its own
+//! blocks, and other threads' frees of its blocks are summed apart (one atomic add each). Each
+//! site keeps the highest value after, and the lowest before, one of its allocations (`counters`):
+//! from those of a test's sites the report has the test's peak.
 
 use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
@@ -207,6 +213,48 @@ impl Highest {
         if bytes > self.bytes || (bytes == self.bytes && tsc < self.tsc) {
             (self.bytes, self.tsc) = (bytes, tsc);
         }
+    }
+}
+
+/// One thread's live bytes: those of the blocks it allocated and nobody freed yet.
+#[repr(C)]
+pub struct ThreadLive {
+    /// Bytes the thread allocated minus those of its blocks it freed itself. Written by the thread
+    /// only (a load and a store, no read-modify-write).
+    own: AtomicI64,
+    /// Bytes of the thread's blocks that other threads freed (an atomic add by each).
+    freed_elsewhere: AtomicU64,
+}
+
+impl ThreadLive {
+    pub const fn new() -> Self {
+        Self {
+            own: AtomicI64::new(0),
+            freed_elsewhere: AtomicU64::new(0),
+        }
+    }
+
+    /// After the thread's own allocation of `size` bytes: its live bytes (before, after).
+    #[inline(always)]
+    pub fn add(&self, size: usize) -> (u64, u64) {
+        let own = self.own.load(Ordering::Relaxed) + size as i64;
+        self.own.store(own, Ordering::Relaxed);
+        let after = (own - self.freed_elsewhere.load(Ordering::Relaxed) as i64).max(0) as u64;
+        (after.saturating_sub(size as u64), after)
+    }
+
+    /// After the thread freed `size` bytes of a block it allocated.
+    #[inline(always)]
+    pub fn sub_own(&self, size: usize) {
+        let own = self.own.load(Ordering::Relaxed) - size as i64;
+        self.own.store(own, Ordering::Relaxed);
+    }
+
+    /// After another thread freed `size` bytes of a block this thread allocated.
+    #[inline]
+    pub fn sub_elsewhere(&self, size: usize) {
+        self.freed_elsewhere
+            .fetch_add(size as u64, Ordering::Relaxed);
     }
 }
 

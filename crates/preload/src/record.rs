@@ -3,9 +3,10 @@
 //! thread's guard set, its counter block marked busy), once per hooked call.
 //!
 //! An allocation: capture the stack (`capture`), find its entry in this thread's counter table,
-//! interning the stack on first use (`counters`, `intern`), track the block (`live`), count it and
-//! raise this thread's view of live bytes (`peak`). A release: find the block, credit its site
-//! (lifetime, temporary, growth chain: `chains`), lower live bytes.
+//! interning the stack on first use (`counters`, `intern`), track the block (`live`) with this
+//! thread's tag, count it, raise this thread's view of live bytes and its own live bytes (`peak`),
+//! and keep the range of the latter at the site (`counters`). A release: find the block, credit its site (lifetime, temporary, growth chain:
+//! `chains`), lower live bytes, and the live bytes of the thread that allocated it.
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -16,11 +17,11 @@ use crate::chains;
 use crate::counters::Counters;
 use crate::intern::{Interner, StackKey, StackRec};
 use crate::live::{Block, LiveTable};
-use crate::peak::{self, LIVE_BYTES};
+use crate::peak::{self, ThreadLive, LIVE_BYTES};
 use crate::pool::{self, ORPHAN, ORPHAN_LOCK};
-use crate::state::Tls;
+use crate::state::{self, Tls};
 use crate::sys;
-use crate::threads::own_counters;
+use crate::threads::{self, own_counters};
 
 /// Interned stacks (allocation sites and spawn points).
 pub static STACKS: Interner = Interner::new();
@@ -118,22 +119,36 @@ fn alloc_at(tls: &'static Tls, addr: usize, size: usize, realloc: bool, reallocs
         &mut buf,
     );
     let key = StackKey::with_frames_hash(frames, tls.parent.get(), flags, frames_hash);
+    let live = tls.live.get();
+    let thread = if live.is_null() {
+        0
+    } else {
+        state::thread_tag(tls.thread.get())
+    };
     let block = |rec| Block {
         rec,
         size,
         tsc: now,
         reallocs,
+        thread,
     };
+    // SAFETY: `Tls::live` points into this thread's record, which lives in the arena for the rest
+    // of the process.
+    let live = unsafe { live.as_ref() };
     let recorded = match counters {
         Some(c) => match c.entry_for_key(&key, &STACKS) {
             Some(e) if LIVE_BLOCKS.insert(addr, &block(e.stack())) => {
                 e.add_alloc(size, realloc);
+                if let Some(live) = live {
+                    let (before, after) = live.add(size);
+                    e.add_thread_live(before, after);
+                }
                 c.live.add(size, &LIVE_BYTES);
                 true
             }
             _ => false,
         },
-        None => orphan_alloc(&key, addr, realloc, block),
+        None => orphan_alloc(&key, addr, realloc, live, block),
     };
     if recorded {
         tls.last_alloc.set(now);
@@ -148,6 +163,7 @@ fn orphan_alloc(
     key: &StackKey<'_>,
     addr: usize,
     realloc: bool,
+    live: Option<&ThreadLive>,
     block: impl Fn(&'static StackRec) -> Block,
 ) -> bool {
     let Some(rec) = STACKS.intern(key) else {
@@ -158,6 +174,10 @@ fn orphan_alloc(
     match ORPHAN.entry_for_stack(rec) {
         Some(e) if LIVE_BLOCKS.insert(addr, &block) => {
             e.add_alloc(block.size, realloc);
+            if let Some(live) = live {
+                let (before, after) = live.add(block.size);
+                e.add_thread_live(before, after);
+            }
             ORPHAN.live.add(block.size, &LIVE_BYTES);
             true
         }
@@ -175,8 +195,10 @@ fn orphan_alloc(
 ///   the block's growth chain (see `chains`).
 /// - Before anything changes, a peak this thread saw since the last snapshot is snapshotted (see
 ///   `peak`).
+/// - The allocating thread's live bytes fall (its own count when that is this thread).
 #[inline]
 fn release(tls: &'static Tls, b: &Block, now: u64, for_good: bool) {
+    thread_released(tls, b);
     let lifetime = if LIFETIMES.load(Ordering::Relaxed) {
         now.saturating_sub(b.tsc)
     } else {
@@ -199,6 +221,21 @@ fn release(tls: &'static Tls, b: &Block, now: u64, for_good: bool) {
     } else {
         let _lock = ORPHAN_LOCK.lock();
         count(&ORPHAN);
+    }
+}
+
+/// Lowers the live bytes of the thread that allocated `b` (if it has a tag).
+#[inline(always)]
+fn thread_released(tls: &'static Tls, b: &Block) {
+    if b.thread == 0 {
+        return;
+    }
+    let live = tls.live.get();
+    if !live.is_null() && state::thread_tag(tls.thread.get()) == b.thread {
+        // SAFETY: `Tls::live` points into this thread's record, in the arena for good.
+        unsafe { &*live }.sub_own(b.size);
+    } else if let Some(info) = threads::get(u32::from(b.thread) - 1) {
+        info.live.sub_elsewhere(b.size);
     }
 }
 

@@ -12,6 +12,7 @@ use core::sync::atomic::{AtomicIsize, AtomicU8, Ordering};
 use alloc_profile_format::NO_STACK;
 
 use crate::counters::Counters;
+use crate::peak::ThreadLive;
 use crate::sys;
 
 pub const UNINIT: u8 = 0;
@@ -33,6 +34,18 @@ pub const RETIRED: *const Counters = ptr::NonNull::<Counters>::dangling().as_ptr
 /// `Tls::thread` of a thread without a record.
 pub const NO_THREAD: u32 = u32::MAX;
 
+/// The tag a tracked block keeps of the thread that allocated it: the thread's index plus one, or 0
+/// for none (no record, or an index past the 65,535 that fit, whose blocks no thread's live bytes
+/// count).
+#[inline(always)]
+pub fn thread_tag(index: u32) -> u16 {
+    if index < u32::from(u16::MAX) {
+        (index + 1) as u16
+    } else {
+        0
+    }
+}
+
 /// Per-thread state. `const`-initialized, no destructor: nothing is registered with the thread's
 /// exit, and access never allocates.
 pub struct Tls {
@@ -42,6 +55,9 @@ pub struct Tls {
     pub counters: Cell<*const Counters>,
     /// Index of this thread's record (see `threads`), or [`NO_THREAD`].
     pub thread: Cell<u32>,
+    /// This thread's live bytes and their peak, in its record (null: no record, or a tag that does
+    /// not fit; see [`thread_tag`]).
+    pub live: Cell<*const ThreadLive>,
     /// Stack id of the `pthread_create` call that started this thread, or `NO_STACK`.
     pub parent: Cell<u32>,
     /// Top of this thread's stack, for the frame-pointer walk's bounds.
@@ -54,8 +70,8 @@ pub struct Tls {
     /// Last sequence stamp handed out on this thread (see `record::stamp`).
     pub seq: Cell<u64>,
     /// What `alloc_profile_wrap_take` removed besides the stack and size the C side keeps:
-    /// (allocation stamp, realloc count), for the matching `alloc_profile_wrap_realloc`.
-    pub wrap_taken: Cell<(u64, u32)>,
+    /// (allocation stamp, realloc count, thread tag), for the matching `alloc_profile_wrap_realloc`.
+    pub wrap_taken: Cell<(u64, u32, u16)>,
     /// Set while this thread runs on top of one of our trampolines (thread start, `main`): a complete
     /// frame-pointer walk then ends at our frame (see `capture`).
     pub bottom: Cell<bool>,
@@ -69,13 +85,14 @@ thread_local! {
             guard: Cell::new(false),
             counters: Cell::new(ptr::null()),
             thread: Cell::new(NO_THREAD),
+            live: Cell::new(ptr::null()),
             parent: Cell::new(NO_STACK),
             top: Cell::new(0),
             in_spawn: Cell::new(false),
             bottom: Cell::new(false),
             last_alloc: Cell::new(0),
             seq: Cell::new(0),
-            wrap_taken: Cell::new((0, 0)),
+            wrap_taken: Cell::new((0, 0, 0)),
             fork_guard: Cell::new(false),
         }
     };

@@ -13,6 +13,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU8, AtomicUsize
 use crate::arena::RECORDS;
 use crate::counters::Counters;
 use crate::dir::Directory;
+use crate::peak::ThreadLive;
 use crate::pool;
 use crate::state::{self, Forced, Tls, NO_THREAD, RETIRED};
 use crate::sync::SpinLock;
@@ -28,6 +29,8 @@ pub struct ThreadInfo {
     pub spawn_stack: AtomicU32,
     pub pthread: AtomicUsize,
     pub retired: AtomicBool,
+    /// Live bytes of the blocks this thread allocated, and their peak.
+    pub live: ThreadLive,
     name_len: AtomicU8,
     name: [AtomicU8; NAME_MAX],
 }
@@ -74,9 +77,14 @@ fn info_of(tls: &Tls) -> Option<&'static ThreadInfo> {
     }
 }
 
-/// `Tls::thread` for a record.
-fn index_of(info: Option<&ThreadInfo>) -> u32 {
-    info.map_or(NO_THREAD, |i| i.index.load(Ordering::Relaxed))
+/// Makes `info` the calling thread's record: `Tls::thread` and `Tls::live`.
+fn set_info(tls: &Tls, info: Option<&'static ThreadInfo>) {
+    let index = info.map_or(NO_THREAD, |i| i.index.load(Ordering::Relaxed));
+    tls.thread.set(index);
+    tls.live.set(match info {
+        Some(i) if state::thread_tag(index) != 0 => ptr::from_ref(&i.live),
+        _ => ptr::null(),
+    });
 }
 
 /// Creates and publishes the calling thread's record.
@@ -96,6 +104,7 @@ fn new_info(spawn_stack: u32, pthread: usize, name: &[u8]) -> Option<&'static Th
             spawn_stack: AtomicU32::new(spawn_stack),
             pthread: AtomicUsize::new(pthread),
             retired: AtomicBool::new(false),
+            live: ThreadLive::new(),
             name_len: AtomicU8::new(0),
             name: [const { AtomicU8::new(0) }; NAME_MAX],
         });
@@ -131,7 +140,7 @@ pub fn register(tls: &'static Tls, spawn_stack: u32, top: usize) {
     // SAFETY: no preconditions.
     let pthread = unsafe { sys::pthread_self() };
     let info = new_info(spawn_stack, pthread, kernel_name(&mut buf));
-    tls.thread.set(index_of(info));
+    set_info(tls, info);
     let counters = pool::acquire();
     tls.counters.set(counters.map_or(RETIRED, ptr::from_ref));
     // SAFETY: no preconditions.
@@ -229,7 +238,7 @@ pub fn reset_in_child(tls: &'static Tls) {
     THREAD_COUNT.store(0, Ordering::Relaxed);
     let old = info_of(tls);
     let (Some(old), false) = (old, tls.counters.get().is_null()) else {
-        tls.thread.set(NO_THREAD);
+        set_info(tls, None);
         return;
     };
     let mut name = [0u8; NAME_MAX];
@@ -239,7 +248,7 @@ pub fn reset_in_child(tls: &'static Tls) {
         old.pthread.load(Ordering::Relaxed),
         &name[..len],
     );
-    tls.thread.set(index_of(info));
+    set_info(tls, info);
 }
 
 pub fn locks() -> [&'static SpinLock; 2] {

@@ -9,8 +9,9 @@
 //!   its *total* (itself and everything it called), so a budget on `main` bounds the program.
 //!   Checked in every command.
 //! - [`Scope::Test`]: a test or benchmark by its name in the report's Tests table: the allocations
-//!   made with its function on the stack (every binary that has a test of that name must be
-//!   within it). Checked for `test`, `bench` and `nextest`.
+//!   made with its function on the stack, and its peak of live bytes (see [`crate::per_test`]);
+//!   every binary that has a test of that name must be within it. Checked
+//!   for `test`, `bench` and `nextest`.
 //!
 //! Function and test keys may be patterns ([`Pattern`]): `*` stands for any text (`::` included),
 //! `?` for one character. Each function or test is held to the most specific key that matches it
@@ -56,10 +57,15 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
     let mut out = Vec::new();
     for (index, b) in budgets.iter().enumerate() {
         let l = &b.limits;
-        // Functions and tests have these two; `peak` and `leaked` are the run's only.
+        // Functions and tests have these two, tests also `peak`; `leaked` is the run's only.
         let per_item = [
             (Metric::Allocations, l.allocations),
             (Metric::Bytes, l.bytes),
+        ];
+        let per_test = [
+            (Metric::Allocations, l.allocations),
+            (Metric::Bytes, l.bytes),
+            (Metric::Peak, l.peak_bytes),
         ];
         let key = match &b.scope {
             Scope::Run => None,
@@ -93,9 +99,14 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
             Scope::Test(_) => command != Command::Test,
             Scope::Function(_) => false,
         };
+        let item_limits: &[_] = if matches!(b.scope, Scope::Test(_)) {
+            &per_test
+        } else {
+            &per_item
+        };
         if invalid && !other_command {
             // The tool rejects invalid keys before anything runs; another caller gets a row.
-            for (metric, limit) in per_item {
+            for &(metric, limit) in item_limits {
                 if let Some(limit) = limit {
                     let why = Err("not a valid pattern");
                     push(b.scope.clone(), metric, limit, why, None);
@@ -185,7 +196,7 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
                     .iter()
                     .filter(|t| winners(&test_keys, &t.name).contains(&index))
                     .collect();
-                for (metric, limit) in per_item {
+                for &(metric, limit) in item_limits {
                     let Some(limit) = limit else { continue };
                     if held.is_empty() {
                         let why = match (glob, matched.is_empty()) {
@@ -196,13 +207,15 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
                         push(Scope::Test(key.clone()), metric, limit, Err(why), None);
                     }
                     for row in &held {
-                        let actual = if metric == Metric::Allocations {
-                            row.allocations
-                        } else {
-                            row.bytes
+                        let measured = match metric {
+                            Metric::Allocations => Ok(row.allocations),
+                            Metric::Peak => row.peak_bytes.ok_or(
+                                "the profile has no per-test peaks (written by an older version)",
+                            ),
+                            _ => Ok(row.bytes),
                         };
                         let scope = Scope::Test(row.name.clone());
-                        push(scope, metric, limit, Ok(actual), Some(row.binary.clone()));
+                        push(scope, metric, limit, measured, Some(row.binary.clone()));
                     }
                 }
             }
@@ -237,6 +250,7 @@ mod tests {
                 allocations: 3,
                 bytes: 30,
                 leaked_allocations: 0,
+                peak_bytes: Some(300),
                 outcome: "passed".to_owned(),
             }]
             .into_iter()
@@ -247,6 +261,7 @@ mod tests {
                     allocations: 50,
                     bytes: 500,
                     leaked_allocations: 0,
+                    peak_bytes: Some(5000),
                     outcome: "passed".to_owned(),
                 }),
             )
@@ -355,6 +370,43 @@ mod tests {
         assert_eq!(exceeded(&checks), 1);
         // And test budgets are left out of a run.
         assert_eq!(check(&budgets[2..], &analysis(), Command::Run), []);
+    }
+
+    #[test]
+    fn a_test_peak_is_checked_and_a_benchmark_has_none() {
+        let peak = |key: &str, limit: u64| {
+            budget(
+                Scope::Test(key.to_owned()),
+                Limits {
+                    peak_bytes: Some(limit),
+                    ..Limits::default()
+                },
+            )
+        };
+        let mut a = analysis();
+        let checks = check(
+            &[peak("tests::small", 299), peak("solo", 5000)],
+            &a,
+            Command::Test,
+        );
+        let got: Vec<_> = checks
+            .iter()
+            .map(|c| (c.metric, c.actual, &c.verdict))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Metric::Peak, Some(300), &Verdict::Exceeded),
+                (Metric::Peak, Some(5000), &Verdict::Within),
+            ]
+        );
+        // A profile without per-test peaks: not checked, never a failure.
+        for t in &mut a.tests.as_mut().unwrap().tests {
+            t.peak_bytes = None;
+        }
+        let checks = check(&[peak("solo", 1)], &a, Command::Test);
+        assert!(matches!(checks[0].verdict, Verdict::NotChecked(_)));
+        assert_eq!(exceeded(&checks), 0);
     }
 
     fn test_budget(key: &str, allocations: u64) -> Budget {

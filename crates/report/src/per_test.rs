@@ -27,6 +27,8 @@
 //! - Everything else in a test or bench binary goes to its **harness** line: libtest's own
 //!   bookkeeping, Criterion's statistics, process start-up.
 //! - **Zero-allocation tests** ran (passed or failed) and made no allocation.
+//! - A **test's peak** is the most bytes it allocated that were live at once (see [`peaks`]):
+//!   exact for a test that runs on its own thread, the same with one test thread or many.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -85,6 +87,9 @@ pub struct TestStats {
     pub bytes: u64,
     /// Allocations of the test still live when its process ended.
     pub leaked_allocations: u64,
+    /// The most bytes the test allocated that were live at once (see [`peaks`]); `None` when not
+    /// measured (profiles written before per-test peaks).
+    pub peak_bytes: Option<u64>,
     /// `passed`, `failed`, `ignored`, or `unknown` when the harness did not say.
     pub outcome: String,
 }
@@ -137,6 +142,12 @@ pub(crate) fn tests_from_blames(
         has_harness,
         candidates,
     } = owners(profile, binaries, blames);
+    let mut peaks = peaks::test_peaks(profile, &owners);
+    let measured = peaks::measured(profile);
+    let mut peak_of = |b: usize, name: &str| {
+        let peak = peaks.remove(&(b, name.to_owned())).unwrap_or(0);
+        measured.then_some(peak)
+    };
     // (binary index, test name) → (allocations, bytes, leaked)
     let mut per_test: BTreeMap<(usize, String), (u64, u64, u64)> = BTreeMap::new();
     let mut harness: BTreeMap<usize, (u64, u64)> = BTreeMap::new();
@@ -178,6 +189,7 @@ pub(crate) fn tests_from_blames(
                 allocations,
                 bytes,
                 leaked_allocations: leaked,
+                peak_bytes: peak_of(b, name),
                 outcome: outcome.clone(),
             });
         }
@@ -202,6 +214,7 @@ pub(crate) fn tests_from_blames(
                 .push((binaries[b].label.clone(), name.clone()));
         }
         out.tests.push(TestStats {
+            peak_bytes: peak_of(b, &name),
             name,
             binary: binaries[b].label.clone(),
             allocations,
@@ -475,5 +488,6 @@ fn harness_caller(frames: &[&Frame]) -> Option<String> {
     None
 }
 
+mod peaks;
 #[cfg(test)]
 mod tests;

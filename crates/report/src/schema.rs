@@ -181,7 +181,7 @@ pub struct JsonTest {
     pub binary: String,
     pub allocations: u64,
     pub bytes: u64,
-    /// Not measured per test yet: always null.
+    /// The test's peak of live bytes (its thread's); null when not measured (benchmarks).
     pub peak_bytes: Option<u64>,
     #[serde(default)]
     pub outcome: String,

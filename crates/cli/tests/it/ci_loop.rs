@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::support::{fixture_target_dir, manifest, programs_dir, run_json, tool, truths, TempDir};
+use crate::support::{
+    fixture_target_dir, manifest, programs_dir, run_json, tool, truth_peaks, truths, TempDir,
+};
 
 struct TestRun {
     code: Option<i32>,
@@ -17,6 +19,8 @@ struct TestRun {
     report: Value,
     /// Test name → (allocations, bytes) from the counting allocator.
     truth: Vec<(String, u64, u64)>,
+    /// Test name → the most bytes allocated in its body that were live at once, from the same.
+    peaks: Vec<(String, u64)>,
 }
 
 impl TestRun {
@@ -27,10 +31,40 @@ impl TestRun {
             .map(|t| (t.1, t.2))
             .unwrap_or_else(|| panic!("no TRUTH for {name}: {:?}", self.truth))
     }
+
+    fn peak(&self, name: &str) -> u64 {
+        self.peaks
+            .iter()
+            .find(|t| t.0 == name)
+            .map(|t| t.1)
+            .unwrap_or_else(|| panic!("no TRUTH peak for {name}: {:?}", self.peaks))
+    }
+
+    /// The report's peak of a test.
+    fn report_peak(&self, name: &str) -> u64 {
+        self.report["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .and_then(|t| t["peak_bytes"].as_u64())
+            .unwrap_or_else(|| panic!("no peak for {name}: {:#}", self.report["tests"]))
+    }
 }
 
 /// `cargo alloc-profile test` on ciloop with a JSON report into `dir/<name>.json`.
 fn profile_tests(dir: &Path, name: &str, env: &[(&str, &Path)], more: bool) -> TestRun {
+    profile_tests_with(dir, name, env, more, &[])
+}
+
+/// [`profile_tests`] with more arguments after the tool's own.
+fn profile_tests_with(
+    dir: &Path,
+    name: &str,
+    env: &[(&str, &Path)],
+    more: bool,
+    args: &[&str],
+) -> TestRun {
     let report_path = dir.join(format!("{name}.json"));
     let truth_path = dir.join(format!("{name}.truth"));
     let mut cmd = tool();
@@ -41,6 +75,7 @@ fn profile_tests(dir: &Path, name: &str, env: &[(&str, &Path)], more: bool) -> T
         .arg(fixture_target_dir())
         .args(["--lib", "--format", "json", "--output"])
         .arg(&report_path)
+        .args(args)
         .env("TRUTH_FILE", &truth_path)
         .env_remove("GITHUB_ACTIONS")
         .env_remove("GITHUB_STEP_SUMMARY")
@@ -56,12 +91,14 @@ fn profile_tests(dir: &Path, name: &str, env: &[(&str, &Path)], more: bool) -> T
     let report = std::fs::read(&report_path)
         .map(|b| serde_json::from_slice(&b).expect("valid JSON"))
         .unwrap_or_else(|_| panic!("no report; stderr:\n{stderr}"));
+    let truth_text = std::fs::read_to_string(&truth_path).unwrap_or_default();
     TestRun {
         code: out.status.code(),
         stderr,
         report_path,
         report,
-        truth: truths(&std::fs::read_to_string(&truth_path).unwrap_or_default()),
+        truth: truths(&truth_text),
+        peaks: truth_peaks(&truth_text),
     }
 }
 
@@ -141,7 +178,31 @@ fn a_test_that_allocates_more_is_caught_by_its_budget_and_by_diff() {
         .iter()
         .filter(|b| b["result"] == "exceeded")
         .collect();
-    assert_eq!(exceeded.len(), 1, "{:#}", report["budgets"]);
+    // Both of its limits: allocations, and the peak (the most bytes it held at once, exactly the
+    // counting allocator's high-water mark over the test's body).
+    assert_eq!(exceeded.len(), 2, "{:#}", report["budgets"]);
+    let grows_peak = after.peak("tests::grows");
+    assert_eq!(
+        grows_peak, 1904,
+        "the 1-byte variable value is freed before the boxes"
+    );
+    assert_eq!(
+        (
+            &exceeded[1]["name"],
+            &exceeded[1]["metric"],
+            &exceeded[1]["actual"],
+            &exceeded[1]["limit"]
+        ),
+        (
+            &"tests::grows".into(),
+            &"peak".into(),
+            &grows_peak.into(),
+            &1024.into()
+        )
+    );
+    for test in ["tests::grows", "tests::small", "steady::steady"] {
+        assert_eq!(after.report_peak(test), after.peak(test), "{test}");
+    }
     let grows = exceeded[0];
     assert_eq!(grows["scope"], "test");
     assert_eq!(grows["name"], "tests::grows");
@@ -188,12 +249,16 @@ fn a_test_that_allocates_more_is_caught_by_its_budget_and_by_diff() {
         .iter()
         .position(|l| *l == culprit)
         .unwrap_or_else(|| panic!("{culprit}\nnot in:\n{}", after.stderr));
+    let peak_culprit = format!(
+        "budget exceeded: test tests::grows (ciloop) by \"tests::*\": peak {grows_peak} > limit \
+         1024"
+    );
     assert_eq!(
         lines
             .iter()
             .filter(|l| l.starts_with("budget exceeded:"))
-            .count(),
-        1,
+            .collect::<Vec<_>>(),
+        [&culprit.as_str(), &peak_culprit.as_str()],
         "{}",
         after.stderr
     );
@@ -223,7 +288,7 @@ fn a_test_that_allocates_more_is_caught_by_its_budget_and_by_diff() {
     assert_eq!(
         lines.last(),
         Some(
-            &"error: 1 allocation budget limit in Cargo.toml exceeded (the report's Budgets \
+            &"error: 2 allocation budget limits in Cargo.toml exceeded (the report's Budgets \
               section says which)"
         )
     );
@@ -239,7 +304,7 @@ fn a_test_that_allocates_more_is_caught_by_its_budget_and_by_diff() {
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.starts_with("### `cargo alloc-profile test "), "{md}");
     assert!(md.contains("| allocations | bytes requested | peak live | still live at exit |"));
-    assert!(md.contains("**Budgets:** 1 of "), "{md}");
+    assert!(md.contains("**Budgets:** 2 of "), "{md}");
     assert!(
         md.contains(&format!(
             "| test tests::grows (ciloop) by \"tests::*\" | allocations | 60 | {grows_after} | ❌ \
@@ -405,6 +470,36 @@ fn a_test_that_allocates_more_is_caught_by_its_budget_and_by_diff() {
 }
 
 /// Reports of different commands or programs are compared, with one line saying so.
+/// Each test's peak is the counting allocator's high-water mark over its body, to the byte, with one
+/// test thread and with several: it counts the blocks of the test's own thread, so tests running
+/// beside it change nothing.
+#[test]
+fn a_test_peak_is_its_high_water_mark_with_one_thread_or_many() {
+    let dir = TempDir::new("ci-loop-peaks");
+    for threads in ["1", "3"] {
+        let run = profile_tests_with(
+            &dir.0,
+            &format!("threads-{threads}"),
+            &[],
+            true,
+            &["--no-budgets", "--", "--test-threads", threads],
+        );
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        for (test, expected) in [
+            ("tests::grows", 1904),
+            ("tests::small", 64),
+            ("steady::steady", 32),
+        ] {
+            assert_eq!(run.peak(test), expected, "{test}: the counting allocator");
+            assert_eq!(
+                run.report_peak(test),
+                expected,
+                "{test} with {threads} test threads"
+            );
+        }
+    }
+}
+
 #[test]
 fn diff_of_different_programs_says_so() {
     let dir = TempDir::new("ci-loop-different");

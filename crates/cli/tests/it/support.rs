@@ -105,6 +105,17 @@ pub fn run_json(program: &str, args: &[&str]) -> Run {
 }
 
 /// `TRUTH <name> <allocations> <bytes>` lines printed by the fixtures' counting allocator.
+/// The `<peak>` of each `TRUTH <name> <allocations> <bytes> <peak>` line (those that have one).
+pub fn truth_peaks(text: &str) -> Vec<(String, u64)> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("TRUTH "))
+        .filter_map(|l| {
+            let fields: Vec<&str> = l.split_whitespace().collect();
+            Some((fields[0].to_owned(), fields.get(3)?.parse().unwrap()))
+        })
+        .collect()
+}
+
 pub fn truths(stdout: &str) -> Vec<(String, u64, u64)> {
     stdout
         .lines()

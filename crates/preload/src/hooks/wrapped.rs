@@ -88,7 +88,7 @@ pub unsafe fn take(token: usize, old: *mut c_void, out: *mut Taken) {
             // SAFETY: a non-zero token from `begin` on this thread, per the protocol.
             unsafe { Entered::token_tls(token) }
                 .wrap_taken
-                .set((b.tsc, b.reallocs));
+                .set((b.tsc, b.reallocs, b.thread));
             Taken {
                 rec: core::ptr::from_ref(b.rec).cast(),
                 size: b.size,
@@ -125,12 +125,13 @@ pub unsafe fn realloc(
     let taken = unsafe { &*taken };
     // SAFETY: a non-null `rec` came from the live table, whose records live for the whole process.
     let rec = unsafe { taken.rec.cast::<StackRec>().as_ref() };
-    let (tsc, reallocs) = tls.wrap_taken.get();
+    let (tsc, reallocs, thread) = tls.wrap_taken.get();
     let block = rec.map(|rec| Block {
         rec,
         size: taken.size,
         tsc,
         reallocs,
+        thread,
     });
     record::realloc(tls, old as usize, block, new as usize, size);
 }

@@ -200,6 +200,12 @@ impl Merged {
             growth_reallocs: t.growth_reallocs,
             growth_max_reallocs: t.growth_max_reallocs,
             growth_max_final: t.growth_max_final,
+            thread_live_high: t.thread_high,
+            thread_live_low: if t.thread_high == 0 {
+                0
+            } else {
+                !t.thread_low_inv
+            },
         }
     }
 }

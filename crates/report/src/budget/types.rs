@@ -20,7 +20,8 @@ pub enum Scope {
 pub struct Limits {
     pub allocations: Option<u64>,
     pub bytes: Option<u64>,
-    /// [`Scope::Run`] only (ignored elsewhere; `Cargo.toml` does not allow it there).
+    /// [`Scope::Run`] and [`Scope::Test`] (ignored for functions; `Cargo.toml` does not allow it
+    /// there).
     pub peak_bytes: Option<u64>,
     /// [`Scope::Run`] only, as `peak_bytes`: allocations still live at exit.
     pub leaked_allocations: Option<u64>,
@@ -67,7 +68,7 @@ pub enum Metric {
     Allocations,
     /// `bytes`: the bytes they requested.
     Bytes,
-    /// `peak`: the run's peak of live bytes ([`Scope::Run`] only).
+    /// `peak`: the run's peak of live bytes, or a test's.
     Peak,
     /// `leaked`: the run's allocations still live at exit ([`Scope::Run`] only).
     Leaked,

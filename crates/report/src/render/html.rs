@@ -229,6 +229,7 @@ pub fn write_html(
                     t.binary.clone(),
                     thousands(t.allocations),
                     human_bytes(t.bytes),
+                    t.peak_bytes.map(human_bytes).unwrap_or_default(),
                     thousands(t.leaked_allocations),
                     t.outcome.clone(),
                 ]
@@ -247,6 +248,7 @@ pub fn write_html(
                 human_bytes(harness.bytes),
                 String::new(),
                 String::new(),
+                String::new(),
             ]);
         }
         table(
@@ -256,6 +258,7 @@ pub fn write_html(
                 "binary",
                 "n:allocations",
                 "n:bytes",
+                "n:peak",
                 "n:live at exit",
                 "outcome",
             ],

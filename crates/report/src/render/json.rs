@@ -44,7 +44,7 @@ impl Report {
                         binary: t.binary.clone(),
                         allocations: t.allocations,
                         bytes: t.bytes,
-                        peak_bytes: None,
+                        peak_bytes: t.peak_bytes,
                         outcome: t.outcome.clone(),
                         leaked_allocations: t.leaked_allocations,
                     })

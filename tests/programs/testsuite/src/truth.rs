@@ -1,7 +1,10 @@
 //! Ground truth for the per-test tables: a counting global allocator with THREAD-LOCAL counters,
 //! read at the start and at the end of each test body. `Guard::drop` appends
-//! `TRUTH <test name> <allocations> <bytes>` to the file named by `$TRUTH_FILE` without allocating
-//! (stack buffer, raw `open`/`write`), so reporting adds nothing to the test's own count.
+//! `TRUTH <test name> <allocations> <bytes> <peak>` to the file named by `$TRUTH_FILE` without
+//! allocating (stack buffer, raw `open`/`write`), so reporting adds nothing to the test's own
+//! count. `<peak>` is the most bytes allocated in the body that were live at once: the high-water
+//! mark of the thread's live bytes (allocated minus freed on this thread) during the body, less
+//! their value when the body began.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -11,6 +14,8 @@ pub struct Counting;
 thread_local! {
     static ALLOCS: Cell<u64> = const { Cell::new(0) };
     static BYTES: Cell<u64> = const { Cell::new(0) };
+    static LIVE: Cell<i64> = const { Cell::new(0) };
+    static HIGH: Cell<i64> = const { Cell::new(0) };
 }
 
 fn count(size: usize) {
@@ -18,21 +23,37 @@ fn count(size: usize) {
     let _ = BYTES.try_with(|b| b.set(b.get() + size as u64));
 }
 
+/// Live bytes of this thread change by `delta`; after a growth, the high-water mark follows.
+fn live(delta: i64) {
+    let _ = LIVE.try_with(|l| {
+        l.set(l.get() + delta);
+        if delta > 0 {
+            let _ = HIGH.try_with(|h| h.set(h.get().max(l.get())));
+        }
+    });
+}
+
 // SAFETY: forwards every call to `System` unchanged.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         count(layout.size());
+        live(layout.size() as i64);
         System.alloc(layout)
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         count(layout.size());
+        live(layout.size() as i64);
         System.alloc_zeroed(layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         count(new_size);
+        // As the interposer sees a realloc: the old block is released, then the new one counted.
+        live(-(layout.size() as i64));
+        live(new_size as i64);
         System.realloc(ptr, layout, new_size)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        live(-(layout.size() as i64));
         System.dealloc(ptr, layout)
     }
 }
@@ -41,6 +62,7 @@ pub struct Guard {
     name: &'static str,
     allocs: u64,
     bytes: u64,
+    live: i64,
 }
 
 impl Guard {
@@ -49,6 +71,10 @@ impl Guard {
             name,
             allocs: ALLOCS.with(Cell::get),
             bytes: BYTES.with(Cell::get),
+            live: LIVE.with(|l| {
+                HIGH.with(|h| h.set(l.get()));
+                l.get()
+            }),
         }
     }
 }
@@ -84,7 +110,11 @@ impl Drop for Guard {
         let mut buf = Buf { data: [0; 256], len: 0 };
         let _ = std::fmt::Write::write_fmt(
             &mut buf,
-            format_args!("TRUTH {} {allocs} {bytes}\n", self.name),
+            format_args!(
+                "TRUTH {} {allocs} {bytes} {}\n",
+                self.name,
+                HIGH.with(Cell::get) - self.live
+            ),
         );
         // SAFETY: NUL-terminated name; the returned C string is only read; the buffer is ours.
         unsafe {

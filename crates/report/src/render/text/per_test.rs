@@ -29,40 +29,59 @@ pub(super) fn tests_section(lines: &mut Lines, tests: &TestsAnalysis, top: usize
         .filter(|t| t.allocations > 0 || t.outcome != "ignored")
         .collect();
     let shown = top.max(20);
+    // The peak column, when some test's peak was measured (not for benchmarks).
+    let peaks = ran.iter().any(|t| t.peak_bytes.is_some());
     let mut rows: Vec<Vec<String>> = ran
         .iter()
         .take(shown)
         .map(|t| {
-            vec![
+            let mut row = vec![
                 t.name.clone(),
                 t.binary.clone(),
                 thousands(t.allocations),
                 human_bytes(t.bytes),
-                t.outcome.clone(),
-            ]
+            ];
+            if peaks {
+                row.push(t.peak_bytes.map(human_bytes).unwrap_or_default());
+            }
+            row.push(t.outcome.clone());
+            row
         })
         .collect();
     for h in &tests.harness {
-        rows.push(vec![
+        let mut row = vec![
             format!("({what} harness)"),
             h.binary.clone(),
             thousands(h.allocations),
             human_bytes(h.bytes),
-            String::new(),
-        ]);
+        ];
+        if peaks {
+            row.push(String::new());
+        }
+        row.push(String::new());
+        rows.push(row);
     }
     if rows.is_empty() {
         lines.push(format!("  no {what} ran"), Style::Dim);
         return;
     }
-    let columns = [
+    let mut columns = vec![
         Column::text(what, Fit::Path, 60),
         Column::text("binary", Fit::End, 24),
         Column::number("allocs"),
         Column::number("bytes"),
-        Column::text("outcome", Fit::Keep, 8),
     ];
+    if peaks {
+        columns.push(Column::number("peak"));
+    }
+    columns.push(Column::text("outcome", Fit::Keep, 8));
     table(lines, &columns, &rows, &[(0, 30), (1, 12), (0, 20)]);
+    if peaks {
+        lines.push(
+            "  peak: the most bytes the test allocated that were live at once",
+            Style::Dim,
+        );
+    }
     let hidden = ran.len().saturating_sub(shown);
     if hidden > 0 {
         lines.push(
