@@ -34,6 +34,9 @@ pub const LINK_FLAGS: &str = "__CARGO_ALLOC_PROFILE_LINK_FLAGS";
 pub const FOLLOW_CHILDREN: &str = "CARGO_ALLOC_PROFILE_FOLLOW_CHILDREN";
 /// "1": the interposer measures block lifetimes (read by the interposer).
 pub const LIFETIMES: &str = "CARGO_ALLOC_PROFILE_LIFETIMES";
+/// "1": the interposer counts each thread's own live bytes, for per-test peaks (read by the
+/// interposer).
+pub const TEST_PEAKS: &str = "CARGO_ALLOC_PROFILE_TEST_PEAKS";
 /// What the runner runs: `run` (default), `test` or `bench`.
 pub const MODE: &str = "__CARGO_ALLOC_PROFILE_MODE";
 /// First argument of the runner role, as configured in the runner setting.
@@ -74,6 +77,8 @@ pub struct InterposerEnv {
     pub out_dir: PathBuf,
     pub follow_children: bool,
     pub lifetimes: bool,
+    /// Per-test peaks are measured (test and benchmark runs).
+    pub test_peaks: bool,
 }
 
 impl InterposerEnv {
@@ -85,6 +90,9 @@ impl InterposerEnv {
         }
         if self.lifetimes {
             vars.push((LIFETIMES.into(), "1".into()));
+        }
+        if self.test_peaks {
+            vars.push((TEST_PEAKS.into(), "1".into()));
         }
         vars
     }
@@ -192,6 +200,7 @@ impl CargoEnv {
                     LINK_FLAGS,
                     FOLLOW_CHILDREN,
                     LIFETIMES,
+                    TEST_PEAKS,
                 ]
                 .contains(&k.as_str())
             })

@@ -36,6 +36,7 @@
 //! | `CARGO_ALLOC_PROFILE_OUT` | Directory for profiles, read once at load. Unset or empty: a pure pass-through that records and writes nothing. A relative path is taken against the working directory at load. Inherited by child processes, which are profiled too. |
 //! | `CARGO_ALLOC_PROFILE_FOLLOW_CHILDREN` | `0`: the library removes itself from the process's own `LD_PRELOAD` at load (other entries stay), so child processes are not profiled. Anything else: they are. |
 //! | `CARGO_ALLOC_PROFILE_LIFETIMES` | `1`: measure block lifetimes (two time-stamp-counter reads per block). |
+//! | `CARGO_ALLOC_PROFILE_TEST_PEAKS` | `1`: count each thread's own live bytes, for per-test peaks. |
 //!
 //! The Rust toolchain is never profiled: in a process whose executable is `cargo`, `rustc`,
 //! `rustdoc`, `clippy-driver`, `cargo-clippy`, `rustfmt`, `cargo-fmt` or `rustup`, a build script

@@ -11,7 +11,7 @@ use alloc_profile_format::{end_reason, NO_STACK};
 use crate::arena::RECORDS;
 use crate::config;
 use crate::guard;
-use crate::peak;
+use crate::peak::{self, TEST_PEAKS};
 use crate::pool::{self, ORPHAN_LOCK};
 use crate::record::{self, LIFETIMES, LIVE_BLOCKS, STACKS};
 use crate::state::{self, tls, Forced, ACTIVE, DISABLED, RETIRED, STATE, UNINIT};
@@ -45,6 +45,9 @@ pub unsafe extern "C" fn init(
     env::init_own_path();
     if config::env_is(c"CARGO_ALLOC_PROFILE_LIFETIMES", b"1") {
         LIFETIMES.store(true, Ordering::Relaxed);
+    }
+    if config::env_is(c"CARGO_ALLOC_PROFILE_TEST_PEAKS", b"1") {
+        TEST_PEAKS.store(true, Ordering::Relaxed);
     }
     if config::env_is(c"CARGO_ALLOC_PROFILE_FOLLOW_CHILDREN", b"0") {
         env::remove_self_from_ld_preload();

@@ -28,7 +28,7 @@
 //! site keeps the highest value after, and the lowest before, one of its allocations (`counters`):
 //! from those of a test's sites the report has the test's peak.
 
-use core::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 use crate::sync::SpinLock;
 use crate::sys;
@@ -215,6 +215,12 @@ impl Highest {
         }
     }
 }
+
+/// Threads count their own live bytes (`CARGO_ALLOC_PROFILE_TEST_PEAKS=1`, set by the constructor;
+/// the front end sets it for test and benchmark runs). Off, no thread has a [`ThreadLive`] in use
+/// and blocks carry no thread tag. Measured with cachegrind (allocbench 100000 shallow, against the
+/// interposer before per-test peaks): +1.6% instructions off, +3.7% on.
+pub static TEST_PEAKS: AtomicBool = AtomicBool::new(false);
 
 /// One thread's live bytes: those of the blocks it allocated and nobody freed yet.
 #[repr(C)]

@@ -19,7 +19,7 @@ use crate::intern::{Interner, StackKey, StackRec};
 use crate::live::{Block, LiveTable};
 use crate::peak::{self, ThreadLive, LIVE_BYTES};
 use crate::pool::{self, ORPHAN, ORPHAN_LOCK};
-use crate::state::{self, Tls};
+use crate::state::Tls;
 use crate::sys;
 use crate::threads::{self, own_counters};
 
@@ -120,11 +120,7 @@ fn alloc_at(tls: &'static Tls, addr: usize, size: usize, realloc: bool, reallocs
     );
     let key = StackKey::with_frames_hash(frames, tls.parent.get(), flags, frames_hash);
     let live = tls.live.get();
-    let thread = if live.is_null() {
-        0
-    } else {
-        state::thread_tag(tls.thread.get())
-    };
+    let thread = tls.tag.get();
     let block = |rec| Block {
         rec,
         size,
@@ -196,7 +192,7 @@ fn orphan_alloc(
 /// - Before anything changes, a peak this thread saw since the last snapshot is snapshotted (see
 ///   `peak`).
 /// - The allocating thread's live bytes fall (its own count when that is this thread).
-#[inline]
+#[inline(always)]
 fn release(tls: &'static Tls, b: &Block, now: u64, for_good: bool) {
     thread_released(tls, b);
     let lifetime = if LIFETIMES.load(Ordering::Relaxed) {
@@ -230,10 +226,10 @@ fn thread_released(tls: &'static Tls, b: &Block) {
     if b.thread == 0 {
         return;
     }
-    let live = tls.live.get();
-    if !live.is_null() && state::thread_tag(tls.thread.get()) == b.thread {
-        // SAFETY: `Tls::live` points into this thread's record, in the arena for good.
-        unsafe { &*live }.sub_own(b.size);
+    if tls.tag.get() == b.thread {
+        // SAFETY: a thread with a tag has `Tls::live` set, pointing into its record, in the arena
+        // for good.
+        unsafe { &*tls.live.get() }.sub_own(b.size);
     } else if let Some(info) = threads::get(u32::from(b.thread) - 1) {
         info.live.sub_elsewhere(b.size);
     }

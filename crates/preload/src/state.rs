@@ -55,9 +55,11 @@ pub struct Tls {
     pub counters: Cell<*const Counters>,
     /// Index of this thread's record (see `threads`), or [`NO_THREAD`].
     pub thread: Cell<u32>,
-    /// This thread's live bytes and their peak, in its record (null: no record, or a tag that does
-    /// not fit; see [`thread_tag`]).
+    /// This thread's own live bytes, in its record (null: not counted, see `peak::TEST_PEAKS`; no
+    /// record; or a tag that does not fit, see [`thread_tag`]).
     pub live: Cell<*const ThreadLive>,
+    /// The tag this thread's blocks carry: [`thread_tag`] of its index when `live` is set, else 0.
+    pub tag: Cell<u16>,
     /// Stack id of the `pthread_create` call that started this thread, or `NO_STACK`.
     pub parent: Cell<u32>,
     /// Top of this thread's stack, for the frame-pointer walk's bounds.
@@ -86,6 +88,7 @@ thread_local! {
             counters: Cell::new(ptr::null()),
             thread: Cell::new(NO_THREAD),
             live: Cell::new(ptr::null()),
+            tag: Cell::new(0),
             parent: Cell::new(NO_STACK),
             top: Cell::new(0),
             in_spawn: Cell::new(false),

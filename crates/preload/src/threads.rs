@@ -13,7 +13,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU8, AtomicUsize
 use crate::arena::RECORDS;
 use crate::counters::Counters;
 use crate::dir::Directory;
-use crate::peak::ThreadLive;
+use crate::peak::{ThreadLive, TEST_PEAKS};
 use crate::pool;
 use crate::state::{self, Forced, Tls, NO_THREAD, RETIRED};
 use crate::sync::SpinLock;
@@ -81,10 +81,17 @@ fn info_of(tls: &Tls) -> Option<&'static ThreadInfo> {
 fn set_info(tls: &Tls, info: Option<&'static ThreadInfo>) {
     let index = info.map_or(NO_THREAD, |i| i.index.load(Ordering::Relaxed));
     tls.thread.set(index);
-    tls.live.set(match info {
-        Some(i) if state::thread_tag(index) != 0 => ptr::from_ref(&i.live),
-        _ => ptr::null(),
-    });
+    let tag = state::thread_tag(index);
+    match info {
+        Some(i) if TEST_PEAKS.load(Ordering::Relaxed) && tag != 0 => {
+            tls.live.set(ptr::from_ref(&i.live));
+            tls.tag.set(tag);
+        }
+        _ => {
+            tls.live.set(ptr::null());
+            tls.tag.set(0);
+        }
+    }
 }
 
 /// Creates and publishes the calling thread's record.

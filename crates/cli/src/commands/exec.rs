@@ -54,6 +54,7 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
         out_dir: raw.path().to_owned(),
         follow_children: !args.profiling.no_follow_children,
         lifetimes: args.profiling.lifetimes,
+        test_peaks: false,
     };
 
     let mut cmd = std::process::Command::new(&exe);

@@ -23,7 +23,7 @@ pub fn nextest(args: NextestArgs) -> Result<i32> {
              `cargo install cargo-nextest --locked`, or use `cargo alloc-profile test`"
         );
     }
-    let session = prepare(&args.cargo, &args.profiling)?;
+    let session = prepare(&args.cargo, &args.profiling, true)?;
     let mut cmd = ProcessBuilder::new(cargo_program());
     cmd.args(["nextest", "run"])
         .args(args.cargo.to_cargo_args())

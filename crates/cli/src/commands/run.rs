@@ -16,7 +16,7 @@ use crate::session::report::{keep_last, report, Outcome};
 /// `cargo alloc-profile run`.
 pub fn run(args: RunArgs) -> Result<i32> {
     checks::before_work(&args.cargo, &args.report)?;
-    let session = prepare(&args.cargo, &args.profiling)?;
+    let session = prepare(&args.cargo, &args.profiling, false)?;
     let mut cmd = ProcessBuilder::new(cargo_program());
     cmd.arg("run").args(args.cargo.to_cargo_args());
     if let Some(bin) = &args.bin {

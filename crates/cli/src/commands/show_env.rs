@@ -21,6 +21,7 @@ pub fn show_env(args: &ShowEnvArgs) -> Result<i32> {
         out_dir,
         follow_children: true,
         lifetimes: false,
+        test_peaks: false,
     };
     let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', r"'\''"));
     let mut out = std::io::stdout().lock();

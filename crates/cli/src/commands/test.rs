@@ -21,7 +21,7 @@ pub fn test(args: TestArgs) -> Result<i32> {
 /// also reads the harness's output for test names and outcomes.
 pub fn test_or_bench(args: TestArgs, kind: TestKind) -> Result<i32> {
     checks::before_work(&args.cargo, &args.report)?;
-    let session = prepare(&args.cargo, &args.profiling)?;
+    let session = prepare(&args.cargo, &args.profiling, true)?;
     let mut cmd = ProcessBuilder::new(cargo_program());
     cmd.arg(match kind {
         TestKind::Test => "test",

@@ -19,7 +19,9 @@ pub struct Session {
     pub raw: RawDir,
 }
 
-pub fn prepare(args: &CargoArgs, profiling: &ProfilingArgs) -> Result<Session> {
+/// The session of one command; `per_test` for `test`, `bench` and `nextest` (their per-test peaks
+/// are measured).
+pub fn prepare(args: &CargoArgs, profiling: &ProfilingArgs, per_test: bool) -> Result<Session> {
     let ws = Workspace::load(args)?;
     let tool_dir = ws.tool_dir(args.target_dir.as_deref());
     let library = crate::interposer_lib::install(&tool_dir.join("lib"))?;
@@ -36,6 +38,7 @@ pub fn prepare(args: &CargoArgs, profiling: &ProfilingArgs) -> Result<Session> {
         out_dir: raw.path().to_owned(),
         follow_children: !profiling.no_follow_children,
         lifetimes: profiling.lifetimes,
+        test_peaks: per_test,
     };
     let env = CargoEnv::new(&tool_dir, &interposer, &link_flags)?;
     // Cargo caches `rustc -vV` here; the wrapper's answer names the added flags and must be asked
