@@ -213,7 +213,8 @@ pub fn report_summary(analysis: &Analysis, command: &[String]) -> String {
         let what = if tests.bench { "benchmark" } else { "test" };
         let shown = tests.tests.len().min(SUMMARY_TESTS);
         md.push_str(&format!(
-            "**{}s by allocations** ({} of {})\n\n| {what} | binary | allocations | bytes | outcome |\n|---|---|---:|---:|---|\n",
+            "**{}s by allocations** ({} of {})\n\n| {what} | binary | allocations | bytes | peak | outcome \
+             |\n|---|---|---:|---:|---:|---|\n",
             if tests.bench { "Benchmark" } else { "Test" },
             if shown == tests.tests.len() {
                 "all".to_owned()
@@ -224,11 +225,12 @@ pub fn report_summary(analysis: &Analysis, command: &[String]) -> String {
         ));
         for row in tests.tests.iter().take(SUMMARY_TESTS) {
             md.push_str(&format!(
-                "| {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} |\n",
                 cell(&row.name),
                 cell(&row.binary),
                 thousands(row.allocations),
                 human_bytes(row.bytes),
+                row.peak_bytes.map(human_bytes).unwrap_or_default(),
                 row.outcome
             ));
         }
