@@ -11,7 +11,9 @@
 //!
 //! A test whose work spreads over threads (threads it spawns, a pool whose stacks its blame
 //! reaches) gets the highest of those threads' values minus the lowest: near the largest of their
-//! peaks, not their sum.
+//! peaks, not their sum. A benchmark shares its thread with its harness, whose blocks between the
+//! routine's allocations count too: an upper bound, which the caller caps at the bytes the
+//! benchmark allocated.
 
 use std::collections::BTreeMap;
 

@@ -78,7 +78,7 @@ pub(super) fn tests_section(lines: &mut Lines, tests: &TestsAnalysis, top: usize
     table(lines, &columns, &rows, &[(0, 30), (1, 12), (0, 20)]);
     if peaks {
         lines.push(
-            "  peak: the most bytes the test allocated that were live at once",
+            format!("  peak: the most bytes the {what} allocated that were live at once"),
             Style::Dim,
         );
     }
