@@ -90,8 +90,12 @@ impl Entry {
         let k = &self.counters;
         bump(&k[c::FREES], 1);
         bump(&k[c::FREED_BYTES], size as u64);
-        bump(&k[c::LIFETIME_SUM], lifetime);
-        raise(&k[c::LIFETIME_MAX], lifetime);
+        // Without lifetimes (the default) `lifetime` is 0: the entry's second cache line is then
+        // left alone unless the block was a temporary.
+        if lifetime != 0 {
+            bump(&k[c::LIFETIME_SUM], lifetime);
+            raise(&k[c::LIFETIME_MAX], lifetime);
+        }
         if temporary {
             bump(&k[c::TEMPORARY], 1);
         }
