@@ -36,7 +36,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use alloc_profile_format::stack_flags;
 
-use crate::intern::{hash_frame, hash_frames, FRAMES_SEED};
+use crate::intern::FramesHash;
 use crate::sync::SyncCell;
 use crate::sys;
 
@@ -215,8 +215,8 @@ impl FrameBuf {
 }
 
 /// Captures the calling thread's stack (see the module docs). `top` is the top of the thread's
-/// stack. Returns the frames, the stack flags (DWARF, TRUNCATED) and the frames' running hash
-/// ([`crate::intern::hash_frames`]).
+/// stack. Returns the frames, the stack flags (DWARF, TRUNCATED) and the frames' hash
+/// ([`FramesHash::of`] them).
 ///
 /// `in_spawn`: the caller is inside our `pthread_create` hook (glibc allocating for the new thread),
 /// whose own frames are then skipped instead of ending the walk. `bottom_known`: the thread runs on
@@ -227,7 +227,7 @@ pub fn capture(
     in_spawn: bool,
     bottom_known: bool,
     buf: &mut FrameBuf,
-) -> (&[u64], u32, u64) {
+) -> (&[u64], u32, FramesHash) {
     if OWN_FRAME_POINTERS.load(Ordering::Relaxed) {
         let (n, flags, complete, hash) = walk_frame_pointers(top, buf);
         if n > 0
@@ -240,7 +240,7 @@ pub fn capture(
     }
     let (n, flags) = walk_dwarf(buf, in_spawn);
     let frames = buf.frames(n);
-    (frames, flags | stack_flags::DWARF, hash_frames(frames))
+    (frames, flags | stack_flags::DWARF, FramesHash::of(frames))
 }
 
 /// The frame-pointer walk: (frames written, flags, complete, running hash of the frames).
@@ -253,7 +253,7 @@ pub fn capture(
 /// return address. The single loop this replaced cost 33 instructions per frame (register spills,
 /// a `leading` flag, a bounds check on the buffer) and this one 25 (`bench/cachegrind.sh`).
 #[inline(always)]
-fn walk_frame_pointers(top: usize, buf: &mut FrameBuf) -> (usize, u32, bool, u64) {
+fn walk_frame_pointers(top: usize, buf: &mut FrameBuf) -> (usize, u32, bool, FramesHash) {
     if text().exe.len == 1 {
         walk::<true>(top, buf)
     } else {
@@ -264,8 +264,8 @@ fn walk_frame_pointers(top: usize, buf: &mut FrameBuf) -> (usize, u32, bool, u64
 /// [`walk_frame_pointers`]; `ONE_SEGMENT`: the executable has a single text segment. Inlined into
 /// the hook's frame (a call of its own measured 2-3% more instructions in all).
 #[inline(always)]
-fn walk<const ONE_SEGMENT: bool>(top: usize, buf: &mut FrameBuf) -> (usize, u32, bool, u64) {
-    const INCOMPLETE: (usize, u32, bool, u64) = (0, 0, false, FRAMES_SEED);
+fn walk<const ONE_SEGMENT: bool>(top: usize, buf: &mut FrameBuf) -> (usize, u32, bool, FramesHash) {
+    const INCOMPLETE: (usize, u32, bool, FramesHash) = (0, 0, false, FramesHash::SEED);
     let sp = stack_pointer();
     if top.wrapping_sub(sp) > MAX_STACK_SPAN {
         // Not on the stack we know (a coroutine or alternate signal stack): the range up to `top`
@@ -298,7 +298,7 @@ fn walk<const ONE_SEGMENT: bool>(top: usize, buf: &mut FrameBuf) -> (usize, u32,
     // A return address outside the executable and this library, after `n` frames: kept if it
     // looks like code, and the walk ends (such code keeps no frame pointers, so the chain beyond
     // it is garbage).
-    let foreign = |buf: &mut FrameBuf, n: usize, hash: u64, ret: usize| {
+    let foreign = |buf: &mut FrameBuf, n: usize, hash: FramesHash, ret: usize| {
         if ret < 4096 || (ret >= sp && ret < top) {
             return (n, 0, false, hash);
         }
@@ -306,14 +306,15 @@ fn walk<const ONE_SEGMENT: bool>(top: usize, buf: &mut FrameBuf) -> (usize, u32,
             return (n, stack_flags::TRUNCATED, true, hash);
         }
         buf.0[n] = MaybeUninit::new(ret as u64);
-        (n + 1, 0, false, hash_frame(hash, ret as u64))
+        (n + 1, 0, false, hash.add(ret as u64))
     };
     if fp > last_fp {
         return INCOMPLETE;
     }
     // The leading frames of ours.
-    let (mut next, mut ret);
+    let mut ret;
     loop {
+        let next;
         // SAFETY: `fp..fp+16` lies between this thread's stack pointer and the top of its stack,
         // which is mapped.
         (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
@@ -321,15 +322,17 @@ fn walk<const ONE_SEGMENT: bool>(top: usize, buf: &mut FrameBuf) -> (usize, u32,
             break;
         }
         if !t.own.contains(ret) {
-            return foreign(buf, 0, FRAMES_SEED, ret);
+            return foreign(buf, 0, FramesHash::SEED, ret);
         }
         if !next_ok(fp, next) {
             return INCOMPLETE;
         }
         fp = next;
     }
-    // The program's frames: `ret` (read at `fp`, with `next`) is in the executable.
-    let mut hash = FRAMES_SEED;
+    // The program's frames: `ret`, read at `fp`, is in the executable. Only `fp` and `ret` go from
+    // one turn to the next (the frame's other word is read again, from the cache line just read),
+    // which keeps the loop in registers.
+    let mut hash = FramesHash::SEED;
     let mut n = 0;
     loop {
         if n == MAX_FRAMES {
@@ -337,13 +340,15 @@ fn walk<const ONE_SEGMENT: bool>(top: usize, buf: &mut FrameBuf) -> (usize, u32,
         }
         buf.0[n] = MaybeUninit::new(ret as u64);
         n += 1;
-        hash = hash_frame(hash, ret as u64);
+        hash = hash.add(ret as u64);
+        // SAFETY: as above (`next_ok` keeps the invariant).
+        let next = unsafe { *(fp as *const usize) };
         if !next_ok(fp, next) {
             return (n, 0, false, hash);
         }
         fp = next;
-        // SAFETY: as above (`next_ok` keeps the invariant).
-        (next, ret) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
+        // SAFETY: as above.
+        ret = unsafe { *((fp + 8) as *const usize) };
         if !in_exe(ret) {
             if t.own.contains(ret) {
                 return (n, 0, true, hash);
