@@ -103,13 +103,13 @@ impl FramesHash {
     }
 }
 
-/// A 64-bit finalizer (the two xor-shift-multiply rounds of splitmix64's).
+/// Folds the rest of the key into a lane and mixes its high bits into the low ones (which index
+/// the tables).
 #[inline(always)]
-fn finish(mut h: u64, m1: u64, m2: u64) -> u64 {
-    h ^= h >> 31;
-    h = h.wrapping_mul(m1);
-    h ^= h >> 29;
-    h = h.wrapping_mul(m2);
+fn finish(lane: u64, rest: u64, m: u64) -> u64 {
+    let mut h = lane ^ rest;
+    h ^= h >> 32;
+    h = h.wrapping_mul(m);
     h ^ (h >> 32)
 }
 
@@ -134,14 +134,14 @@ impl<'a> StackKey<'a> {
             parent,
             flags,
             hash: finish(
-                frames_hash.a ^ rest.wrapping_mul(0xA076_1D64_78BD_642F) ^ len,
-                0xBF58_476D_1CE4_E5B9,
-                0x94D0_49BB_1331_11EB,
+                frames_hash.a,
+                rest.wrapping_mul(0xA076_1D64_78BD_642F) ^ len,
+                0xD6E8_FEB8_6659_FD93,
             ),
             hash2: finish(
-                frames_hash.b ^ rest.rotate_left(17) ^ len.wrapping_mul(0xE703_7ED1_A0B4_28DB),
-                0xD6E8_FEB8_6659_FD93,
-                0x8EBC_6AF0_9C88_C6E3,
+                frames_hash.b,
+                rest.rotate_left(17).wrapping_mul(0xE703_7ED1_A0B4_28DB) ^ len,
+                0x94D0_49BB_1331_11EB,
             ),
         }
     }
