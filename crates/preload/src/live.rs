@@ -3,9 +3,13 @@
 //! credit and the block's lifetime and growth, and the exit writer can count what is still live.
 //!
 //! Blocks are never touched: no header of ours inside glibc's chunks, so `malloc_usable_size` and
-//! friends keep working. The table is sharded by the 64 MiB region an address falls in, each shard
+//! friends keep working. The table is sharded by the 1 MiB region an address falls in, each shard
 //! behind its own padded spinlock: glibc gives each thread its own arena (64 MiB-aligned heaps), so
-//! threads mostly touch different shards and a lock's cache line stays with one core.
+//! threads mostly touch different shards and a lock's cache line stays with one core. 1 MiB rather
+//! than 64 MiB spreads one heap over many shards, so no single table grows to hold a whole heap
+//! (growing keeps the old and the new table resident at once): allocbench serde's peak RSS went
+//! from 88–110 MB (run to run) to a steady 81.7 MB (native 53.8 MB), same instruction count, and
+//! its two-thread workload got no slower (median of 5 interleaved runs 0.79 s against 0.88 s).
 
 use core::cell::UnsafeCell;
 use core::ptr;
@@ -16,7 +20,7 @@ use crate::sys;
 
 const SHARD_BITS: u32 = 10;
 const SHARDS: usize = 1 << SHARD_BITS;
-const REGION_SHIFT: u32 = 26;
+const REGION_SHIFT: u32 = 20;
 const FIRST_CAPACITY: usize = 1024;
 const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
 

@@ -14,7 +14,7 @@ use alloc_profile_format::{stack_flags, NO_STACK};
 
 use crate::capture::{self, FrameBuf};
 use crate::chains;
-use crate::counters::Counters;
+use crate::counters::{Counters, Entry};
 use crate::intern::{Interner, StackKey, StackRec};
 use crate::live::{Block, LiveTable};
 use crate::peak::{self, ThreadLive, LIVE_BYTES};
@@ -119,32 +119,24 @@ fn alloc_at(tls: &'static Tls, addr: usize, size: usize, realloc: bool, reallocs
         &mut buf,
     );
     let key = StackKey::with_frames_hash(frames, tls.parent.get(), flags, frames_hash);
-    let live = tls.live.get();
-    let thread = tls.tag.get();
     let block = |rec| Block {
         rec,
         size,
         tsc: now,
         reallocs,
-        thread,
+        thread: tls.tag.get(),
     };
-    // SAFETY: `Tls::live` points into this thread's record, which lives in the arena for the rest
-    // of the process.
-    let live = unsafe { live.as_ref() };
     let recorded = match counters {
         Some(c) => match c.entry_for_key(&key, &STACKS) {
             Some(e) if LIVE_BLOCKS.insert(addr, &block(e.stack())) => {
                 e.add_alloc(size, realloc);
-                if let Some(live) = live {
-                    let (before, after) = live.add(size);
-                    e.add_thread_live(before, after);
-                }
+                thread_allocated(tls, e, size);
                 c.live.add(size, &LIVE_BYTES);
                 true
             }
             _ => false,
         },
-        None => orphan_alloc(&key, addr, realloc, live, block),
+        None => orphan_alloc(tls, &key, addr, realloc, block),
     };
     if recorded {
         tls.last_alloc.set(now);
@@ -153,13 +145,32 @@ fn alloc_at(tls: &'static Tls, addr: usize, size: usize, realloc: bool, reallocs
     }
 }
 
+/// After an allocation of `size` bytes from `e`'s stack: this thread's own live bytes rise, and the
+/// entry keeps their range (when they are counted: `peak::TEST_PEAKS`).
+#[inline(always)]
+fn thread_allocated(tls: &Tls, e: &Entry, size: usize) {
+    let live = tls.live.get();
+    if !live.is_null() {
+        counted_alloc(live, e, size);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn counted_alloc(live: *const ThreadLive, e: &Entry, size: usize) {
+    // SAFETY: `Tls::live` points into this thread's record, which lives in the arena for the rest
+    // of the process.
+    let (before, after) = unsafe { &*live }.add(size);
+    e.add_thread_live(before, after);
+}
+
 /// [`alloc_at`] into the orphan block.
 #[cold]
 fn orphan_alloc(
+    tls: &Tls,
     key: &StackKey<'_>,
     addr: usize,
     realloc: bool,
-    live: Option<&ThreadLive>,
     block: impl Fn(&'static StackRec) -> Block,
 ) -> bool {
     let Some(rec) = STACKS.intern(key) else {
@@ -170,10 +181,7 @@ fn orphan_alloc(
     match ORPHAN.entry_for_stack(rec) {
         Some(e) if LIVE_BLOCKS.insert(addr, &block) => {
             e.add_alloc(block.size, realloc);
-            if let Some(live) = live {
-                let (before, after) = live.add(block.size);
-                e.add_thread_live(before, after);
-            }
+            thread_allocated(tls, e, block.size);
             ORPHAN.live.add(block.size, &LIVE_BYTES);
             true
         }
