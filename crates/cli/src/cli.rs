@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod nextest_order;
 pub mod usage_error;
 
 /// `cargo alloc-profile …`: cargo passes the subcommand name as the first argument.
@@ -29,7 +30,7 @@ reports on what ran (a second Ctrl-C quits at once, without a report).";
 impl CargoCli {
     /// Parses the tool's own command line.
     pub fn from_args() -> Result<Self, clap::Error> {
-        Self::try_parse()
+        Self::try_parse_from(nextest_order::hoist(std::env::args_os().collect()))
     }
 }
 

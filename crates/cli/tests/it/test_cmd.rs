@@ -1,13 +1,15 @@
 //! `cargo alloc-profile test`: each test's allocations equal what a counting allocator with
 //! thread-local counters saw inside that test's body, whatever the thread count.
 
-use crate::support::{fixture_target_dir, manifest, tool, truths, TempDir};
+use crate::support::{fixture_target_dir, manifest, tool, truth_peaks, truths, TempDir};
 
 pub struct TestRun {
     pub code: Option<i32>,
     pub stderr: String,
     pub report: serde_json::Value,
     pub truths: Vec<(String, u64, u64)>,
+    /// Test name → the most bytes its body allocated that were live at once (counting allocator).
+    pub peaks: Vec<(String, u64)>,
 }
 
 fn run_tests(name: &str, extra: &[&str], env: &[(&str, &str)]) -> TestRun {
@@ -37,12 +39,13 @@ pub fn run_tests_of(program: &str, name: &str, extra: &[&str], env: &[(&str, &st
     let report = std::fs::read(&report_path)
         .map(|b| serde_json::from_slice(&b).expect("valid JSON"))
         .unwrap_or_else(|_| panic!("no report; stderr:\n{stderr}"));
-    let truths = truths(&std::fs::read_to_string(&truth_path).unwrap_or_default());
+    let truth_text = std::fs::read_to_string(&truth_path).unwrap_or_default();
     TestRun {
         code: out.status.code(),
         stderr,
         report,
-        truths,
+        truths: truths(&truth_text),
+        peaks: truth_peaks(&truth_text),
     }
 }
 
@@ -80,6 +83,15 @@ fn check_against_truth(run: &TestRun) {
             mismatches.push(format!(
                 "{name}: profiled {got:?}, truth ({allocations}, {bytes})"
             ));
+        }
+    }
+    // Each test's peak equals the counting allocator's high-water mark over its body (the test
+    // that spawns a thread aside: its thread's allocations are not on the counter's thread).
+    assert_eq!(run.peaks.len(), run.truths.len(), "{:?}", run.peaks);
+    for (name, peak) in &run.peaks {
+        let got = test_entry(&run.report, name)["peak_bytes"].as_u64();
+        if name != "tests::spawns_a_thread" && got != Some(*peak) {
+            mismatches.push(format!("{name}: profiled peak {got:?}, truth {peak}"));
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
@@ -285,6 +297,7 @@ fn nextest_runs_each_test_in_its_own_process() {
         stderr: stderr.into_owned(),
         report,
         truths: truths(&std::fs::read_to_string(&truth_path).unwrap()),
+        peaks: truth_peaks(&std::fs::read_to_string(&truth_path).unwrap()),
     };
     check_against_truth(&run);
     assert!(
