@@ -5,8 +5,9 @@
 //! An allocation: capture the stack (`capture`), find its entry in this thread's counter table,
 //! interning the stack on first use (`counters`, `intern`), track the block (`live`) with this
 //! thread's tag, count it, raise this thread's view of live bytes and its own live bytes (`peak`),
-//! and keep the range of the latter at the site (`counters`). A release: find the block, credit its site (lifetime, temporary, growth chain:
-//! `chains`), lower live bytes, and the live bytes of the thread that allocated it.
+//! and keep the range of the latter at the site (`counters`). A release: find the block, credit
+//! its site (lifetime, temporary, growth chain: `chains`), lower live bytes, and the live bytes of
+//! the thread that allocated it.
 
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 

@@ -29,7 +29,7 @@ pub struct ThreadInfo {
     pub spawn_stack: AtomicU32,
     pub pthread: AtomicUsize,
     pub retired: AtomicBool,
-    /// Live bytes of the blocks this thread allocated, and their peak.
+    /// Live bytes of the blocks this thread allocated (counted for test runs, see `peak`).
     pub live: ThreadLive,
     name_len: AtomicU8,
     name: [AtomicU8; NAME_MAX],

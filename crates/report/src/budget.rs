@@ -10,8 +10,8 @@
 //!   Checked in every command.
 //! - [`Scope::Test`]: a test or benchmark by its name in the report's Tests table: the allocations
 //!   made with its function on the stack, and its peak of live bytes (see [`crate::per_test`]);
-//!   every binary that has a test of that name must be within it. Checked
-//!   for `test`, `bench` and `nextest`.
+//!   every binary that has a test of that name must be within it. Checked for `test`, `bench`
+//!   and `nextest`.
 //!
 //! Function and test keys may be patterns ([`Pattern`]): `*` stands for any text (`::` included),
 //! `?` for one character. Each function or test is held to the most specific key that matches it
@@ -58,14 +58,11 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
     for (index, b) in budgets.iter().enumerate() {
         let l = &b.limits;
         // Functions and tests have these two, tests also `peak`; `leaked` is the run's only.
-        let per_item = [
+        let test_scope = matches!(b.scope, Scope::Test(_));
+        let item_limits = [
             (Metric::Allocations, l.allocations),
             (Metric::Bytes, l.bytes),
-        ];
-        let per_test = [
-            (Metric::Allocations, l.allocations),
-            (Metric::Bytes, l.bytes),
-            (Metric::Peak, l.peak_bytes),
+            (Metric::Peak, l.peak_bytes.filter(|_| test_scope)),
         ];
         let key = match &b.scope {
             Scope::Run => None,
@@ -99,14 +96,9 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
             Scope::Test(_) => command != Command::Test,
             Scope::Function(_) => false,
         };
-        let item_limits: &[_] = if matches!(b.scope, Scope::Test(_)) {
-            &per_test
-        } else {
-            &per_item
-        };
         if invalid && !other_command {
             // The tool rejects invalid keys before anything runs; another caller gets a row.
-            for &(metric, limit) in item_limits {
+            for (metric, limit) in item_limits {
                 if let Some(limit) = limit {
                     let why = Err("not a valid pattern");
                     push(b.scope.clone(), metric, limit, why, None);
@@ -137,7 +129,7 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
                     .zero_allocation_functions
                     .iter()
                     .any(|f| pattern.matches(f));
-                for (metric, limit) in per_item {
+                for (metric, limit) in item_limits {
                     let Some(limit) = limit else { continue };
                     let measured = match found {
                         Some(f) if metric == Metric::Allocations => Ok(f.total_allocations),
@@ -162,7 +154,7 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
                     .zero_allocation_functions
                     .iter()
                     .any(|f| pattern.matches(f));
-                for (metric, limit) in per_item {
+                for (metric, limit) in item_limits {
                     let Some(limit) = limit else { continue };
                     for f in &held {
                         let actual = if metric == Metric::Allocations {
@@ -196,7 +188,7 @@ pub fn check(budgets: &[Budget], analysis: &Analysis, command: Command) -> Vec<B
                     .iter()
                     .filter(|t| winners(&test_keys, &t.name).contains(&index))
                     .collect();
-                for &(metric, limit) in item_limits {
+                for (metric, limit) in item_limits {
                     let Some(limit) = limit else { continue };
                     if held.is_empty() {
                         let why = match (glob, matched.is_empty()) {
@@ -373,7 +365,7 @@ mod tests {
     }
 
     #[test]
-    fn a_test_peak_is_checked_and_a_benchmark_has_none() {
+    fn a_test_peak_is_checked_and_an_older_profile_has_none() {
         let peak = |key: &str, limit: u64| {
             budget(
                 Scope::Test(key.to_owned()),
