@@ -143,12 +143,11 @@ pub(crate) fn tests_from_blames(
         candidates,
     } = owners(profile, binaries, blames);
     let mut peaks = peaks::test_peaks(profile, &owners);
-    let measured = peaks::measured(profile);
     // Never more than the test allocated: on a thread shared with other work (a benchmark's, with
     // its harness) the live bytes between the test's allocations include the other work's.
     let mut peak_of = |b: usize, name: &str, bytes: u64| {
-        let peak = peaks.remove(&(b, name.to_owned())).unwrap_or(0);
-        measured.then_some(peak.min(bytes))
+        let peaks = peaks.as_mut()?;
+        Some(peaks.remove(&(b, name.to_owned())).unwrap_or(0).min(bytes))
     };
     // (binary index, test name) → (allocations, bytes, leaked)
     let mut per_test: BTreeMap<(usize, String), (u64, u64, u64)> = BTreeMap::new();

@@ -20,36 +20,32 @@ use std::collections::BTreeMap;
 use alloc_profile_format::symbolized::Profile;
 
 /// `(binary index, test name)` → the test's peak live bytes, for the tests whose sites recorded
-/// their threads' live bytes; `owners` are the owners of `profile`'s sites, in its order.
+/// their threads' live bytes; `owners` are the owners of `profile`'s sites, in its order. `None`
+/// when no site recorded them (profiles written before per-test peaks).
 pub(super) fn test_peaks(
     profile: &Profile,
     owners: &[Option<(usize, Option<String>)>],
-) -> BTreeMap<(usize, String), u64> {
+) -> Option<BTreeMap<(usize, String), u64>> {
+    let mut measured = false;
     // (binary, test) → (highest after, lowest before).
     let mut range: BTreeMap<(usize, String), (u64, u64)> = BTreeMap::new();
     for (site, owner) in profile.sites.iter().zip(owners) {
-        let Some((b, Some(test))) = owner else {
-            continue;
-        };
         let c = &site.counters;
         if c.thread_live_high == 0 {
             continue;
         }
+        measured = true;
+        let Some((b, Some(test))) = owner else {
+            continue;
+        };
         let e = range.entry((*b, test.clone())).or_insert((0, u64::MAX));
         e.0 = e.0.max(c.thread_live_high);
         e.1 = e.1.min(c.thread_live_low);
     }
-    range
-        .into_iter()
-        .map(|(k, (high, low))| (k, high.saturating_sub(low)))
-        .collect()
-}
-
-/// Whether the profile's sites recorded their threads' live bytes (profiles written before
-/// per-test peaks did not).
-pub(super) fn measured(profile: &Profile) -> bool {
-    profile
-        .sites
-        .iter()
-        .any(|s| s.counters.thread_live_high != 0)
+    measured.then(|| {
+        range
+            .into_iter()
+            .map(|(k, (high, low))| (k, high.saturating_sub(low)))
+            .collect()
+    })
 }
