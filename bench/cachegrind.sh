@@ -17,15 +17,7 @@ WORKLOADS=${*:-shallow serde threads}
 OUT=$ROOT/target/bench-preload
 mkdir -p "$OUT/raw"
 
-FLAGS="--edition 2021 -C opt-level=3 -C panic=abort -C force-frame-pointers=yes -C debuginfo=0 --cap-lints warn"
-# shellcheck disable=SC2086
-rustc $FLAGS --crate-type rlib --crate-name alloc_profile_format \
-    "$ROOT/crates/format/src/lib.rs" -o "$OUT/liballoc_profile_format.rlib"
-# shellcheck disable=SC2086
-rustc $FLAGS --crate-type cdylib --crate-name alloc_profile_preload -C codegen-units=1 -g \
-    "$ROOT/crates/preload/src/lib.rs" \
-    --extern alloc_profile_format="$OUT/liballoc_profile_format.rlib" -L "$OUT" \
-    -o "$OUT/liballoc_profile_preload.so"
+"$ROOT/bench/build-preload.sh" "$OUT/liballoc_profile_preload.so"
 
 PROGRAMS=$ROOT/tests/programs
 EXE=$PROGRAMS/target/alloc-profile/release/allocbench

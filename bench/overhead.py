@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Overhead of cargo-alloc-profile against native and against heaptrack, measured interleaved.
 
-Usage: python3 bench/overhead.py [--rounds N] [--scale N] [--workloads shallow,threads,serde]
+Usage: python3 bench/overhead.py [--rounds N] [--scale N] [--workloads shallow,threads,serde] [--floors]
 
 Builds the tool (release) and the allocation-heavy fixture tests/programs/allocbench (release, with
 the tool's own build settings: frame pointers and line tables). Its workloads: `shallow` (about 9M
@@ -14,6 +14,12 @@ machine noise hits all variants alike:
   interposer  the same binary with the interposer preloaded (what the runner does)
   exec        `cargo alloc-profile exec -- <the binary>` (run, symbolize, report: the whole tool)
   heaptrack   `heaptrack` recording the same binary (if installed)
+
+With --floors it also runs two stripped-down interposers (bench/build-preload.sh with the preload
+crate's benchmark features), the cost floors of the design:
+
+  floor-hooks every hook enters and leaves (guard, thread state, the real call); nothing recorded
+  floor-walk  every allocation's stack is walked and hashed as for recording; nothing recorded
 
 and prints the median wall time of each and its ratio to native's median, and the median peak RSS
 of the profiled process itself (native and interposer: the program is the measured child; the
@@ -61,6 +67,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=11)
     ap.add_argument("--scale", type=int, default=1_000_000)
     ap.add_argument("--workloads", default="shallow,threads,serde")
+    ap.add_argument("--floors", action="store_true", help="also run the floor interposers")
     args = ap.parse_args()
 
     sh(["cargo", "build", "--release", "-q", "-p", "cargo-alloc-profile"], cwd=ROOT)
@@ -77,12 +84,19 @@ def main():
             preload = line.split("=", 1)[1].strip("'")
     out_dir = tempfile.mkdtemp(prefix="alloc-profile-bench-")
     pre_env = dict(os.environ, LD_PRELOAD=preload, CARGO_ALLOC_PROFILE_OUT=out_dir)
+    floors = []
+    if args.floors:
+        for name, feature in (("floor-hooks", "bench-floor-hooks"), ("floor-walk", "bench-floor-walk")):
+            so = os.path.join(ROOT, "target", "bench-preload", name + ".so")
+            sh([os.path.join(ROOT, "bench", "build-preload.sh"), so, feature])
+            floors.append((name, dict(pre_env, LD_PRELOAD=so)))
 
     scale = str(args.scale)
     heaptrack = shutil.which("heaptrack")
     for workload in args.workloads.split(","):
         variants = [
             ("native", [exe, scale, workload], None),
+            *[(name, [exe, scale, workload], env) for name, env in floors],
             ("interposer", [exe, scale, workload], pre_env),
             ("exec", base + ["exec", "--manifest-path", MANIFEST, "--target-dir", TARGET,
                       "--output", os.devnull, "--", exe, scale, workload], None),
@@ -106,7 +120,7 @@ def main():
         for name, _, _ in variants:
             med = statistics.median(times[name])
             line = f"  {name:<11} {med * 1000:8.1f} ms  {med / native:5.2f}x native"
-            if name in ("native", "interposer"):
+            if name in ("native", "interposer") or name.startswith("floor-"):
                 mem = statistics.median(rss[name])
                 line += f"   peak RSS {mem / 1024:7.1f} MiB  {mem / native_rss:5.2f}x native"
             print(line, flush=True)

@@ -17,8 +17,8 @@ use crate::capture::{self, FrameBuf};
 use crate::chains;
 use crate::counters::{Counters, Entry};
 use crate::intern::{Interner, StackKey, StackRec};
-use crate::live::{Block, LiveTable};
-use crate::peak::{self, ThreadLive, LIVE_BYTES};
+use crate::live::{Block, Live};
+use crate::peak::{self, ThreadLive, LIVE_BYTES, TEST_PEAKS};
 use crate::pool::{self, ORPHAN, ORPHAN_LOCK};
 use crate::state::Tls;
 use crate::sys;
@@ -27,40 +27,42 @@ use crate::threads::{self, own_counters};
 /// Interned stacks (allocation sites and spawn points).
 pub static STACKS: Interner = Interner::new();
 /// Tracked blocks.
-pub static LIVE_BLOCKS: LiveTable = LiveTable::new();
+pub static LIVE_BLOCKS: Live = Live::new();
 /// Allocations that could not be attributed (our tables were out of memory).
 pub static UNATTRIBUTED: AtomicU64 = AtomicU64::new(0);
 
 /// Lifetimes are measured (`CARGO_ALLOC_PROFILE_LIFETIMES=1`, set by the constructor): every
 /// allocation and release reads the time-stamp counter, about 21 ns each on this kind of VM
-/// (measured: allocbench 3.7x native with it, 3.1x without). Off, blocks are stamped with a
-/// sequence number instead, which is all that temporaries need.
+/// (measured: allocbench 3.7x native with it, 3.1x without), and blocks are kept in the live
+/// table's stamped slots (32 bytes instead of 24).
 pub static LIFETIMES: AtomicBool = AtomicBool::new(false);
-/// Hands out ranges of 2^32 sequence numbers to threads, so stamps are unique process-wide.
-static SEQ_BASE: AtomicU64 = AtomicU64::new(1 << 32);
 
-/// A block's stamp: the time-stamp counter when lifetimes are measured, else a sequence number
-/// unique in the process. Either way the thread's last allocation is recognized by its stamp.
 #[inline(always)]
-fn stamp(tls: &Tls) -> u64 {
-    if LIFETIMES.load(Ordering::Relaxed) {
-        return sys::rdtsc();
-    }
-    let mut s = tls.seq.get();
-    if s & 0xFFFF_FFFF == 0xFFFF_FFFF || s == 0 {
-        s = SEQ_BASE.fetch_add(1 << 32, Ordering::Relaxed);
-    }
-    s += 1;
-    tls.seq.set(s);
-    s
+fn lifetimes() -> bool {
+    LIFETIMES.load(Ordering::Relaxed)
 }
+
+/// The time-stamp counter when lifetimes are measured, else 0 (nothing else needs a time).
+#[inline(always)]
+fn stamp() -> u64 {
+    if lifetimes() {
+        sys::rdtsc()
+    } else {
+        0
+    }
+}
+
+/// Benchmark floors (features `bench-floor-hooks`, `bench-floor-walk`; `bench/floor.sh`): stop
+/// after entering the hook, or after walking and hashing the stack, and record nothing.
+const FLOOR_HOOKS: bool = cfg!(feature = "bench-floor-hooks");
+const FLOOR_WALK: bool = cfg!(feature = "bench-floor-walk");
 
 /// A successful fresh allocation of `size` bytes at `addr` (0: the call failed, nothing to record),
 /// made by the caller of the hook.
 #[inline]
 pub fn alloc(tls: &'static Tls, addr: usize, size: usize) {
     if addr != 0 {
-        alloc_at(tls, addr, size, false, 0, stamp(tls));
+        alloc_at(tls, addr, size, false, 0, stamp());
     }
 }
 
@@ -68,8 +70,11 @@ pub fn alloc(tls: &'static Tls, addr: usize, size: usize) {
 /// handed the same address while the live table still holds it). Untracked blocks are ignored.
 #[inline(always)]
 pub fn free(tls: &'static Tls, addr: usize) {
-    if let Some(b) = LIVE_BLOCKS.remove(addr) {
-        release(tls, &b, stamp(tls), true);
+    if FLOOR_HOOKS || FLOOR_WALK {
+        return;
+    }
+    if let Some(b) = LIVE_BLOCKS.remove(addr, lifetimes()) {
+        release(tls, addr, &b, stamp(), true);
     }
 }
 
@@ -77,10 +82,10 @@ pub fn free(tls: &'static Tls, addr: usize) {
 /// [`realloc`] after the real call.
 #[inline(always)]
 pub fn take(old: usize) -> Option<Block> {
-    if old == 0 {
+    if old == 0 || FLOOR_HOOKS || FLOOR_WALK {
         None
     } else {
-        LIVE_BLOCKS.remove(old)
+        LIVE_BLOCKS.remove(old, lifetimes())
     }
 }
 
@@ -92,14 +97,14 @@ pub fn realloc(tls: &'static Tls, old: usize, taken: Option<Block>, new: usize, 
     if new == 0 && size != 0 {
         // Failed: the old block is untouched and still the program's.
         if let Some(b) = taken {
-            LIVE_BLOCKS.insert(old, &b);
+            LIVE_BLOCKS.insert(old, &b, lifetimes());
         }
         return;
     }
-    let now = stamp(tls);
+    let now = stamp();
     if let Some(b) = &taken {
         // realloc(p, 0) released the block for good; otherwise its growth chain goes on.
-        release(tls, b, now, new == 0);
+        release(tls, old, b, now, new == 0);
     }
     if new != 0 {
         let reallocs = chains::reallocs_after(taken.as_ref(), old == 0);
@@ -109,8 +114,13 @@ pub fn realloc(tls: &'static Tls, old: usize, taken: Option<Block>, new: usize, 
 
 /// Records a successful allocation of `size` bytes at `addr`, a realloc (`realloc`) or not, with the
 /// block's growth (`reallocs`: how many reallocs made it, 0 for a fresh allocation) and stamp `now`.
+/// The block becomes the thread's last allocation, recorded or not (see [`release`]).
 #[inline(never)]
 fn alloc_at(tls: &'static Tls, addr: usize, size: usize, realloc: bool, reallocs: u32, now: u64) {
+    if FLOOR_HOOKS {
+        core::hint::black_box((addr, size, realloc, reallocs, now));
+        return;
+    }
     let counters = own_counters(tls);
     let mut buf = FrameBuf::new();
     let (frames, flags, frames_hash) = capture::capture(
@@ -120,6 +130,10 @@ fn alloc_at(tls: &'static Tls, addr: usize, size: usize, realloc: bool, reallocs
         &mut buf,
     );
     let key = StackKey::with_frames_hash(frames, tls.parent.get(), flags, frames_hash);
+    if FLOOR_WALK {
+        core::hint::black_box((key.hash, key.hash2));
+        return;
+    }
     let block = |rec| Block {
         rec,
         size,
@@ -129,7 +143,7 @@ fn alloc_at(tls: &'static Tls, addr: usize, size: usize, realloc: bool, reallocs
     };
     let recorded = match counters {
         Some(c) => match c.entry_for_key(&key, &STACKS) {
-            Some(e) if LIVE_BLOCKS.insert(addr, &block(e.stack())) => {
+            Some(e) if LIVE_BLOCKS.insert(addr, &block(e.stack()), lifetimes()) => {
                 e.add_alloc(size, realloc);
                 thread_allocated(tls, e, size);
                 c.live.add(size, &LIVE_BYTES);
@@ -139,9 +153,8 @@ fn alloc_at(tls: &'static Tls, addr: usize, size: usize, realloc: bool, reallocs
         },
         None => orphan_alloc(tls, &key, addr, realloc, block),
     };
-    if recorded {
-        tls.last_alloc.set(now);
-    } else {
+    tls.last_alloc.set(addr);
+    if !recorded {
         UNATTRIBUTED.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -182,7 +195,7 @@ fn orphan_alloc(
     let block = block(rec);
     let _lock = ORPHAN_LOCK.lock();
     match ORPHAN.entry_for_stack(rec) {
-        Some(e) if LIVE_BLOCKS.insert(addr, &block) => {
+        Some(e) if LIVE_BLOCKS.insert(addr, &block, lifetimes()) => {
             e.add_alloc(block.size, realloc);
             thread_allocated(tls, e, block.size);
             ORPHAN.live.add(block.size, &LIVE_BYTES);
@@ -192,26 +205,31 @@ fn orphan_alloc(
     }
 }
 
-/// Records the release of a tracked block (already removed from the live table) at stamp `now`:
-/// credited to the stack that allocated it, counted in this thread's block.
+/// Records the release of the tracked block `b` at `addr` (already removed from the live table) at
+/// stamp `now`: credited to the stack that allocated it, counted in this thread's block.
 ///
 /// - Lifetime: `now` minus the allocation's stamp (when lifetimes are measured).
 /// - Temporary (heaptrack's definition): the block is the last one this thread allocated, so the
 ///   thread made no other allocation in between (a block allocated by another thread never is).
+///   That is: the block carries this thread's tag and sits at the address of this thread's last
+///   allocation. The tag makes it exact: a block at that address with this thread's tag was
+///   allocated by this thread (tags are never reused), and not before its last allocation, which
+///   was at the same address. A thread without a tag (no record, or past `live::MAX_TAG`
+///   threads) counts no temporaries.
 /// - `for_good`: released for good (`free`, `realloc(p, 0)`), not replaced by a realloc: it ends
 ///   the block's growth chain (see `chains`).
 /// - Before anything changes, a peak this thread saw since the last snapshot is snapshotted (see
 ///   `peak`).
 /// - The allocating thread's live bytes fall (its own count when that is this thread).
 #[inline(always)]
-fn release(tls: &'static Tls, b: &Block, now: u64, for_good: bool) {
+fn release(tls: &'static Tls, addr: usize, b: &Block, now: u64, for_good: bool) {
     thread_released(tls, b);
-    let lifetime = if LIFETIMES.load(Ordering::Relaxed) {
+    let lifetime = if lifetimes() {
         now.saturating_sub(b.tsc)
     } else {
         0
     };
-    let temporary = tls.last_alloc.get() == b.tsc;
+    let temporary = tls.last_alloc.get() == addr && b.thread != 0 && b.thread == tls.tag.get();
     if temporary {
         tls.last_alloc.set(0);
     }
@@ -231,17 +249,17 @@ fn release(tls: &'static Tls, b: &Block, now: u64, for_good: bool) {
     }
 }
 
-/// Lowers the live bytes of the thread that allocated `b` (if it has a tag).
+/// Lowers the live bytes of the thread that allocated `b` (if they are counted and it has a tag).
 #[inline(always)]
 fn thread_released(tls: &'static Tls, b: &Block) {
-    if b.thread == 0 {
+    if b.thread == 0 || !TEST_PEAKS.load(Ordering::Relaxed) {
         return;
     }
     if tls.tag.get() == b.thread {
-        // SAFETY: a thread with a tag has `Tls::live` set, pointing into its record, in the arena
-        // for good.
+        // SAFETY: with test peaks on, a thread with a tag has `Tls::live` set, pointing into its
+        // record, in the arena for good.
         unsafe { &*tls.live.get() }.sub_own(b.size);
-    } else if let Some(info) = threads::get(u32::from(b.thread) - 1) {
+    } else if let Some(info) = threads::get(b.thread - 1) {
         info.live.sub_elsewhere(b.size);
     }
 }

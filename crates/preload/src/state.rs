@@ -12,6 +12,7 @@ use core::sync::atomic::{AtomicIsize, AtomicU8, Ordering};
 use alloc_profile_format::NO_STACK;
 
 use crate::counters::Counters;
+use crate::live;
 use crate::peak::ThreadLive;
 use crate::sys;
 
@@ -35,12 +36,12 @@ pub const RETIRED: *const Counters = ptr::NonNull::<Counters>::dangling().as_ptr
 pub const NO_THREAD: u32 = u32::MAX;
 
 /// The tag a tracked block keeps of the thread that allocated it: the thread's index plus one, or 0
-/// for none (no record, or an index past the 65,535 that fit, whose blocks no thread's live bytes
-/// count).
+/// for none (no record, or an index past the [`live::MAX_TAG`] that fit: such a thread counts no
+/// temporaries, and no thread's live bytes count its blocks). Indices, so tags, are never reused.
 #[inline(always)]
-pub fn thread_tag(index: u32) -> u16 {
-    if index < u32::from(u16::MAX) {
-        (index + 1) as u16
+pub fn thread_tag(index: u32) -> u32 {
+    if index < live::MAX_TAG {
+        index + 1
     } else {
         0
     }
@@ -58,22 +59,20 @@ pub struct Tls {
     /// This thread's own live bytes, in its record (null: not counted, see `peak::TEST_PEAKS`; no
     /// record; or a tag that does not fit, see [`thread_tag`]).
     pub live: Cell<*const ThreadLive>,
-    /// The tag this thread's blocks carry: [`thread_tag`] of its index when `live` is set, else 0.
-    pub tag: Cell<u16>,
+    /// The tag this thread's blocks carry: [`thread_tag`] of its index (0: no record).
+    pub tag: Cell<u32>,
     /// Stack id of the `pthread_create` call that started this thread, or `NO_STACK`.
     pub parent: Cell<u32>,
     /// Top of this thread's stack, for the frame-pointer walk's bounds.
     pub top: Cell<usize>,
     /// Set while the real `pthread_create` runs under our hook.
     pub in_spawn: Cell<bool>,
-    /// Stamp of this thread's last recorded allocation (0: none, or freed since): the block with
-    /// this stamp is the thread's last allocation, whose free is *temporary* (see `record`).
-    pub last_alloc: Cell<u64>,
-    /// Last sequence stamp handed out on this thread (see `record::stamp`).
-    pub seq: Cell<u64>,
+    /// Address of this thread's last allocation (0: none, or freed since): the block there with
+    /// this thread's tag is that allocation, whose free is *temporary* (see `record::release`).
+    pub last_alloc: Cell<usize>,
     /// What `alloc_profile_wrap_take` removed besides the stack and size the C side keeps:
     /// (allocation stamp, realloc count, thread tag), for the matching `alloc_profile_wrap_realloc`.
-    pub wrap_taken: Cell<(u64, u32, u16)>,
+    pub wrap_taken: Cell<(u64, u32, u32)>,
     /// Set while this thread runs on top of one of our trampolines (thread start, `main`): a complete
     /// frame-pointer walk then ends at our frame (see `capture`).
     pub bottom: Cell<bool>,
@@ -94,7 +93,6 @@ thread_local! {
             in_spawn: Cell::new(false),
             bottom: Cell::new(false),
             last_alloc: Cell::new(0),
-            seq: Cell::new(0),
             wrap_taken: Cell::new((0, 0, 0)),
             fork_guard: Cell::new(false),
         }

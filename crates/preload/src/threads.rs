@@ -82,15 +82,12 @@ fn set_info(tls: &Tls, info: Option<&'static ThreadInfo>) {
     let index = info.map_or(NO_THREAD, |i| i.index.load(Ordering::Relaxed));
     tls.thread.set(index);
     let tag = state::thread_tag(index);
+    tls.tag.set(tag);
     match info {
         Some(i) if TEST_PEAKS.load(Ordering::Relaxed) && tag != 0 => {
             tls.live.set(ptr::from_ref(&i.live));
-            tls.tag.set(tag);
         }
-        _ => {
-            tls.live.set(ptr::null());
-            tls.tag.set(0);
-        }
+        _ => tls.live.set(ptr::null()),
     }
 }
 

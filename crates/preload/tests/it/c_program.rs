@@ -286,6 +286,12 @@ fn lifetimes_temporaries_growth_sizes_and_peak_sites() {
     assert!(s.lifetime_max_ns < 10_000_000, "{s:?}");
     assert_eq!(p.site_of_size(1302).temporary, 0);
     assert_eq!(p.site_of_size(1303).temporary, 1);
+    // Freed by another thread, and the block at its freeing thread's last address (see the
+    // fixture's `stale_last`): neither is a temporary.
+    for size in [1011, 1012] {
+        let s = p.site_of_size(size);
+        assert_eq!((s.frees, s.temporary), (1, 0), "{size}: {s:?}");
+    }
 
     let s = p.site_of_size(1403);
     assert_eq!(
@@ -345,7 +351,7 @@ fn lifetimes_temporaries_growth_sizes_and_peak_sites() {
 }
 
 /// Without `CARGO_ALLOC_PROFILE_LIFETIMES=1` no clock is read per block: the END record says
-/// lifetimes were not measured, and temporaries are still recognized (by sequence stamps).
+/// lifetimes were not measured, and temporaries are still recognized (by address and thread tag).
 #[test]
 fn lifetimes_are_opt_in_and_temporaries_do_not_need_them() {
     let dir = fresh_dir("beyond-no-lifetimes");
@@ -365,6 +371,9 @@ fn lifetimes_are_opt_in_and_temporaries_do_not_need_them() {
         p.site_of_size(1301)
     );
     assert_eq!(p.site_of_size(1302).temporary, 0);
+    for size in [1011, 1012] {
+        assert_eq!(p.site_of_size(size).temporary, 0, "{size}");
+    }
 }
 
 /// The second door (allocators that never call malloc, whose entry points the cli wraps with calls
