@@ -23,7 +23,7 @@ pub fn reallocs_after(old: Option<&Block>, old_is_null: bool) -> u32 {
 /// On the release of a block of `size` bytes that `reallocs` reallocs made, into its site's entry
 /// `e`: counts the chain when `for_good` ends it.
 #[inline(always)]
-pub fn on_release(e: &Entry, reallocs: u32, size: usize, for_good: bool) {
+pub fn on_release(e: Entry<'_>, reallocs: u32, size: usize, for_good: bool) {
     if for_good && reallocs > 0 {
         e.add_chain(reallocs, size);
     }

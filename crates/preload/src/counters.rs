@@ -31,43 +31,61 @@ use crate::intern::{Interner, StackKey, StackRec};
 use crate::peak::LiveView;
 use crate::sys;
 
-/// Indices of an entry's counters.
+/// Indices of an entry's counters: in its hot part (what every allocation and free touches, with
+/// the entry's identity) and in its cold part.
 mod c {
-    // First cache line, with the entry's identity: what every allocation and free touches.
     pub const ALLOCATIONS: usize = 0;
     pub const BYTES: usize = 1;
     pub const MAX_SIZE: usize = 2;
     pub const FREES: usize = 3;
     pub const FREED_BYTES: usize = 4;
-    // Second cache line: reallocs, lifetimes, temporaries and growth chains.
-    pub const REALLOCATIONS: usize = 5;
-    pub const LIFETIME_SUM: usize = 6;
-    pub const LIFETIME_MAX: usize = 7;
-    pub const TEMPORARY: usize = 8;
-    pub const GROWTH_CHAINS: usize = 9;
-    pub const GROWTH_REALLOCS: usize = 10;
-    pub const GROWTH_MAX_REALLOCS: usize = 11;
-    pub const GROWTH_MAX_FINAL: usize = 12;
+    pub const HOT: usize = 5;
+
+    // Cold: reallocs, lifetimes, temporaries, growth chains, the peak, thread live bytes.
+    pub const REALLOCATIONS: usize = 0;
+    pub const LIFETIME_SUM: usize = 1;
+    pub const LIFETIME_MAX: usize = 2;
+    pub const TEMPORARY: usize = 3;
+    pub const GROWTH_CHAINS: usize = 4;
+    pub const GROWTH_REALLOCS: usize = 5;
+    pub const GROWTH_MAX_REALLOCS: usize = 6;
+    pub const GROWTH_MAX_FINAL: usize = 7;
     /// `BYTES - FREED_BYTES` (this thread's share of the site's live bytes) at the last peak snapshot.
-    pub const AT_PEAK: usize = 13;
+    pub const AT_PEAK: usize = 8;
     /// The allocating thread's live bytes (see `peak::ThreadLive`): the highest right after one of
     /// the site's allocations, and the lowest right before one, stored inverted (`!before`) so that
     /// both are raised and a zeroed entry holds neither.
-    pub const THREAD_HIGH: usize = 14;
-    pub const THREAD_LOW_INV: usize = 15;
-    pub const COUNT: usize = 16;
+    pub const THREAD_HIGH: usize = 9;
+    pub const THREAD_LOW_INV: usize = 10;
+    pub const COLD: usize = 11;
 }
 
-/// One stack's counters within one thread. The first cache line holds the stack's 128-bit identity,
-/// its record and what every allocation and free touches; reallocs, lifetimes, temporaries and growth
-/// chains follow; then the size histogram (an allocation touches one more line for its bucket).
+/// An entry's hot part, one cache line: the stack's 128-bit identity, its record, and the counters
+/// every allocation and free touches. A table keeps its hot parts together, apart from the cold
+/// ones: with whole 512-byte entries in one array, the hot lines of a thread's entries fell into
+/// one L1 set in eight (the stride) and evicted each other (perf, allocbench serde: a fifth of
+/// `free`'s samples on loading the entry's first word).
 #[repr(C, align(64))]
-pub struct Entry {
+struct Hot {
     hash: AtomicU64,
     hash2: AtomicU64,
     rec: AtomicPtr<StackRec>,
-    counters: [AtomicU64; c::COUNT],
+    counters: [AtomicU64; c::HOT],
+}
+
+/// An entry's cold part: the other counters and the size histogram (an allocation touches one
+/// line of it for its bucket).
+#[repr(C, align(64))]
+struct Cold {
+    counters: [AtomicU64; c::COLD],
     sizes: [AtomicU64; SIZE_BUCKETS],
+}
+
+/// One stack's counters within one thread: its hot and cold parts.
+#[derive(Clone, Copy)]
+pub struct Entry<'t> {
+    hot: &'t Hot,
+    cold: &'t Cold,
 }
 
 #[inline(always)]
@@ -86,28 +104,28 @@ fn raise(counter: &AtomicU64, to: u64) {
     }
 }
 
-impl Entry {
+impl Entry<'_> {
     pub fn stack(&self) -> &'static StackRec {
         // SAFETY: only occupied entries are handed out; their record is immutable and never freed.
-        unsafe { &*self.rec.load(Ordering::Relaxed) }
+        unsafe { &*self.hot.rec.load(Ordering::Relaxed) }
     }
 
     #[inline]
     pub fn add_alloc(&self, size: usize, realloc: bool) {
-        let k = &self.counters;
+        let k = &self.hot.counters;
         bump(&k[c::ALLOCATIONS], 1);
         if realloc {
-            bump(&k[c::REALLOCATIONS], 1);
+            bump(&self.cold.counters[c::REALLOCATIONS], 1);
         }
         bump(&k[c::BYTES], size as u64);
         raise(&k[c::MAX_SIZE], size as u64);
-        bump(&self.sizes[size_bucket(size as u64)], 1);
+        bump(&self.cold.sizes[size_bucket(size as u64)], 1);
     }
 
     /// After one of this site's allocations: the allocating thread's live bytes before and after.
     #[inline]
     pub fn add_thread_live(&self, before: u64, after: u64) {
-        let k = &self.counters;
+        let k = &self.cold.counters;
         raise(&k[c::THREAD_HIGH], after);
         raise(&k[c::THREAD_LOW_INV], !before);
     }
@@ -116,17 +134,18 @@ impl Entry {
     /// heaptrack's definition (see `record`).
     #[inline]
     pub fn add_free(&self, size: usize, lifetime: u64, temporary: bool) {
-        let k = &self.counters;
+        let k = &self.hot.counters;
         bump(&k[c::FREES], 1);
         bump(&k[c::FREED_BYTES], size as u64);
-        // Without lifetimes (the default) `lifetime` is 0: the entry's second cache line is then
-        // left alone unless the block was a temporary.
+        // Without lifetimes (the default) `lifetime` is 0: the entry's cold part is then left alone
+        // unless the block was a temporary.
+        let cold = &self.cold.counters;
         if lifetime != 0 {
-            bump(&k[c::LIFETIME_SUM], lifetime);
-            raise(&k[c::LIFETIME_MAX], lifetime);
+            bump(&cold[c::LIFETIME_SUM], lifetime);
+            raise(&cold[c::LIFETIME_MAX], lifetime);
         }
         if temporary {
-            bump(&k[c::TEMPORARY], 1);
+            bump(&cold[c::TEMPORARY], 1);
         }
     }
 
@@ -134,7 +153,7 @@ impl Entry {
     /// (see `chains`).
     #[inline]
     pub fn add_chain(&self, reallocs: u32, final_size: usize) {
-        let k = &self.counters;
+        let k = &self.cold.counters;
         bump(&k[c::GROWTH_CHAINS], 1);
         bump(&k[c::GROWTH_REALLOCS], u64::from(reallocs));
         raise(&k[c::GROWTH_MAX_REALLOCS], u64::from(reallocs));
@@ -143,26 +162,27 @@ impl Entry {
 
     /// Records this entry's live bytes as those of the peak (see `peak`).
     fn snapshot(&self) {
-        let k = &self.counters;
+        let k = &self.hot.counters;
         let live = k[c::BYTES]
             .load(Ordering::Relaxed)
             .wrapping_sub(k[c::FREED_BYTES].load(Ordering::Relaxed));
-        k[c::AT_PEAK].store(live, Ordering::Relaxed);
+        self.cold.counters[c::AT_PEAK].store(live, Ordering::Relaxed);
     }
 
     fn totals(&self) -> Totals {
-        let k = |i: usize| self.counters[i].load(Ordering::Relaxed);
+        let h = |i: usize| self.hot.counters[i].load(Ordering::Relaxed);
+        let k = |i: usize| self.cold.counters[i].load(Ordering::Relaxed);
         let mut sizes = [0u64; SIZE_BUCKETS];
-        for (dst, src) in sizes.iter_mut().zip(&self.sizes) {
+        for (dst, src) in sizes.iter_mut().zip(&self.cold.sizes) {
             *dst = src.load(Ordering::Relaxed);
         }
         Totals {
-            allocations: k(c::ALLOCATIONS),
+            allocations: h(c::ALLOCATIONS),
             reallocations: k(c::REALLOCATIONS),
-            bytes: k(c::BYTES),
-            frees: k(c::FREES),
-            freed_bytes: k(c::FREED_BYTES),
-            max_size: k(c::MAX_SIZE),
+            bytes: h(c::BYTES),
+            frees: h(c::FREES),
+            freed_bytes: h(c::FREED_BYTES),
+            max_size: h(c::MAX_SIZE),
             lifetime_sum: k(c::LIFETIME_SUM),
             lifetime_max: k(c::LIFETIME_MAX),
             temporary: k(c::TEMPORARY),
@@ -178,17 +198,20 @@ impl Entry {
     }
 
     /// Copies every counter of `other` (table growth, by the owner).
-    fn copy_from(&self, other: &Entry) {
-        for (dst, src) in self.counters.iter().zip(&other.counters) {
+    fn copy_from(&self, other: Entry<'_>) {
+        for (dst, src) in self.hot.counters.iter().zip(&other.hot.counters) {
             dst.store(src.load(Ordering::Relaxed), Ordering::Relaxed);
         }
-        for (dst, src) in self.sizes.iter().zip(&other.sizes) {
+        for (dst, src) in self.cold.counters.iter().zip(&other.cold.counters) {
+            dst.store(src.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        for (dst, src) in self.cold.sizes.iter().zip(&other.cold.sizes) {
             dst.store(src.load(Ordering::Relaxed), Ordering::Relaxed);
         }
     }
 }
 
-/// Header of a table mapping; `cap` entries follow at offset 64.
+/// Header of a table mapping; `cap` hot parts follow at offset 64, then `cap` cold parts.
 #[repr(C, align(64))]
 struct Table {
     cap: usize,
@@ -199,7 +222,8 @@ const FIRST_CAPACITY: usize = 64;
 
 impl Table {
     fn bytes(cap: usize) -> usize {
-        (cap + 1) * core::mem::size_of::<Entry>()
+        core::mem::size_of::<Table>()
+            + cap * (core::mem::size_of::<Hot>() + core::mem::size_of::<Cold>())
     }
 
     fn create(cap: usize) -> *mut Table {
@@ -216,9 +240,18 @@ impl Table {
 
     /// # Safety
     /// `t` must be a live table and `i < cap`.
-    unsafe fn entry<'t>(t: *const Table, i: usize) -> &'t Entry {
-        // SAFETY: per the contract; entries start one header (64 bytes) in.
-        unsafe { &*t.cast::<Entry>().add(1 + i) }
+    #[inline(always)]
+    unsafe fn entry<'t>(t: *const Table, i: usize) -> Entry<'t> {
+        // SAFETY: per the contract: hot parts start one header (64 bytes) in, cold parts after
+        // `cap` hot parts.
+        unsafe {
+            let hot = t.cast::<Hot>().add(1);
+            let cold = hot.add((*t).cap).cast::<Cold>();
+            Entry {
+                hot: &*hot.add(i),
+                cold: &*cold.add(i),
+            }
+        }
     }
 }
 
@@ -252,7 +285,7 @@ impl Counters {
     /// The entry for the stack `key` describes, interning it on first use in this table. `None` when
     /// out of memory.
     #[inline]
-    pub fn entry_for_key(&self, key: &StackKey<'_>, interner: &Interner) -> Option<&Entry> {
+    pub fn entry_for_key(&self, key: &StackKey<'_>, interner: &Interner) -> Option<Entry<'_>> {
         let table = self.table.load(Ordering::Relaxed);
         if !table.is_null() {
             // SAFETY: our own live table.
@@ -261,13 +294,13 @@ impl Counters {
             loop {
                 // SAFETY: i < cap.
                 let e = unsafe { Table::entry(table, i) };
-                let rec = e.rec.load(Ordering::Relaxed);
+                let rec = e.hot.rec.load(Ordering::Relaxed);
                 if rec.is_null() {
                     break;
                 }
                 // The 128-bit identity decides, without reading the record (see the module docs).
-                if e.hash.load(Ordering::Relaxed) == key.hash
-                    && e.hash2.load(Ordering::Relaxed) == key.hash2
+                if e.hot.hash.load(Ordering::Relaxed) == key.hash
+                    && e.hot.hash2.load(Ordering::Relaxed) == key.hash2
                 {
                     return Some(e);
                 }
@@ -280,7 +313,7 @@ impl Counters {
 
     /// The entry for an interned stack (the free path knows the record from the live table).
     #[inline]
-    pub fn entry_for_stack(&self, rec: &'static StackRec) -> Option<&Entry> {
+    pub fn entry_for_stack(&self, rec: &'static StackRec) -> Option<Entry<'_>> {
         let table = self.table.load(Ordering::Relaxed);
         if !table.is_null() {
             // SAFETY: our own live table.
@@ -289,7 +322,7 @@ impl Counters {
             loop {
                 // SAFETY: i < cap.
                 let e = unsafe { Table::entry(table, i) };
-                let r = e.rec.load(Ordering::Relaxed);
+                let r = e.hot.rec.load(Ordering::Relaxed);
                 if r.is_null() {
                     break;
                 }
@@ -303,7 +336,7 @@ impl Counters {
     }
 
     #[cold]
-    fn insert(&self, rec: &'static StackRec) -> Option<&Entry> {
+    fn insert(&self, rec: &'static StackRec) -> Option<Entry<'_>> {
         let table = self.table_with_room()?;
         // SAFETY: live table with at least one empty slot.
         let mask = unsafe { (*table).cap } - 1;
@@ -311,10 +344,11 @@ impl Counters {
         loop {
             // SAFETY: i < cap.
             let e = unsafe { Table::entry(table, i) };
-            if e.rec.load(Ordering::Relaxed).is_null() {
-                e.hash.store(rec.hash, Ordering::Relaxed);
-                e.hash2.store(rec.hash2, Ordering::Relaxed);
-                e.rec
+            if e.hot.rec.load(Ordering::Relaxed).is_null() {
+                e.hot.hash.store(rec.hash, Ordering::Relaxed);
+                e.hot.hash2.store(rec.hash2, Ordering::Relaxed);
+                e.hot
+                    .rec
                     .store(ptr::from_ref(rec).cast_mut(), Ordering::Release);
                 // SAFETY: live table.
                 let len = unsafe { &(*table).len };
@@ -350,21 +384,22 @@ impl Counters {
         for i in 0..cap {
             // SAFETY: i < cap of the old table.
             let old = unsafe { Table::entry(table, i) };
-            let rec = old.rec.load(Ordering::Relaxed);
+            let rec = old.hot.rec.load(Ordering::Relaxed);
             if rec.is_null() {
                 continue;
             }
-            let hash = old.hash.load(Ordering::Relaxed);
+            let hash = old.hot.hash.load(Ordering::Relaxed);
             let mut j = hash as usize & mask;
             loop {
                 // SAFETY: j < cap of the new table.
                 let new = unsafe { Table::entry(fresh, j) };
-                if new.rec.load(Ordering::Relaxed).is_null() {
-                    new.hash.store(hash, Ordering::Relaxed);
-                    new.hash2
-                        .store(old.hash2.load(Ordering::Relaxed), Ordering::Relaxed);
+                if new.hot.rec.load(Ordering::Relaxed).is_null() {
+                    new.hot.hash.store(hash, Ordering::Relaxed);
+                    new.hot
+                        .hash2
+                        .store(old.hot.hash2.load(Ordering::Relaxed), Ordering::Relaxed);
                     new.copy_from(old);
-                    new.rec.store(rec, Ordering::Relaxed);
+                    new.hot.rec.store(rec, Ordering::Relaxed);
                     break;
                 }
                 j = (j + 1) & mask;
@@ -388,7 +423,7 @@ impl Counters {
         for i in 0..cap {
             // SAFETY: i < cap.
             let e = unsafe { Table::entry(table, i) };
-            let rec = e.rec.load(Ordering::Acquire);
+            let rec = e.hot.rec.load(Ordering::Acquire);
             if !rec.is_null() {
                 // SAFETY: published record.
                 f(unsafe { &*rec }, &e.totals());
@@ -408,7 +443,7 @@ impl Counters {
         for i in 0..cap {
             // SAFETY: i < cap.
             let e = unsafe { Table::entry(table, i) };
-            if !e.rec.load(Ordering::Acquire).is_null() {
+            if !e.hot.rec.load(Ordering::Acquire).is_null() {
                 e.snapshot();
             }
         }

@@ -162,7 +162,7 @@ fn alloc_at(tls: &'static Tls, addr: usize, size: usize, realloc: bool, reallocs
 /// After an allocation of `size` bytes from `e`'s stack: this thread's own live bytes rise, and the
 /// entry keeps their range (when they are counted: `peak::TEST_PEAKS`).
 #[inline(always)]
-fn thread_allocated(tls: &Tls, e: &Entry, size: usize) {
+fn thread_allocated(tls: &Tls, e: Entry<'_>, size: usize) {
     let live = tls.live.get();
     if !live.is_null() {
         counted_alloc(live, e, size);
@@ -173,7 +173,7 @@ fn thread_allocated(tls: &Tls, e: &Entry, size: usize) {
 // registers made the stack walk before it spill (+2.8% instructions with counting off).
 #[cold]
 #[inline(never)]
-fn counted_alloc(live: *const ThreadLive, e: &Entry, size: usize) {
+fn counted_alloc(live: *const ThreadLive, e: Entry<'_>, size: usize) {
     // SAFETY: `Tls::live` points into this thread's record, which lives in the arena for the rest
     // of the process.
     let (before, after) = unsafe { &*live }.add(size);
