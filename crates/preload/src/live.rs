@@ -11,15 +11,26 @@
 //! from 88–110 MB (run to run) to a steady 81.7 MB (native 53.8 MB), same instruction count, and
 //! its two-thread workload got no slower (median of 5 interleaved runs 0.79 s against 0.88 s).
 //!
-//! A slot is 24 bytes ([`Compact`]: no time stamp; the thread's last allocation is recognized by
-//! address and thread tag), 32 only when lifetimes are measured ([`Stamped`]), and a table grows
-//! past three quarters full. Against 32-byte slots grown at half full: serde's peak RSS 79.9 →
-//! 73.4 MiB, shallow's 4.8 → 4.2 MiB.
+//! A slot is 16 bytes (see `slots`): without a time stamp (the thread's last allocation is
+//! recognized by address and thread tag) and with the stack's id instead of its record's address;
+//! a block that does not fit goes to a second table of 24-byte slots, and with lifetimes measured
+//! every block goes to a third of 32-byte slots. A table grows past three quarters full. Against
+//! 32-byte slots grown at half full (allocbench at scale 1,000,000, peak RSS of the process):
+//! serde 79.9 → 67.1 MiB (native 52.5), shallow 4.8 → 4.1 MiB (native 2.9), threads 6.9 → 5.0
+//! MiB (native 3.8). It costs instructions (cachegrind: +3% on shallow, +4% on serde: the id is
+//! looked up on every release) and saves misses (an L2-sized simulated cache: half the misses on
+//! shallow, an eighth fewer on serde); wall time did not move beyond this machine's noise.
 
 use core::cell::UnsafeCell;
 use core::ptr;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::intern::StackRec;
+mod slots;
+
+pub use slots::{Block, MAX_TAG};
+use slots::{Compact, Narrow, Slot, Stamped};
+
+use crate::intern::Interner;
 use crate::sync::{SpinGuard, SpinLock};
 use crate::sys;
 
@@ -28,125 +39,6 @@ const SHARDS: usize = 1 << SHARD_BITS;
 const REGION_SHIFT: u32 = 20;
 const FIRST_CAPACITY: usize = 1024;
 const MUL: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// Realloc counts are kept in the top bits of a slot's size word (sizes stay below 2^48 bytes on
-/// x86_64), saturating.
-const REALLOC_SHIFT: u32 = 48;
-const MAX_REALLOCS: u32 = 0xFFFF;
-/// A slot's record word: the record's address divided by 8 (records are 8-aligned and user-space
-/// addresses stay below 2^47 on x86_64, so 44 bits), with the allocating thread's tag above it.
-const TAG_SHIFT: u32 = 44;
-const REC_MASK: usize = (1 << TAG_SHIFT) - 1;
-/// The most tags a slot can hold: `state::thread_tag` gives 0 (none) past it.
-pub const MAX_TAG: u32 = (1 << (64 - TAG_SHIFT)) - 1;
-
-/// What a slot holds: a block's address, and what it packs of [`Block`]. Two layouts, so that the
-/// time stamp costs room only when lifetimes are measured.
-pub trait Slot: Copy {
-    fn new(addr: usize, b: &Block) -> Self;
-    fn addr(&self) -> usize;
-    fn block(&self) -> Block;
-    fn clear(&mut self);
-}
-
-/// 24 bytes: address, size and realloc count, record and thread tag. Without lifetimes (the
-/// default): blocks need no time stamp, since the thread's last allocation is recognized by its
-/// address and the thread's tag (see `record`).
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct Compact {
-    /// 0: empty.
-    addr: usize,
-    /// Requested size, with the realloc count in the top 16 bits.
-    size_reallocs: u64,
-    /// The record's address / 8, with the allocating thread's tag in the top 20 bits.
-    rec_tag: usize,
-}
-
-/// 32 bytes: [`Compact`] and the time-stamp counter at allocation, for lifetimes.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct Stamped {
-    base: Compact,
-    tsc: u64,
-}
-
-/// A tracked block, as the hooks see it.
-#[derive(Clone, Copy)]
-pub struct Block {
-    pub rec: &'static StackRec,
-    pub size: usize,
-    /// Time-stamp counter at allocation (0 unless lifetimes are measured).
-    pub tsc: u64,
-    /// How many reallocs made this block from the chain's first allocation (0: never reallocated).
-    pub reallocs: u32,
-    /// The allocating thread's tag (`state::thread_tag`; 0: none).
-    pub thread: u32,
-}
-
-impl Slot for Compact {
-    #[inline(always)]
-    fn new(addr: usize, b: &Block) -> Self {
-        debug_assert!(ptr::from_ref(b.rec) as usize % 8 == 0 && b.thread <= MAX_TAG);
-        Compact {
-            addr,
-            size_reallocs: (b.size as u64 & ((1 << REALLOC_SHIFT) - 1))
-                | (u64::from(b.reallocs.min(MAX_REALLOCS)) << REALLOC_SHIFT),
-            rec_tag: (ptr::from_ref(b.rec) as usize >> 3) | ((b.thread as usize) << TAG_SHIFT),
-        }
-    }
-
-    #[inline(always)]
-    fn addr(&self) -> usize {
-        self.addr
-    }
-
-    #[inline(always)]
-    fn block(&self) -> Block {
-        Block {
-            // SAFETY: tracked records are published, 8-aligned and never freed; the mask and the
-            // shift give their address back.
-            rec: unsafe { &*(((self.rec_tag & REC_MASK) << 3) as *const StackRec) },
-            size: (self.size_reallocs & ((1 << REALLOC_SHIFT) - 1)) as usize,
-            tsc: 0,
-            reallocs: (self.size_reallocs >> REALLOC_SHIFT) as u32,
-            thread: (self.rec_tag >> TAG_SHIFT) as u32,
-        }
-    }
-
-    #[inline(always)]
-    fn clear(&mut self) {
-        self.addr = 0;
-    }
-}
-
-impl Slot for Stamped {
-    #[inline(always)]
-    fn new(addr: usize, b: &Block) -> Self {
-        Stamped {
-            base: Compact::new(addr, b),
-            tsc: b.tsc,
-        }
-    }
-
-    #[inline(always)]
-    fn addr(&self) -> usize {
-        self.base.addr
-    }
-
-    #[inline(always)]
-    fn block(&self) -> Block {
-        Block {
-            tsc: self.tsc,
-            ..self.base.block()
-        }
-    }
-
-    #[inline(always)]
-    fn clear(&mut self) {
-        self.base.addr = 0;
-    }
-}
 
 struct Inner<S> {
     slots: *mut S,
@@ -226,12 +118,12 @@ impl<S: Slot> Inner<S> {
             let p = self.slot(i);
             // SAFETY: i < cap.
             let cur = unsafe { &mut *p };
-            if cur.addr() == 0 {
+            if cur.is_empty() {
                 *cur = s;
                 self.len += 1;
                 return;
             }
-            if cur.addr() == s.addr() {
+            if cur.holds(s.addr()) {
                 *cur = s;
                 return;
             }
@@ -243,7 +135,7 @@ impl<S: Slot> Inner<S> {
     /// that the block's fields stay in registers: returned through memory, the mixed-width stores of
     /// the decoding and the wide loads of the copy stalled store forwarding).
     #[inline(always)]
-    fn take(&mut self, addr: usize) -> Option<Block> {
+    fn take(&mut self, addr: usize, stacks: &Interner) -> Option<Block> {
         if self.cap == 0 {
             return None;
         }
@@ -252,13 +144,13 @@ impl<S: Slot> Inner<S> {
         loop {
             // SAFETY: i < cap.
             let cur = unsafe { &*self.slot(i) };
-            if cur.addr() == 0 {
+            if cur.is_empty() {
                 return None;
             }
-            if cur.addr() == addr {
-                let found = cur.block();
+            if cur.holds(addr) {
+                let found = cur.block(stacks);
                 self.delete(i);
-                return Some(found);
+                return found;
             }
             i = (i + 1) & mask;
         }
@@ -274,11 +166,11 @@ impl<S: Slot> Inner<S> {
         loop {
             j = (j + 1) & mask;
             // SAFETY: j < cap.
-            let addr = unsafe { (*self.slot(j)).addr() };
-            if addr == 0 {
+            let next = unsafe { &*self.slot(j) };
+            if next.is_empty() {
                 break;
             }
-            let home = self.home(addr);
+            let home = self.home(next.addr());
             if (j.wrapping_sub(home) & mask) >= (j.wrapping_sub(hole) & mask) {
                 // SAFETY: hole, j < cap, distinct.
                 unsafe { *self.slot(hole) = *self.slot(j) };
@@ -335,17 +227,17 @@ impl<S: Slot> LiveTable<S> {
 
     /// Stops tracking a block: what was tracked, or `None` if it was not.
     #[inline(always)]
-    pub fn remove(&self, addr: usize) -> Option<Block> {
+    pub fn remove(&self, addr: usize, stacks: &Interner) -> Option<Block> {
         let shard = self.shard(addr);
         let _guard = shard.lock.lock();
         // SAFETY: the shard lock is held.
         let inner = unsafe { &mut *shard.inner.get() };
-        inner.take(addr)
+        inner.take(addr, stacks)
     }
 
     /// Calls `f(block)` for every tracked block. For the exit writer: a shard whose lock cannot be
     /// had within `max_yields` yields of the CPU is skipped rather than waited for.
-    pub fn for_each(&self, max_yields: u64, mut f: impl FnMut(&Block)) {
+    pub fn for_each(&self, max_yields: u64, stacks: &Interner, mut f: impl FnMut(&Block)) {
         for shard in &self.shards {
             let Some(_guard): Option<SpinGuard<'_>> = shard.lock.lock_bounded(max_yields) else {
                 continue;
@@ -356,7 +248,9 @@ impl<S: Slot> LiveTable<S> {
                 // SAFETY: i < cap.
                 let s = unsafe { *inner.slot(i) };
                 if s.addr() != 0 {
-                    f(&s.block());
+                    if let Some(b) = s.block(stacks) {
+                        f(&b);
+                    }
                 }
             }
         }
@@ -386,67 +280,104 @@ impl<S: Slot> LiveTable<S> {
     }
 }
 
-/// The tracked blocks: in the compact table, or in the stamped one when lifetimes are measured
-/// (the caller says which, the same way for the whole process: `stamped`).
+/// The tracked blocks: in the narrow table, or the compact one for a block that does not fit a
+/// narrow slot; in the stamped one when lifetimes are measured (the caller says which, the same
+/// way for the whole process: `stamped`). A narrow slot holds a stack id, whose record comes from
+/// `stacks`.
 pub struct Live {
+    stacks: &'static Interner,
+    narrow: LiveTable<Narrow>,
     compact: LiveTable<Compact>,
+    /// Blocks in the compact table: a release looks there only when there are any.
+    compact_len: AtomicUsize,
     stamped: LiveTable<Stamped>,
 }
 
 impl Live {
-    pub const fn new() -> Self {
+    pub const fn new(stacks: &'static Interner) -> Self {
         Self {
+            stacks,
+            narrow: LiveTable::new(),
             compact: LiveTable::new(),
+            compact_len: AtomicUsize::new(0),
             stamped: LiveTable::new(),
         }
     }
 
-    /// [`LiveTable::insert`] into the table `stamped` picks. The stamped table's path is out of
-    /// line: two inlined copies made the stack walk before them spill registers (+3.5%
-    /// instructions, `bench/cachegrind.sh`).
+    /// Tracks a block (see [`LiveTable::insert`]) in the table `stamped` and its fit pick. Only the
+    /// narrow table's path is inlined: more inlined copies made the stack walk before them spill
+    /// registers (+3.5% instructions, `bench/cachegrind.sh`).
     #[inline(always)]
     pub fn insert(&self, addr: usize, block: &Block, stamped: bool) -> bool {
-        if stamped {
-            self.insert_stamped(addr, block)
+        if !stamped && Narrow::fits(addr, block) {
+            self.narrow.insert(addr, block)
         } else {
-            self.compact.insert(addr, block)
+            self.insert_other(addr, block, stamped)
         }
     }
 
     #[inline(never)]
-    fn insert_stamped(&self, addr: usize, block: &Block) -> bool {
-        self.stamped.insert(addr, block)
+    fn insert_other(&self, addr: usize, block: &Block, stamped: bool) -> bool {
+        if stamped {
+            return self.stamped.insert(addr, block);
+        }
+        // Counted before the block can be found: whoever frees it afterwards sees the count.
+        self.compact_len.fetch_add(1, Ordering::Relaxed);
+        let inserted = self.compact.insert(addr, block);
+        if !inserted {
+            self.compact_len.fetch_sub(1, Ordering::Relaxed);
+        }
+        inserted
     }
 
-    /// [`LiveTable::remove`] from the table `stamped` picks (the stamped one out of line).
+    /// Stops tracking a block (see [`LiveTable::remove`]), from the tables `stamped` picks (the
+    /// others' paths out of line).
     #[inline(always)]
     pub fn remove(&self, addr: usize, stamped: bool) -> Option<Block> {
         if stamped {
-            self.remove_stamped(addr)
-        } else {
-            self.compact.remove(addr)
+            return self.remove_stamped(addr);
+        }
+        match self.narrow.remove(addr, self.stacks) {
+            Some(b) => Some(b),
+            None if self.compact_len.load(Ordering::Relaxed) != 0 => self.remove_compact(addr),
+            None => None,
         }
     }
 
     #[inline(never)]
     fn remove_stamped(&self, addr: usize) -> Option<Block> {
-        self.stamped.remove(addr)
+        self.stamped.remove(addr, self.stacks)
     }
 
-    /// [`LiveTable::for_each`] over both tables (one of them is empty).
+    #[inline(never)]
+    fn remove_compact(&self, addr: usize) -> Option<Block> {
+        let b = self.compact.remove(addr, self.stacks);
+        if b.is_some() {
+            self.compact_len.fetch_sub(1, Ordering::Relaxed);
+        }
+        b
+    }
+
+    /// [`LiveTable::for_each`] over every table.
     pub fn for_each(&self, max_yields: u64, mut f: impl FnMut(&Block)) {
-        self.compact.for_each(max_yields, &mut f);
-        self.stamped.for_each(max_yields, f);
+        self.narrow.for_each(max_yields, self.stacks, &mut f);
+        self.compact.for_each(max_yields, self.stacks, &mut f);
+        self.stamped.for_each(max_yields, self.stacks, f);
     }
 
-    /// For `fork`: every shard lock of both tables.
+    /// For `fork`: every shard lock of every table.
     pub fn locks(&self) -> impl Iterator<Item = &SpinLock> {
-        self.compact.locks().chain(self.stamped.locks())
+        self.narrow
+            .locks()
+            .chain(self.compact.locks())
+            .chain(self.stamped.locks())
     }
 
-    /// [`LiveTable::clear_in_child`] for both tables.
+    /// [`LiveTable::clear_in_child`] for every table.
     pub fn clear_in_child(&self) {
+        self.narrow.clear_in_child();
         self.compact.clear_in_child();
+        self.compact_len.store(0, Ordering::Relaxed);
         self.stamped.clear_in_child();
     }
 }
@@ -454,53 +385,63 @@ impl Live {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::intern::{Interner, StackKey};
+    use crate::intern::{Interner, StackKey, StackRec};
     use std::collections::HashMap;
 
-    fn block(rec: &'static StackRec, size: usize) -> Block {
+    /// A block whose other fields follow from its size (`tag_step` spreads the thread tags).
+    fn block(rec: &'static StackRec, size: usize, tag_step: u32) -> Block {
         Block {
             rec,
             size,
             tsc: size as u64 * 3,
             reallocs: (size % 5) as u32,
-            thread: (size % 7) as u32 * 140_000,
+            thread: (size % 7) as u32 * tag_step,
         }
     }
 
-    fn recs(n: u64) -> Vec<&'static StackRec> {
+    fn recs(n: u64) -> (&'static Interner, Vec<&'static StackRec>) {
         let interner: &'static Interner = Box::leak(Box::new(Interner::new()));
-        (0..n)
+        let recs = (0..n)
             .map(|i| interner.intern(&StackKey::new(&[i], 0, 0)).unwrap())
-            .collect()
+            .collect();
+        (interner, recs)
+    }
+
+    /// A deterministic pseudo-random sequence.
+    fn xorshift(x: &mut u64) -> u64 {
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
     }
 
     #[test]
     fn insert_remove_matches_a_hash_map() {
-        insert_remove::<Compact>(false);
-        insert_remove::<Stamped>(true);
+        // Tags up to 840,000 (past a narrow slot's 2^19) where the layout holds them.
+        insert_remove::<Compact>(false, 140_000);
+        insert_remove::<Stamped>(true, 140_000);
+        insert_remove::<Narrow>(false, 70_000);
     }
 
-    fn insert_remove<S: Slot>(stamped: bool) {
+    fn insert_remove<S: Slot>(stamped: bool, tag_step: u32) {
         let table = Box::new(LiveTable::<S>::new());
-        let recs = recs(16);
+        let (stacks, recs) = recs(16);
         let mut model: HashMap<usize, (u32, usize)> = HashMap::new();
-        // A deterministic pseudo-random mix of inserts and removes over clustered addresses, enough to
-        // grow tables and exercise backward-shift deletion across wrap-around.
+        // A mix of inserts and removes over clustered addresses, enough to grow tables and exercise
+        // backward-shift deletion across wrap-around.
         let mut x: u64 = 0x1234_5678;
         for step in 0..200_000u64 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            xorshift(&mut x);
             let region = (x >> 40) % 3;
             let addr = (0x5555_0000_0000 + region * (1 << 26) + (x % 50_000) * 16) as usize;
             if x % 3 == 0 {
-                let got = table.remove(addr).map(|b| {
+                let got = table.remove(addr, stacks).map(|b| {
                     assert_eq!(
                         (b.tsc, b.reallocs, b.thread),
                         (
                             if stamped { b.size as u64 * 3 } else { 0 },
                             (b.size % 5) as u32,
-                            (b.size % 7) as u32 * 140_000
+                            (b.size % 7) as u32 * tag_step
                         )
                     );
                     (b.rec.id, b.size)
@@ -509,12 +450,12 @@ mod tests {
             } else {
                 let rec = recs[(x % 16) as usize];
                 let size = (x % 1000) as usize;
-                assert!(table.insert(addr, &block(rec, size)));
+                assert!(table.insert(addr, &block(rec, size, tag_step)));
                 model.insert(addr, (rec.id, size));
             }
         }
         let mut seen = HashMap::new();
-        table.for_each(u64::MAX, |b| {
+        table.for_each(u64::MAX, stacks, |b| {
             *seen.entry((b.rec.id, b.size)).or_insert(0) += 1;
         });
         let mut expected = HashMap::new();
@@ -523,21 +464,88 @@ mod tests {
         }
         assert_eq!(seen, expected);
         for addr in model.keys() {
-            assert!(table.remove(*addr).is_some());
+            assert!(table.remove(*addr, stacks).is_some());
         }
         let mut left = 0;
-        table.for_each(u64::MAX, |_| left += 1);
+        table.for_each(u64::MAX, stacks, |_| left += 1);
         assert_eq!(left, 0);
+    }
+
+    /// Blocks that do not fit a narrow slot (addresses not 8-aligned, 4 GiB and more, 64 reallocs
+    /// and more, tags past 2^19) go to the compact table and come back whole from either.
+    #[test]
+    fn blocks_that_do_not_fit_narrow_slots_are_kept_whole() {
+        let (stacks, recs) = recs(8);
+        let live: &'static Live = Box::leak(Box::new(Live::new(stacks)));
+        let mut model: HashMap<usize, (u32, usize, u32, u32)> = HashMap::new();
+        let mut x: u64 = 0x9876_5432;
+        let mut wide = 0;
+        for step in 0..100_000u64 {
+            xorshift(&mut x);
+            let addr = 0x7000_0000_0000 + (x % 20_000) as usize * 8 + usize::from(x % 19 == 0) * 4;
+            if x % 3 == 0 {
+                let got = live
+                    .remove(addr, false)
+                    .map(|b| (b.rec.id, b.size, b.reallocs, b.thread));
+                assert_eq!(got, model.remove(&addr), "step {step}");
+            } else {
+                let b = Block {
+                    rec: recs[(x % 8) as usize],
+                    size: if x % 11 == 0 {
+                        (1 << 32) + (x % 7) as usize
+                    } else {
+                        (x % 500) as usize
+                    },
+                    tsc: 0,
+                    reallocs: if x % 13 == 0 {
+                        64 + (x % 3) as u32
+                    } else {
+                        (x % 60) as u32
+                    },
+                    thread: if x % 17 == 0 {
+                        (1 << 19) + 5
+                    } else {
+                        (x % 1000) as u32
+                    },
+                };
+                if !Narrow::fits(addr, &b) {
+                    wide += 1;
+                }
+                // A block at a tracked address replaces it (the program freed it unseen), whichever
+                // table the old one is in.
+                if let Some(old) = live.remove(addr, false) {
+                    assert_eq!(
+                        Some((old.rec.id, old.size, old.reallocs, old.thread)),
+                        model.remove(&addr)
+                    );
+                }
+                assert!(live.insert(addr, &b, false));
+                model.insert(addr, (b.rec.id, b.size, b.reallocs, b.thread));
+            }
+        }
+        assert!(wide > 10_000, "{wide}");
+        let mut seen = 0;
+        live.for_each(u64::MAX, |b| {
+            seen += 1;
+            assert!(b.size < 1 << 33);
+        });
+        assert_eq!(seen, model.len());
+        for (addr, expected) in &model {
+            let b = live.remove(*addr, false).unwrap();
+            assert_eq!((b.rec.id, b.size, b.reallocs, b.thread), *expected);
+        }
+        assert_eq!(live.compact_len.load(Ordering::Relaxed), 0);
+        assert!(live.remove(0x7000_0000_0000, false).is_none());
     }
 
     #[test]
     fn cross_thread_frees() {
-        let table: &'static LiveTable<Compact> = Box::leak(Box::new(LiveTable::new()));
-        let recs = recs(1);
+        let (stacks, recs) = recs(1);
+        let live: &'static Live = Box::leak(Box::new(Live::new(stacks)));
         let rec = recs[0];
         let producer = std::thread::spawn(move || {
             for i in 1..=100_000usize {
-                assert!(table.insert(i * 16, &block(rec, i)));
+                assert!(live.insert(i * 16, &block(rec, i, 1000), false));
             }
         });
         producer.join().unwrap();
@@ -546,7 +554,7 @@ mod tests {
                 std::thread::spawn(move || {
                     let mut sum = 0usize;
                     for i in (1 + t..=100_000usize).step_by(2) {
-                        sum += table.remove(i * 16).unwrap().size;
+                        sum += live.remove(i * 16, false).unwrap().size;
                     }
                     sum
                 })
@@ -554,6 +562,6 @@ mod tests {
             .collect();
         let total: usize = consumers.into_iter().map(|c| c.join().unwrap()).sum();
         assert_eq!(total, 100_000 * 100_001 / 2);
-        assert!(table.remove(16).is_none());
+        assert!(live.remove(16, false).is_none());
     }
 }

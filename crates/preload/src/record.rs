@@ -27,7 +27,7 @@ use crate::threads::{self, own_counters};
 /// Interned stacks (allocation sites and spawn points).
 pub static STACKS: Interner = Interner::new();
 /// Tracked blocks.
-pub static LIVE_BLOCKS: Live = Live::new();
+pub static LIVE_BLOCKS: Live = Live::new(&STACKS);
 /// Allocations that could not be attributed (our tables were out of memory).
 pub static UNATTRIBUTED: AtomicU64 = AtomicU64::new(0);
 
