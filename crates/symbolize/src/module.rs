@@ -278,7 +278,11 @@ pub(crate) fn prepare(path: &Path, object: &object::File<'_>, data: &Arc<[u8]>) 
         .any(|s| names::is_runtime_shim(&s.name) || s.name.contains("__rustc"));
 
     let (dwarf, context) = match dwarf {
-        Some(dwarf) => {
+        Some(mut dwarf) => {
+            // addr2line parses every unit's abbreviations up front, and the workspace walk
+            // parses them again: parsed once here, each table is shared by every unit that uses
+            // it (units share them: in the C library's debug info, two units each table).
+            dwarf.populate_abbreviations_cache(gimli::AbbreviationsCacheStrategy::All);
             let dwarf = Arc::new(dwarf);
             match addr2line::Context::from_arc_dwarf(Arc::clone(&dwarf)) {
                 Ok(context) => (Some(dwarf), Some(context)),
