@@ -186,11 +186,18 @@ impl AddressMap {
             // `load` reads a single file as soon.
             return;
         }
-        let next = AtomicUsize::new(0);
+        // The first file is this thread's: a system library first, since its separate debug info
+        // is usually compressed, the longest to load, and a new thread's first load (a new
+        // malloc arena to grow) took a fifth longer than the same load here.
+        todo.sort_by_key(|(id, ..)| !self.entries[*id].traits.system);
+        let load = |(id, path, build_id): &(usize, String, Vec<u8>)| {
+            (*id, LoadedModule::load(path, build_id))
+        };
+        let next = AtomicUsize::new(1);
         let work = || {
             let mut done = Vec::new();
-            while let Some((id, path, build_id)) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
-                done.push((*id, LoadedModule::load(path, build_id)));
+            while let Some(item) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
+                done.push(load(item));
             }
             done
         };
@@ -203,7 +210,8 @@ impl AddressMap {
                         .ok()
                 })
                 .collect();
-            let mut done = work();
+            let mut done = vec![load(&todo[0])];
+            done.extend(work());
             // A thread that panicked leaves its modules to `load`, which meets the panic again.
             for thread in threads {
                 done.extend(thread.join().unwrap_or_default());
