@@ -49,7 +49,7 @@ const KNOWN: &[(&str, &str)] = &[
 
 /// Reads the executable's symbols; `None` when it cannot be read or parsed.
 pub fn inspect(exe: &Path) -> Option<AllocatorInfo> {
-    let data = std::fs::read(exe).ok()?;
+    let data = symbol_tables(exe).ok()?;
     let file = object::File::parse(&*data).ok()?;
     let mut info = AllocatorInfo::default();
     let (mut default_shim, mut rust_shim) = (false, false);
@@ -77,6 +77,73 @@ pub fn inspect(exe: &Path) -> Option<AllocatorInfo> {
         })
         .collect();
     Some(info)
+}
+
+/// The file at `path` as far as its symbols need it: for a 64-bit ELF file, a buffer of the
+/// file's length holding only the headers, the section names and the symbol and string tables
+/// (a profiled executable is mostly debug info, which the zeroed rest of the buffer stands for
+/// without being read, or touched); any other file whole.
+fn symbol_tables(path: &Path) -> std::io::Result<Vec<u8>> {
+    use object::elf::{FileHeader64, SHT_DYNSYM, SHT_NOBITS, SHT_SYMTAB, SHT_SYMTAB_SHNDX};
+    use object::read::elf::{FileHeader as _, SectionHeader as _};
+    use std::os::unix::fs::FileExt as _;
+
+    let file = fs_err::File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut data = vec![0u8; usize::try_from(len).unwrap_or(usize::MAX)];
+    let fill = |data: &mut [u8], offset: u64, size: u64| -> Option<std::io::Result<()>> {
+        let start = usize::try_from(offset).ok()?;
+        let end = start.checked_add(usize::try_from(size).ok()?)?;
+        let range = data.get_mut(start..end)?;
+        Some(file.file().read_exact_at(range, offset))
+    };
+    let header_len = std::mem::size_of::<FileHeader64<object::Endianness>>() as u64;
+    fill(&mut data, 0, header_len.min(len)).unwrap_or(Ok(()))?;
+    let parts = (|| -> Option<Vec<(u64, u64)>> {
+        let header = *FileHeader64::<object::Endianness>::parse(&*data).ok()?;
+        let endian = header.endian().ok()?;
+        let phdrs = (
+            header.e_phoff.get(endian),
+            u64::from(header.e_phnum.get(endian)) * u64::from(header.e_phentsize.get(endian)),
+        );
+        let shoff = header.e_shoff.get(endian);
+        let shentsize = u64::from(header.e_shentsize.get(endian));
+        // The first section header holds the counts that do not fit the file header.
+        fill(&mut data, shoff, shentsize)?.ok()?;
+        let shnum = header.shnum(endian, &*data).ok()? as u64;
+        fill(&mut data, shoff, shnum * shentsize)?.ok()?;
+        let sections = header.section_headers(endian, &*data).ok()?;
+        let range = |index: usize| {
+            let s = sections.get(index)?;
+            let size = if s.sh_type(endian) == SHT_NOBITS {
+                0
+            } else {
+                s.sh_size(endian)
+            };
+            Some((s.sh_offset(endian), size))
+        };
+        let mut parts = vec![phdrs];
+        parts.push(range(header.shstrndx(endian, &*data).ok()? as usize)?);
+        for (index, s) in sections.iter().enumerate() {
+            if [SHT_SYMTAB, SHT_DYNSYM, SHT_SYMTAB_SHNDX].contains(&s.sh_type(endian)) {
+                parts.push(range(index)?);
+                parts.push(range(s.sh_link(endian) as usize)?);
+            }
+        }
+        Some(parts)
+    })();
+    let Some(parts) = parts else {
+        // Not a 64-bit ELF file, or not one whose headers hold together: read it whole, and
+        // let the object parser say what is wrong.
+        return fs_err::read(path);
+    };
+    for (offset, size) in parts {
+        match fill(&mut data, offset, size) {
+            Some(result) => result?,
+            None => return fs_err::read(path),
+        }
+    }
+    Ok(data)
 }
 
 /// The allocator whose link-time wrapper `function` is (`__wrap__rjem_mallocx`).
@@ -187,6 +254,33 @@ mod tests {
         );
         assert_eq!(wrapper_of("_rjem_mallocx"), None);
         assert_eq!(wrapper_of("__wrap_strdup"), None);
+    }
+
+    #[test]
+    fn the_symbol_tables_alone_give_the_symbols_of_the_whole_file() {
+        let symbols = |data: &[u8]| -> Vec<(String, bool, bool, object::SymbolKind)> {
+            let file = object::File::parse(data).expect("an object file");
+            file.symbols()
+                .chain(file.dynamic_symbols())
+                .map(|s| {
+                    let name = s.name().unwrap_or("<bad>").to_owned();
+                    (name, s.is_undefined(), s.is_definition(), s.kind())
+                })
+                .collect()
+        };
+        for exe in [std::env::current_exe().unwrap(), PathBuf::from("/bin/sh")] {
+            let whole = std::fs::read(&exe).unwrap();
+            let parts = symbol_tables(&exe).unwrap();
+            assert_eq!(parts.len(), whole.len());
+            let want = symbols(&whole);
+            assert!(want.len() > 10, "{} has symbols", exe.display());
+            assert_eq!(symbols(&parts), want, "{}", exe.display());
+        }
+        // Not an ELF file: read whole.
+        let text = std::env::temp_dir().join(format!("not-elf-{}", std::process::id()));
+        std::fs::write(&text, "#!/bin/sh\n").unwrap();
+        assert_eq!(symbol_tables(&text).unwrap(), b"#!/bin/sh\n");
+        let _ = std::fs::remove_file(&text);
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod outcomes;
 mod process;
 mod profiling_env;
 mod raw_dir;
+mod read_ahead;
 mod runner;
 mod rustc_wrapper;
 mod session;

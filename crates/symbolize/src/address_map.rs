@@ -1,15 +1,17 @@
 //! Which module file an address is in: the module files of all processes, each known once by
 //! (path, build-id) and loaded at most once, and each process's map of where it had them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::{Index, IndexMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use alloc_profile_format::RawProfile;
 
 use crate::classify::ModuleTraits;
 use crate::error::Warning;
-use crate::module::{LoadError, LoadedModule};
+use crate::module::{LoadError, LoadedModule, Prepared};
 use crate::objects;
+use crate::read_ahead::ReadAhead;
 
 /// A module file as identified across processes: the same (path, build-id) is one entry.
 pub(crate) struct ModuleEntry {
@@ -32,6 +34,8 @@ pub(crate) struct ModuleEntry {
 
 pub(crate) enum ModuleState {
     NotLoaded,
+    /// Loaded ahead of need (see [`AddressMap::prepare`]); what it says is said when it is needed.
+    Prepared(Box<Result<Prepared, LoadError>>),
     Loaded(Box<LoadedModule>),
     /// The file cannot be used; a warning said why.
     Unusable,
@@ -53,6 +57,8 @@ pub(crate) struct Region {
 pub(crate) struct AddressMap {
     entries: Vec<ModuleEntry>,
     ids: HashMap<(String, Vec<u8>), usize>,
+    /// Files the caller read before symbolization began, used instead of reading them again.
+    read_ahead: ReadAhead,
 }
 
 impl Index<usize> for AddressMap {
@@ -69,6 +75,13 @@ impl IndexMut<usize> for AddressMap {
 }
 
 impl AddressMap {
+    pub(crate) fn new(read_ahead: ReadAhead) -> AddressMap {
+        AddressMap {
+            read_ahead,
+            ..AddressMap::default()
+        }
+    }
+
     /// The id of the module file at `path` with `build_id`, a new entry the first time.
     pub(crate) fn id(&mut self, path: &str, build_id: &[u8]) -> usize {
         if let Some(&id) = self.ids.get(&(path.to_owned(), build_id.to_vec())) {
@@ -128,31 +141,120 @@ impl AddressMap {
         (regions, exe)
     }
 
-    /// Frees the files that process `index` was the last to need.
+    /// Frees the files that process `index` was the last to need, on another thread (see
+    /// [`drop_elsewhere`]).
     pub(crate) fn release_after(&mut self, index: usize) {
+        let mut released = Vec::new();
         for module in &mut self.entries {
-            if module.last_use == index && matches!(module.state, ModuleState::Loaded(_)) {
-                module.state = ModuleState::Released;
+            let held = matches!(
+                module.state,
+                ModuleState::Loaded(_) | ModuleState::Prepared(_)
+            );
+            if module.last_use == index && held {
+                released.push(std::mem::replace(&mut module.state, ModuleState::Released));
             }
+        }
+        if !released.is_empty() {
+            drop_elsewhere(released);
+        }
+    }
+
+    /// The files read ahead that no module used, to be freed.
+    pub(crate) fn take_read_ahead(&mut self) -> ReadAhead {
+        std::mem::take(&mut self.read_ahead)
+    }
+
+    /// Loads the modules `ids` that are not loaded yet, several at once (a thread per core), for
+    /// [`AddressMap::load`] to find them ready: a process's executable and its C library's debug
+    /// info take about as long each. The warnings wait for `load`, which says them in the order
+    /// it is called, as it does for a module it loads itself.
+    pub(crate) fn prepare(&mut self, ids: &BTreeSet<usize>) {
+        let mut todo = Vec::new();
+        for &id in ids {
+            let entry = &mut self.entries[id];
+            if !matches!(entry.state, ModuleState::NotLoaded) || !has_file(entry) {
+                continue;
+            }
+            match self.read_ahead.take(&entry.path, &entry.build_id) {
+                Some(result) => entry.state = ModuleState::Prepared(Box::new(result)),
+                None => todo.push((id, entry.path.clone(), entry.build_id.clone())),
+            }
+        }
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let helpers = cores.min(todo.len()).saturating_sub(1);
+        if helpers == 0 {
+            // `load` reads a single file as soon.
+            return;
+        }
+        // The first file is this thread's: a system library first, since its separate debug info
+        // is usually compressed, the longest to load, and a new thread's first load (a new
+        // malloc arena to grow) took a fifth longer than the same load here.
+        todo.sort_by_key(|(id, ..)| !self.entries[*id].traits.system);
+        let load = |(id, path, build_id): &(usize, String, Vec<u8>)| {
+            (*id, LoadedModule::load(path, build_id))
+        };
+        let next = AtomicUsize::new(1);
+        let work = || {
+            let mut done = Vec::new();
+            while let Some(item) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
+                done.push(load(item));
+            }
+            done
+        };
+        let done: Vec<_> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..helpers)
+                .filter_map(|_| {
+                    std::thread::Builder::new()
+                        .name("load-modules".to_owned())
+                        .spawn_scoped(scope, work)
+                        .ok()
+                })
+                .collect();
+            let mut done = vec![load(&todo[0])];
+            done.extend(work());
+            // A thread that panicked leaves its modules to `load`, which meets the panic again.
+            for thread in threads {
+                done.extend(thread.join().unwrap_or_default());
+            }
+            done
+        });
+        for (id, result) in done {
+            self.entries[id].state = ModuleState::Prepared(Box::new(result));
         }
     }
 
     /// Opens a module's file the first time one of its addresses is needed.
     pub(crate) fn load(&mut self, module: usize, warnings: &mut Vec<Warning>) {
         let entry = &mut self.entries[module];
-        if !matches!(entry.state, ModuleState::NotLoaded) {
+        if !has_file(entry) {
+            if matches!(entry.state, ModuleState::NotLoaded) {
+                // The vDSO has no file; nothing to say about it.
+                entry.state = ModuleState::Unusable;
+            }
             return;
         }
-        if objects::is_virtual(&entry.name) || entry.path.is_empty() {
-            // The vDSO has no file; nothing to say about it.
-            entry.state = ModuleState::Unusable;
-            return;
-        }
-        match LoadedModule::load(&entry.path, &entry.build_id) {
-            Ok((loaded, load_warnings)) => {
+        let loaded = match std::mem::replace(&mut entry.state, ModuleState::NotLoaded) {
+            ModuleState::NotLoaded => self
+                .read_ahead
+                .take(&entry.path, &entry.build_id)
+                .unwrap_or_else(|| LoadedModule::load(&entry.path, &entry.build_id)),
+            ModuleState::Prepared(result) => *result,
+            other => {
+                entry.state = other;
+                return;
+            }
+        };
+        match loaded {
+            Ok(prepared) => {
+                let loaded = prepared.module;
                 // Unreadable debug info was reported already; do not report it missing too.
-                entry.warned_dwarf = !load_warnings.is_empty();
-                warnings.extend(load_warnings);
+                entry.warned_dwarf = !prepared.problems.is_empty();
+                warnings.extend(prepared.problems.into_iter().map(|reason| {
+                    Warning::BadDebugInfo {
+                        path: entry.path.clone(),
+                        reason,
+                    }
+                }));
                 // Missing debug info matters in the profiled program and Rust libraries; C
                 // libraries usually ship without it, and a system program or library (a
                 // profiled program's `/usr/bin/kill`) is not the user's to rebuild.
@@ -185,6 +287,22 @@ impl AddressMap {
             }
         }
     }
+}
+
+/// Drops `value` on a thread of its own. Freeing a large module's parsed DWARF (every unit,
+/// line table and function addr2line built, each its own allocation) took a fifth of a report's
+/// symbolization after its program ended; nothing waits for it, and a process that ends first
+/// frees it all at once. Dropped here when no thread can start.
+pub(crate) fn drop_elsewhere<T: Send + 'static>(value: T) {
+    // When no thread can start, `spawn` drops the closure, and `value` with it, here.
+    let _ = std::thread::Builder::new()
+        .name("free-modules".to_owned())
+        .spawn(move || drop(value));
+}
+
+/// The module has a file to read (the vDSO has none).
+fn has_file(entry: &ModuleEntry) -> bool {
+    !objects::is_virtual(&entry.name) && !entry.path.is_empty()
 }
 
 /// The region containing `pc`, if any.

@@ -16,7 +16,11 @@
 //! address) pair is looked up once, however many stacks and processes contain it; a module file is
 //! read once per (path, build-id) however many processes mapped it, and freed after the last
 //! process that maps it. addr2line parses DWARF lazily, one compilation unit at a time, so beyond
-//! reading the file a large test binary costs what its stacks touch.
+//! reading the file a large test binary costs what its stacks touch. Reading is most of the time
+//! (inflating compressed debug info, the per-unit state addr2line builds up front): the files a
+//! process needs are read a thread per core before its stacks are expanded, and
+//! [`symbolize_with`] takes files its caller read earlier (while the program ran, see
+//! [`ReadAhead`]). Neither changes the result, nor the order of the warnings.
 //!
 //! A site's frames are its own stack's frames followed by those of its parent stacks: for a stack
 //! on a spawned thread, the `pthread_create` stack of the spawning thread, so the thread's code
@@ -57,6 +61,7 @@ mod names;
 mod objects;
 mod options;
 mod paths;
+mod read_ahead;
 mod symbolizer;
 mod workspace;
 
@@ -70,6 +75,7 @@ use alloc_profile_format::RawProfile;
 
 pub use crate::error::{Error, Warning};
 pub use crate::options::Options;
+pub use crate::read_ahead::ReadAhead;
 use crate::symbolizer::Symbolizer;
 
 /// Reads and decodes one raw profile file (`*.aprof`).
@@ -93,5 +99,18 @@ pub fn read_raw_file(path: &Path) -> Result<RawProfile, Error> {
 /// Only for raw profiles that contradict themselves (see [`Error`]); problems with module files
 /// are [`Warning`]s.
 pub fn symbolize(raws: &[RawProfile], options: &Options) -> Result<(Profile, Vec<Warning>), Error> {
-    Symbolizer::new(options).run(raws)
+    symbolize_with(raws, options, ReadAhead::default())
+}
+
+/// [`symbolize`], using the module files in `read_ahead` where they are the files the profiles
+/// name: the same result, sooner when they were read while the program ran.
+///
+/// # Errors
+/// As [`symbolize`].
+pub fn symbolize_with(
+    raws: &[RawProfile],
+    options: &Options,
+    read_ahead: ReadAhead,
+) -> Result<(Profile, Vec<Warning>), Error> {
+    Symbolizer::new(options, read_ahead).run(raws)
 }

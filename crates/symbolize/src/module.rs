@@ -19,6 +19,8 @@ use std::sync::Arc;
 
 use object::{CompressionFormat, Object, ObjectSection, ObjectSymbol, SymbolKind};
 
+// Named by the documentation of `LoadError` and `Prepared`.
+#[cfg(doc)]
 use crate::error::Warning;
 use crate::names;
 
@@ -54,98 +56,82 @@ pub(crate) struct SourceFrame {
     pub line: Option<u32>,
 }
 
+/// A module file prepared for lookups, and what preparing it found wrong.
+pub(crate) struct Prepared {
+    pub module: LoadedModule,
+    /// Why (part of) its debug info is unusable, for [`Warning::BadDebugInfo`]s under the path
+    /// the caller knows the file by, in the order met.
+    pub problems: Vec<String>,
+    /// Where separate debug info was looked for, because the file has no DWARF of its own (the
+    /// places depend on the path the file was opened by); `None` when it has.
+    pub searched: Option<Searched>,
+}
+
+/// The places separate debug info was looked for, in order.
+pub(crate) struct Searched {
+    /// Each place tried, up to the one that had it.
+    pub tried: Vec<PathBuf>,
+    /// The last place tried had it.
+    pub found: bool,
+}
+
+impl Searched {
+    /// Looking in `places` (for the same file opened by another path) would end the same way.
+    pub(crate) fn same_in(&self, places: &[PathBuf]) -> bool {
+        if self.found {
+            places.starts_with(&self.tried)
+        } else {
+            places == self.tried
+        }
+    }
+}
+
 /// Why a module cannot be used at all. The caller turns this into a [`Warning`].
 pub(crate) enum LoadError {
     Unreadable(String),
     BuildIdMismatch { found: Option<Vec<u8>> },
 }
 
+/// Which file is on disk, and that it is unchanged: while these agree, its content is the same.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct FileIdentity {
+    device: u64,
+    inode: u64,
+    len: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl FileIdentity {
+    pub(crate) fn of(meta: &std::fs::Metadata) -> FileIdentity {
+        use std::os::unix::fs::MetadataExt as _;
+        FileIdentity {
+            device: meta.dev(),
+            inode: meta.ino(),
+            len: meta.len(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+}
+
 impl LoadedModule {
     /// Opens `path`, checks its build-id against `expected` (when the interposer recorded one),
     /// and prepares it for lookups. Problems that leave the module usable (no or corrupt debug
-    /// info) come back as warnings next to it.
-    pub(crate) fn load(
-        path: &str,
-        expected: &[u8],
-    ) -> Result<(LoadedModule, Vec<Warning>), LoadError> {
+    /// info) come back as [`Prepared::problems`].
+    pub(crate) fn load(path: &str, expected: &[u8]) -> Result<Prepared, LoadError> {
         // The kernel marks an executable replaced while it ran with " (deleted)"; whatever is at
         // the plain path now is only used if its build-id says it is the same file.
-        let data = read_file(Path::new(path))
+        let (data, _) = read_file(Path::new(path))
             .or_else(|e| match path.strip_suffix(" (deleted)") {
                 Some(plain) => read_file(Path::new(plain)),
                 None => Err(e),
             })
             .map_err(|e| LoadError::Unreadable(e.to_string()))?;
-        let object = object::File::parse(&*data)
-            .map_err(|e| LoadError::Unreadable(format!("expected an ELF object file: {e}")))?;
+        let object = parse_object(&data)?;
         let found = object.build_id().ok().flatten();
-        if !expected.is_empty() && found != Some(expected) {
-            return Err(LoadError::BuildIdMismatch {
-                found: found.map(<[u8]>::to_vec),
-            });
-        }
-
-        let mut warnings = Vec::new();
-        let mut symbols = collect_symbols(object.symbols());
-        let mut dwarf = match load_dwarf(&object, &data) {
-            Ok(dwarf) => dwarf,
-            Err(e) => {
-                warnings.push(Warning::BadDebugInfo {
-                    path: path.to_owned(),
-                    reason: e.to_string(),
-                });
-                None
-            }
-        };
-        if dwarf.is_none() {
-            let link = object
-                .gnu_debuglink()
-                .ok()
-                .flatten()
-                .map(|(name, _crc)| name);
-            for candidate in debug_file_candidates(Path::new(path), found, link) {
-                if let Some((debug_dwarf, debug_symbols)) = load_debug_file(&candidate, found) {
-                    dwarf = Some(debug_dwarf);
-                    if symbols.is_empty() {
-                        symbols = debug_symbols;
-                    }
-                    break;
-                }
-            }
-        }
-        if symbols.is_empty() {
-            symbols = collect_symbols(object.dynamic_symbols());
-        }
-        // rustc's runtime symbols: unmangled in older toolchains, mangled under `__rustc::` since.
-        let rust = symbols
-            .iter()
-            .any(|s| names::is_runtime_shim(&s.name) || s.name.contains("__rustc"));
-
-        let (dwarf, context) = match dwarf {
-            Some(dwarf) => {
-                let dwarf = Arc::new(dwarf);
-                match addr2line::Context::from_arc_dwarf(Arc::clone(&dwarf)) {
-                    Ok(context) => (Some(dwarf), Some(context)),
-                    Err(e) => {
-                        warnings.push(Warning::BadDebugInfo {
-                            path: path.to_owned(),
-                            reason: e.to_string(),
-                        });
-                        (None, None)
-                    }
-                }
-            }
-            None => (None, None),
-        };
-        Ok((
-            LoadedModule {
-                dwarf,
-                context,
-                symbols,
-                rust,
-            },
-            warnings,
-        ))
+        check_build_id(expected, found)?;
+        Ok(prepare(Path::new(path), &object, &data))
     }
 
     pub(crate) fn has_debug_info(&self) -> bool {
@@ -223,6 +209,103 @@ impl LoadedModule {
     }
 }
 
+/// The object file in `data`.
+pub(crate) fn parse_object(data: &[u8]) -> Result<object::File<'_>, LoadError> {
+    object::File::parse(data)
+        .map_err(|e| LoadError::Unreadable(format!("expected an ELF object file: {e}")))
+}
+
+/// The file's build-id `found` is the one the profiled process had mapped (`expected`; empty
+/// when the interposer recorded none).
+pub(crate) fn check_build_id(expected: &[u8], found: Option<&[u8]>) -> Result<(), LoadError> {
+    if !expected.is_empty() && found != Some(expected) {
+        return Err(LoadError::BuildIdMismatch {
+            found: found.map(<[u8]>::to_vec),
+        });
+    }
+    Ok(())
+}
+
+/// The `.gnu_debuglink` file name of `object`.
+pub(crate) fn debug_link<'data>(object: &object::File<'data>) -> Option<&'data [u8]> {
+    object
+        .gnu_debuglink()
+        .ok()
+        .flatten()
+        .map(|(name, _crc)| name)
+}
+
+/// `object` (parsed from `data`, opened as `path`) ready for lookups: its DWARF (its own, else
+/// from separate debug info), its symbols, and the context addr2line answers from.
+pub(crate) fn prepare(path: &Path, object: &object::File<'_>, data: &Arc<[u8]>) -> Prepared {
+    let found = object.build_id().ok().flatten();
+    let mut problems = Vec::new();
+    let mut symbols = collect_symbols(object.symbols());
+    let mut dwarf = match load_dwarf(object, data) {
+        Ok(dwarf) => dwarf,
+        Err(e) => {
+            problems.push(e.to_string());
+            None
+        }
+    };
+    let mut searched = None;
+    if dwarf.is_none() {
+        let mut tried = Vec::new();
+        let mut found_separate = false;
+        for candidate in debug_file_candidates(path, found, debug_link(object)) {
+            let debug = load_debug_file(&candidate, found);
+            tried.push(candidate);
+            if let Some((debug_dwarf, debug_symbols)) = debug {
+                dwarf = Some(debug_dwarf);
+                if symbols.is_empty() {
+                    symbols = debug_symbols;
+                }
+                found_separate = true;
+                break;
+            }
+        }
+        searched = Some(Searched {
+            tried,
+            found: found_separate,
+        });
+    }
+    if symbols.is_empty() {
+        symbols = collect_symbols(object.dynamic_symbols());
+    }
+    // rustc's runtime symbols: unmangled in older toolchains, mangled under `__rustc::` since.
+    let rust = symbols
+        .iter()
+        .any(|s| names::is_runtime_shim(&s.name) || s.name.contains("__rustc"));
+
+    let (dwarf, context) = match dwarf {
+        Some(mut dwarf) => {
+            // addr2line parses every unit's abbreviations up front, and the workspace walk
+            // parses them again: parsed once here, each table is shared by every unit that uses
+            // it (units share them: in the C library's debug info, two units each table).
+            dwarf.populate_abbreviations_cache(gimli::AbbreviationsCacheStrategy::All);
+            let dwarf = Arc::new(dwarf);
+            match addr2line::Context::from_arc_dwarf(Arc::clone(&dwarf)) {
+                Ok(context) => (Some(dwarf), Some(context)),
+                Err(e) => {
+                    problems.push(e.to_string());
+                    (None, None)
+                }
+            }
+        }
+        None => (None, None),
+    };
+    Prepared {
+        module: LoadedModule {
+            dwarf,
+            context,
+            symbols,
+            rust,
+        },
+        problems,
+        searched,
+    }
+}
+
 /// Function symbols defined in the file, sorted by address; at one address, a sized symbol wins.
 fn collect_symbols<'data, 'file, I, S>(iter: I) -> Vec<Symbol>
 where
@@ -249,18 +332,30 @@ where
     symbols
 }
 
-/// The whole file, in the buffer the debug sections will share. Read straight into the shared
-/// buffer: `Arc::from(Vec)` would copy a file of tens of megabytes once more.
-fn read_file(path: &Path) -> std::io::Result<Arc<[u8]>> {
+/// The whole file, in the buffer the debug sections will share, and which file it was. Read
+/// straight into the shared buffer: `Arc::from(Vec)` would copy a file of tens of megabytes once
+/// more.
+pub(crate) fn read_file(path: &Path) -> std::io::Result<(Arc<[u8]>, FileIdentity)> {
     use std::io::Read;
     let mut file = fs_err::File::open(path)?;
-    let len = usize::try_from(file.metadata()?.len()).unwrap_or(usize::MAX);
+    let meta = file.metadata()?;
+    let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
     // `repeat(..).take(..)` has a trusted length: one allocation, no intermediate vector.
     let mut data: Arc<[u8]> = std::iter::repeat_n(0u8, len).collect();
     let buf = Arc::get_mut(&mut data).expect("a new Arc is not shared");
     file.read_exact(buf)?;
-    Ok(data)
+    Ok((data, FileIdentity::of(&meta)))
 }
+
+/// DWARF sections that neither addr2line nor the workspace walk reads: where variables live
+/// (location lists) and macros. Left empty, so that a compressed one is not inflated (in a
+/// distribution's separate debug info for the C library, location lists are a sixth of it).
+const UNUSED_SECTIONS: [gimli::SectionId; 4] = [
+    gimli::SectionId::DebugLoc,
+    gimli::SectionId::DebugLocLists,
+    gimli::SectionId::DebugMacinfo,
+    gimli::SectionId::DebugMacro,
+];
 
 /// The DWARF sections of `object` (parsed from `data`), `None` when it has no `.debug_info`.
 fn load_dwarf<'data, O: Object<'data>>(
@@ -280,7 +375,10 @@ fn load_dwarf<'data, O: Object<'data>>(
     };
     let whole = Reader::new(Arc::clone(data), endian);
     let dwarf = gimli::Dwarf::load(|id| -> Result<Reader, object::Error> {
-        let Some(section) = object.section_by_name(id.name()) else {
+        let section = object
+            .section_by_name(id.name())
+            .filter(|_| !UNUSED_SECTIONS.contains(&id));
+        let Some(section) = section else {
             return Ok(Reader::new(Arc::from(&[][..]), endian));
         };
         let range = section.compressed_file_range()?;
@@ -300,7 +398,7 @@ fn load_dwarf<'data, O: Object<'data>>(
 }
 
 /// Where separate debug info for `path` may live, most specific first.
-fn debug_file_candidates(
+pub(crate) fn debug_file_candidates(
     path: &Path,
     build_id: Option<&[u8]>,
     link: Option<&[u8]>,
@@ -331,7 +429,7 @@ fn load_debug_file(
     path: &Path,
     build_id: Option<&[u8]>,
 ) -> Option<(gimli::Dwarf<Reader>, Vec<Symbol>)> {
-    let data = read_file(path).ok()?;
+    let (data, _) = read_file(path).ok()?;
     let object = object::File::parse(&*data).ok()?;
     if let (Some(expected), Ok(Some(found))) = (build_id, object.build_id()) {
         if expected != found {

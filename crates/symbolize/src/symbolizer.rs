@@ -2,17 +2,18 @@
 //! stack and its parent stacks expanded into frames, each frame interned once.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use alloc_profile_format::symbolized::{Frame, FrameKind, Process, Profile, Site};
 use alloc_profile_format::{stack_flags, RawProfile, Stack, NO_STACK};
 
-use crate::address_map::{find_region, AddressMap, ModuleState, Region};
+use crate::address_map::{drop_elsewhere, find_region, AddressMap, ModuleState, Region};
 use crate::classify::Classifier;
 use crate::error::{Error, Warning};
 use crate::frames;
 use crate::generated::{self, DerivedCode};
 use crate::options::Options;
+use crate::read_ahead::ReadAhead;
 use crate::workspace;
 
 /// A stack's own frames, expanded once per process.
@@ -35,10 +36,10 @@ pub(crate) struct Symbolizer {
 }
 
 impl Symbolizer {
-    pub(crate) fn new(options: &Options) -> Symbolizer {
+    pub(crate) fn new(options: &Options, read_ahead: ReadAhead) -> Symbolizer {
         Symbolizer {
             classifier: Classifier::new(options),
-            modules: AddressMap::default(),
+            modules: AddressMap::new(read_ahead),
             frames: Vec::new(),
             frame_ids: HashMap::new(),
             by_address: HashMap::new(),
@@ -49,7 +50,7 @@ impl Symbolizer {
         }
     }
 
-    /// [`crate::symbolize`].
+    /// [`crate::symbolize_with`].
     pub(crate) fn run(mut self, raws: &[RawProfile]) -> Result<(Profile, Vec<Warning>), Error> {
         // Know when each module file is needed for the last time, to free it then: a `cargo test`
         // run can profile dozens of test binaries of tens of megabytes each.
@@ -64,6 +65,7 @@ impl Symbolizer {
             self.add_process(index, raw, &mut profile)?;
             self.modules.release_after(index);
         }
+        drop_elsewhere(self.modules.take_read_ahead());
         profile.frames = self.frames;
         let harness_mains = self.harness_mains;
         profile.workspace_functions = self
@@ -104,6 +106,9 @@ impl Symbolizer {
             }
             peaks
         };
+
+        let needed = self.modules_needed(raw, &stacks, &regions, exe);
+        self.modules.prepare(&needed);
 
         let mut expanded: HashMap<u32, Expanded> = HashMap::new();
         let mut sites = Vec::with_capacity(raw.sites.len());
@@ -167,6 +172,40 @@ impl Symbolizer {
             threads: raw.threads.clone(),
         });
         Ok(())
+    }
+
+    /// The modules whose files `raw`'s process will read: those of the addresses on its sites'
+    /// stacks and their parents (not the interposer's), and its executable when workspace
+    /// functions are collected from it.
+    fn modules_needed(
+        &self,
+        raw: &RawProfile,
+        stacks: &HashMap<u32, &Stack>,
+        regions: &[Region],
+        exe: Option<usize>,
+    ) -> BTreeSet<usize> {
+        let mut needed = BTreeSet::new();
+        let mut seen = HashSet::new();
+        for counters in &raw.sites {
+            let mut id = counters.stack;
+            while id != NO_STACK && seen.insert(id) {
+                let Some(stack) = stacks.get(&id) else { break };
+                for &address in &stack.frames {
+                    if let Some(region) = find_region(regions, address.wrapping_sub(1)) {
+                        if !self.modules[region.module].interposer {
+                            needed.insert(region.module);
+                        }
+                    }
+                }
+                id = stack.parent;
+            }
+        }
+        if let Some(exe) = exe {
+            if !self.modules[exe].walked && self.classifier.has_workspace() {
+                needed.insert(exe);
+            }
+        }
+        needed
     }
 
     /// Frames of one stack, without its parents.

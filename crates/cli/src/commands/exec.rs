@@ -16,9 +16,10 @@ use crate::cli::{CargoArgs, ExecArgs};
 use crate::interrupt;
 use crate::profiling_env::{preload_before_existing, InterposerEnv};
 use crate::raw_dir::RawDir;
+use crate::read_ahead::ReadAhead;
 use crate::session::cargo_run::{collect_after, program_status};
 use crate::session::checks;
-use crate::session::report::{keep_last, report, Outcome};
+use crate::session::report::{keep_last, report_with, Outcome};
 
 /// `cargo alloc-profile exec`.
 pub fn exec(args: ExecArgs) -> Result<i32> {
@@ -61,7 +62,8 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
     cmd.args(program_args);
     // A program of another C library's loader (musl) or a static one cannot load the
     // interposer: it runs as it is, and the report says why nothing was recorded.
-    if crate::elf::takes_the_interposer(&exe) {
+    let interposed = crate::elf::takes_the_interposer(&exe);
+    if interposed {
         for (key, value) in env.for_manual_runs() {
             let value = if key == "LD_PRELOAD" {
                 preload_before_existing(value)
@@ -76,6 +78,10 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
     let mut child = cmd
         .spawn()
         .with_context(|| format!("could not run {}", exe.display()))?;
+    // The report's slowest part, reading debug info, overlaps the program's run.
+    let read_ahead = interposed
+        .then(|| ReadAhead::start(child.id(), &env.library))
+        .flatten();
     let os_args: Vec<OsString> = program_args.iter().map(OsString::from).collect();
     crate::raw_dir::write_started(raw.path(), child.id(), exe.as_os_str(), &os_args)?;
     let status = child
@@ -113,7 +119,8 @@ pub fn exec(args: ExecArgs) -> Result<i32> {
     if !no_workspace || args.target_dir.is_some() {
         keep_last(&tool_dir, &collected, &outcome, None);
     }
-    let exceeded = report(&ws, &collected, &outcome, &args.report, None)?;
+    let read_ahead = read_ahead.map(ReadAhead::finish).unwrap_or_default();
+    let exceeded = report_with(&ws, &collected, &outcome, &args.report, None, read_ahead)?;
     Ok(program_status(status, interrupted, &collected, exceeded))
 }
 

@@ -52,13 +52,28 @@ pub fn report(
     opts: &ReportArgs,
     tests: Option<&[alloc_profile_report::TestBinary]>,
 ) -> Result<usize> {
+    let read_ahead = alloc_profile_symbolize::ReadAhead::default();
+    report_with(ws, collected, outcome, opts, tests, read_ahead)
+}
+
+/// [`report`], symbolizing with the module files `read_ahead` has read already (the same
+/// report, sooner).
+pub fn report_with(
+    ws: &Workspace,
+    collected: &Collected,
+    outcome: &Outcome,
+    opts: &ReportArgs,
+    tests: Option<&[alloc_profile_report::TestBinary]>,
+    read_ahead: alloc_profile_symbolize::ReadAhead,
+) -> Result<usize> {
     let sym_opts = alloc_profile_symbolize::Options {
         workspace: ws.members.clone(),
         dependencies: ws.dependencies.clone(),
         workspace_targets: ws.targets.iter().map(|t| t.name.clone()).collect(),
     };
-    let (profile, warnings) = alloc_profile_symbolize::symbolize(&collected.profiles, &sym_opts)
-        .context("while symbolizing the profiles")?;
+    let (profile, warnings) =
+        alloc_profile_symbolize::symbolize_with(&collected.profiles, &sym_opts, read_ahead)
+            .context("while symbolizing the profiles")?;
     if std::env::var_os("__CARGO_ALLOC_PROFILE_DUMP_SITES").is_some() {
         dump_sites(&profile);
     }

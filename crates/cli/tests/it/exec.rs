@@ -128,3 +128,47 @@ fn a_program_that_cannot_run_is_one_line_before_anything_starts() {
         assert!(report.is_none(), "{args:?}: no report");
     }
 }
+
+#[test]
+fn the_report_read_ahead_while_the_program_ran_is_the_report_of_its_kept_run_again() {
+    // `exec` reads the program's files while it runs; `report` on the run it kept reads them
+    // after: the same report, but for the note that says it is the kept run again.
+    let exe = patterns_exe();
+    let dir = TempDir::new("exec-again");
+    let manifest = manifest("patterns");
+    let target = dir.0.join("target");
+    let common = [
+        "--manifest-path",
+        manifest.to_str().unwrap(),
+        "--target-dir",
+        target.to_str().unwrap(),
+    ];
+    let mut args = common.to_vec();
+    args.extend(["--", exe.to_str().unwrap()]);
+    let (output, report) = exec_json(&dir, &args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "stderr:\n{stderr}");
+    let report = report.expect("a JSON report");
+
+    let again_path = dir.0.join("again.json");
+    let again = tool()
+        .current_dir(&dir.0)
+        .arg("report")
+        .args(common)
+        .args(["--format", "json", "-o"])
+        .arg(&again_path)
+        .output()
+        .expect("run the tool");
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(0), "stderr:\n{stderr}");
+    let mut again: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&again_path).unwrap()).unwrap();
+    let notes = again["notes"].as_array_mut().expect("notes");
+    let before = notes.len();
+    notes.retain(|n| {
+        !n.as_str()
+            .is_some_and(|n| n.starts_with("reported again from the last run"))
+    });
+    assert_eq!(notes.len(), before - 1, "{notes:?}");
+    assert_eq!(report, again);
+}

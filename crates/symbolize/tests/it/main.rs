@@ -1,4 +1,5 @@
 //! Integration tests of the symbolizer: it symbolizes its own test binary.
 
 mod process;
+mod read_ahead;
 mod self_symbolize;
