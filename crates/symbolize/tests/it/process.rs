@@ -158,3 +158,13 @@ pub fn profile(modules: Vec<Module>, stacks: Vec<Stack>) -> RawProfile {
 pub fn root(id: u32, frames: &[u64]) -> Stack {
     stack(id, NO_STACK, 0, frames)
 }
+
+/// A fresh directory for one test, named after it (`name` must be unique in this test binary).
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "alloc-profile-symbolize-{}-{name}",
+        std::process::id()
+    ));
+    fs_err::create_dir_all(&dir).unwrap();
+    dir
+}

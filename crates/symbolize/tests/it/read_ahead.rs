@@ -43,15 +43,6 @@ fn same_with_read_ahead(raws: &[RawProfile], paths: &[&Path]) -> Vec<Warning> {
     plain.1
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "alloc-profile-read-ahead-{}-{name}",
-        std::process::id()
-    ));
-    fs_err::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn the_executable_and_the_c_library_read_ahead_under_other_names() {
     let exe = process::module(&process::exe_path());
@@ -79,7 +70,7 @@ fn the_executable_and_the_c_library_read_ahead_under_other_names() {
 #[test]
 fn a_file_changed_since_it_was_read_ahead_is_read_again() {
     let exe = process::module(&process::exe_path());
-    let dir = temp_dir("changed");
+    let dir = process::temp_dir("read-ahead-changed");
     let copy = dir.join("copy");
     fs_err::copy(&exe.path, &copy).unwrap();
     let module = Module {
@@ -127,7 +118,7 @@ fn another_build_id_and_unreadable_debug_info_are_said_as_without_reading_ahead(
     let offset = usize::try_from(offset).unwrap();
     let size = usize::try_from(size).unwrap();
     data[offset..offset + size.min(4096)].fill(0xff);
-    let dir = temp_dir("corrupt");
+    let dir = process::temp_dir("read-ahead-corrupt");
     let copy = dir.join("corrupt-copy");
     fs_err::write(&copy, &data).unwrap();
     let link = dir.join("link");

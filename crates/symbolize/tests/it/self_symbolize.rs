@@ -208,7 +208,7 @@ fn corrupt_debug_info_falls_back_to_the_symbol_table() {
     );
     // Every unit header now claims a 64-bit length far beyond the section.
     data[offset..offset + size.min(4096)].fill(0xff);
-    let dir = temp_dir("corrupt");
+    let dir = process::temp_dir("corrupt");
     let copy = dir.join("corrupt-copy");
     fs_err::write(&copy, &data).unwrap();
 
@@ -256,7 +256,7 @@ fn executable_without_debug_info_is_reported() {
         i += 1;
     }
     assert!(renamed > 0);
-    let dir = temp_dir("nodebug");
+    let dir = process::temp_dir("nodebug");
     let copy = dir.join("nodebug-copy");
     fs_err::write(&copy, &data).unwrap();
     let path = copy.to_string_lossy().into_owned();
@@ -274,15 +274,6 @@ fn executable_without_debug_info_is_reported() {
     assert_eq!((frames[0].file.as_deref(), frames[0].line), (None, None));
     assert!(profile.workspace_functions.is_empty());
     fs_err::remove_dir_all(&dir).unwrap();
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "alloc-profile-symbolize-{}-{name}",
-        std::process::id()
-    ));
-    fs_err::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]
@@ -556,7 +547,7 @@ fn inconsistent_raw_profiles_are_errors() {
 #[test]
 fn raw_files_are_read_with_their_path_in_errors() {
     let raw = process::profile(vec![exe_module()], vec![root(0, &[marker_address() + 1])]);
-    let dir = temp_dir("raw");
+    let dir = process::temp_dir("raw");
     let path = dir.join("it.aprof");
     fs_err::write(&path, raw.to_bytes()).unwrap();
     assert_eq!(read_raw_file(&path).unwrap(), raw);
