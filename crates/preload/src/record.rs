@@ -52,7 +52,7 @@ fn stamp() -> u64 {
     }
 }
 
-/// Benchmark floors (features `bench-floor-hooks`, `bench-floor-walk`; `bench/floor.sh`): stop
+/// Benchmark floors (features `bench-floor-hooks`, `bench-floor-walk`; `overhead.py --floors`): stop
 /// after entering the hook, or after walking and hashing the stack, and record nothing.
 const FLOOR_HOOKS: bool = cfg!(feature = "bench-floor-hooks");
 const FLOOR_WALK: bool = cfg!(feature = "bench-floor-walk");
