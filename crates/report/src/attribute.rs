@@ -58,8 +58,9 @@
 //!    (`criterion_main!`'s `main`, `divan::main`). An
 //!    allocation belongs to the benchmark whose routine the harness called innermost (the
 //!    workspace function just inside a harness frame, skipping the glue a harness macro writes
-//!    into statics, such as divan's `__DIVAN_BENCH_*`), unless the harness runs again inside that
-//!    routine; everything else, such as Criterion's statistics under the function that registers
+//!    into statics, such as divan's `__DIVAN_BENCH_*`, and the group function
+//!    `criterion_group!` writes, which the harness's entry calls and which calls each
+//!    benchmark's function), unless the harness runs again inside that routine; everything else, such as Criterion's statistics under the function that registers
 //!    a benchmark, is the harness's own work and no function's self allocation.
 
 use std::collections::{BTreeSet, HashSet};
@@ -242,10 +243,22 @@ fn apply_harness_rule(blame: &mut Blame<'_>) {
         })
         .map(|(i, f)| (i, *f))
         .collect();
-    // The innermost workspace function the harness called.
-    let called = chain.windows(2).find_map(|w| {
+    // The innermost workspace function the harness called. When the harness's entry itself (its
+    // outermost frame) called it, it is a group a harness macro wrote into the workspace
+    // (`criterion_group!`'s `benches`, which calls each benchmark's function with the harness):
+    // the benchmark is then the workspace function it called, if it called one directly.
+    let called = chain.windows(2).enumerate().find_map(|(j, w)| {
         let ((i, inner), (_, outer)) = (w[0], w[1]);
-        (inner.kind == FrameKind::Workspace && is_harness(outer)).then_some((i, inner))
+        if inner.kind != FrameKind::Workspace || !is_harness(outer) {
+            return None;
+        }
+        let from_entry = j + 2 == chain.len();
+        match j.checked_sub(1).map(|k| chain[k]) {
+            Some((k, member)) if from_entry && member.kind == FrameKind::Workspace => {
+                Some((k, member))
+            }
+            _ => Some((i, inner)),
+        }
     });
     match called {
         // Inside the benchmark's routine, unless it called the harness again (Criterion's

@@ -236,6 +236,22 @@ fn benchmarks_are_named_by_their_function() {
     let checksum = test_entry(&report, "bench_checksum");
     assert_eq!(checksum["allocations"], 0);
     assert_eq!(checksum["binary"], "parse");
+    // A benchmark's input, allocated by its function before Criterion runs the routine, is that
+    // benchmark's; `criterion_group!`'s function (`benches`), which calls each benchmark's, is
+    // no benchmark.
+    let setup = test_entry(&report, "bench_setup");
+    assert_eq!(
+        (setup["allocations"].as_u64(), setup["bytes"].as_u64()),
+        (Some(1), Some(64)),
+        "{setup}"
+    );
+    let names: Vec<&str> = report["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(!names.contains(&"benches"), "{names:?}");
     let harness = report["harness"].as_array().unwrap();
     let parse_harness = harness.iter().find(|h| h["binary"] == "parse").unwrap();
     // Criterion's statistics (bootstrap resampling) allocate far more than this, however many

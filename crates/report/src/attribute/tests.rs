@@ -232,6 +232,62 @@ fn criterion_routines_are_benchmarks_and_its_statistics_the_harness() {
     );
 }
 
+/// `criterion_group!` writes a group function (`benches`) into the bench target, which
+/// `criterion_main!`'s `main` calls and which calls each benchmark's function: what a benchmark's
+/// function allocates before handing its routine to Criterion (its input) is that benchmark's,
+/// not a benchmark named after the group.
+#[test]
+fn criterion_groups_are_glue_and_a_benchmarks_setup_is_its_own() {
+    let got = bench_blames(vec![
+        vec![
+            frame("alloc::str::<impl str>::repeat", Std, "b"),
+            frame("b::bench_split", Workspace, "b"),
+            frame("b::benches", Workspace, "b"),
+            dep("b::main", "criterion"),
+        ],
+        vec![
+            frame("b::split_words", Workspace, "b"),
+            frame("b::bench_split::{{closure}}", Workspace, "b"),
+            dep("criterion::Bencher::iter", "criterion"),
+            dep("criterion::Criterion::bench_function", "criterion"),
+            frame("b::bench_split", Workspace, "b"),
+            frame("b::benches", Workspace, "b"),
+            dep("b::main", "criterion"),
+        ],
+        // The group's configuration is Criterion's own work.
+        vec![
+            dep(
+                "<criterion::Criterion as core::default::Default>::default",
+                "criterion",
+            ),
+            frame("b::benches", Workspace, "b"),
+            dep("b::main", "criterion"),
+        ],
+        // Criterion's statistics under the benchmark's function: the harness's.
+        vec![
+            dep("criterion::stats::bootstrap", "criterion"),
+            frame("b::bench_split", Workspace, "b"),
+            frame("b::benches", Workspace, "b"),
+            dep("b::main", "criterion"),
+        ],
+    ]);
+    assert_eq!(
+        got,
+        [
+            (
+                Some("bench_split".to_owned()),
+                Some("b::bench_split".to_owned())
+            ),
+            (
+                Some("bench_split".to_owned()),
+                Some("b::split_words".to_owned())
+            ),
+            (None, None),
+            (None, None),
+        ]
+    );
+}
+
 #[test]
 fn divan_benchmarks_are_named_past_its_glue() {
     let got = bench_blames(vec![
