@@ -168,3 +168,19 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     fs_err::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// The bytes of the ELF file at `path` with the start of its `.debug_info` overwritten: every
+/// unit header there then claims a 64-bit length far beyond the section.
+pub fn with_corrupt_debug_info(path: &str) -> Vec<u8> {
+    use object::ObjectSection;
+    let mut data = fs_err::read(path).unwrap();
+    let file = object::File::parse(&*data).unwrap();
+    let (offset, size) = file
+        .section_by_name(".debug_info")
+        .and_then(|s| s.file_range())
+        .expect("the test binary has debug info");
+    let offset = usize::try_from(offset).unwrap();
+    let size = usize::try_from(size).unwrap();
+    data[offset..offset + size.min(4096)].fill(0xff);
+    data
+}

@@ -96,7 +96,6 @@ fn a_file_changed_since_it_was_read_ahead_is_read_again() {
 
 #[test]
 fn another_build_id_and_unreadable_debug_info_are_said_as_without_reading_ahead() {
-    use object::{Object as _, ObjectSection as _};
     let exe = process::module(&process::exe_path());
     let mut rebuilt = exe.clone();
     rebuilt.build_id.iter_mut().for_each(|b| *b ^= 0xff);
@@ -109,15 +108,7 @@ fn another_build_id_and_unreadable_debug_info_are_said_as_without_reading_ahead(
 
     // A copy whose unit headers are garbage, read ahead through a link of another name: the
     // warning names the module's path, not the link's.
-    let mut data = fs_err::read(&exe.path).unwrap();
-    let file = object::File::parse(&*data).unwrap();
-    let (offset, size) = file
-        .section_by_name(".debug_info")
-        .and_then(|s| s.file_range())
-        .expect("the test binary has debug info");
-    let offset = usize::try_from(offset).unwrap();
-    let size = usize::try_from(size).unwrap();
-    data[offset..offset + size.min(4096)].fill(0xff);
+    let data = process::with_corrupt_debug_info(&exe.path);
     let dir = process::temp_dir("read-ahead-corrupt");
     let copy = dir.join("corrupt-copy");
     fs_err::write(&copy, &data).unwrap();

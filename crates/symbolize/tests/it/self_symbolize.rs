@@ -194,20 +194,8 @@ fn code_without_debug_info_is_named_from_the_symbol_table() {
 
 #[test]
 fn corrupt_debug_info_falls_back_to_the_symbol_table() {
-    use object::{Object, ObjectSection};
     let exe = exe_module();
-    let mut data = fs_err::read(&exe.path).unwrap();
-    let file = object::File::parse(&*data).unwrap();
-    let (offset, size) = file
-        .section_by_name(".debug_info")
-        .and_then(|s| s.file_range())
-        .expect("the test binary has debug info");
-    let (offset, size) = (
-        usize::try_from(offset).unwrap(),
-        usize::try_from(size).unwrap(),
-    );
-    // Every unit header now claims a 64-bit length far beyond the section.
-    data[offset..offset + size.min(4096)].fill(0xff);
+    let data = process::with_corrupt_debug_info(&exe.path);
     let dir = process::temp_dir("corrupt");
     let copy = dir.join("corrupt-copy");
     fs_err::write(&copy, &data).unwrap();
