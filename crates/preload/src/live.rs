@@ -99,7 +99,7 @@ impl<S: Slot> Inner<S> {
         for i in 0..old.cap {
             // SAFETY: i < old.cap.
             let s = unsafe { *old.slot(i) };
-            if s.addr() != 0 {
+            if !s.is_empty() {
                 self.put(s);
             }
         }
@@ -247,7 +247,7 @@ impl<S: Slot> LiveTable<S> {
             for i in 0..inner.cap {
                 // SAFETY: i < cap.
                 let s = unsafe { *inner.slot(i) };
-                if s.addr() != 0 {
+                if !s.is_empty() {
                     if let Some(b) = s.block(stacks) {
                         f(&b);
                     }
